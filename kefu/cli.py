@@ -1,0 +1,79 @@
+"""The `kefu` command."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from kefu.settings import ENVIRONMENT_HELP, Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kefu",
+        description="kefu: event-sourced backend for customer-service desks (客服).",
+        epilog=ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve", help="run the HTTP API (gunicorn) and the projection runner; Ctrl-C stops both"
+    )
+    serve.add_argument("--bind", "-b", default="127.0.0.1:8000", help="HOST:PORT (gunicorn's flag)")
+    serve.add_argument("--workers", "-w", type=int, default=2, help="gunicorn worker processes")
+    projections = commands.add_parser("projections", help="the read models")
+    what = projections.add_subparsers(dest="action", required=True, metavar="ACTION")
+    what.add_parser("run", help="follow the event log and keep every read model current")
+    what.add_parser("status", help="position and lag of each projection")
+    docs = commands.add_parser("docs", help="print reference tables")
+    docs.add_argument("topic", choices=["transitions"], help="transitions: the ticket lifecycle")
+    token = commands.add_parser("hash-token", help="print a token's line for KEFU_API_TOKENS_FILE")
+    token.add_argument("token")
+    token.add_argument("actor")
+    token.add_argument("role", choices=["service", "auditor", "reporter", "admin"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        from kefu.serving import serve
+
+        return serve(args.bind, args.workers)
+    if args.command == "projections":
+        return _projections(args.action)
+    if args.command == "docs":
+        from kefu.domain.ticket_lifecycle import transition_table_markdown
+
+        print(transition_table_markdown())
+        return 0
+    from kefu.http.auth import hash_token
+
+    print(f"{hash_token(args.token)}:{args.actor}:{args.role}")
+    return 0
+
+
+def _projections(action: str) -> int:
+    from kefu.bootstrap import build_services
+
+    services = build_services(Settings.from_env())
+    try:
+        if action == "status":
+            head = services.app.recorder.max_notification_id() or 0
+            for lag in services.read_models.lag(head):
+                print(f"{lag.projection:<24} position {lag.position:>10}  behind {lag.behind:>8}")
+            return 0
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        services.projection_runner().run_forever(stop)
+        return 0
+    finally:
+        services.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The write side: command Structs, their handlers and the eventsourcing application."""

@@ -1,0 +1,89 @@
+"""The eventsourcing application: one event store and one notification log for every aggregate.
+
+One log keeps a single order of everything that happened, which the projections, the
+customer timeline and the audit chain all follow.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.utils import get_topic
+
+from kefu.commands.context import Context
+from kefu.commands.errors import ConcurrentChange, StaleVersion
+from kefu.domain.errors import NotFound
+from kefu.store.database import Backend, backend_of, eventsourcing_env
+from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
+from kefu.store.mapper import MsgspecMapper
+from kefu.store.recorders import (
+    IDEMPOTENCY_KWARG,
+    AnswerStore,
+    KefuPostgresRecorder,
+    KefuSQLiteRecorder,
+)
+
+TAggregate = TypeVar("TAggregate", bound=Aggregate)
+
+_RECORDERS = {Backend.SQLITE: KefuSQLiteRecorder, Backend.POSTGRES: KefuPostgresRecorder}
+
+APPLICATION_NAME = "kefu"
+
+
+def store_env(database_url: str) -> dict[str, str]:
+    """eventsourcing's settings for kefu's event store at `database_url`."""
+    env = eventsourcing_env(database_url)
+    env["APPLICATION_RECORDER_TOPIC"] = get_topic(_RECORDERS[backend_of(database_url)])
+    return env
+
+
+class ServiceDesk(Application[UUID]):
+    """kefu's event-sourced application: loads and saves every aggregate."""
+
+    name = APPLICATION_NAME
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        super().__init__(env=store_env(database_url))
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
+
+    @property
+    def answers(self) -> AnswerStore:
+        recorder = self.recorder
+        assert isinstance(recorder, KefuSQLiteRecorder | KefuPostgresRecorder)
+        return recorder
+
+    def load(self, kind: type[TAggregate], aggregate_id: UUID, ctx: Context) -> TAggregate:
+        """The aggregate as it stands now; refuses a stale `If-Match`."""
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(kind.__name__.lower(), aggregate_id) from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(kind.__name__.lower(), aggregate_id)
+        expected = ctx.expected_version
+        if expected is not None and expected != aggregate.version:
+            raise StaleVersion(expected, aggregate.version)
+        return aggregate
+
+    def record(self, aggregate: Aggregate, idempotency: IdempotencyRecord | None) -> int:
+        """Saves the pending events (and the idempotency record); returns the last position."""
+        try:
+            recordings = self.save(aggregate, **{IDEMPOTENCY_KWARG: idempotency})
+        except IntegrityError:
+            raise ConcurrentChange(
+                f"{type(aggregate).__name__.lower()} {aggregate.id} was changed by another "
+                "command at the same time; read it again and retry"
+            ) from None
+        return recordings[-1].notification.id
+
+    def answer_for(self, ctx: Context) -> StoredAnswer | None:
+        if ctx.idempotency_key is None:
+            return None
+        return self.answers.find_answer(ctx.actor_id, ctx.idempotency_key)

@@ -1,0 +1,33 @@
+"""The context a command runs in: who sent it, why, and how to treat retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from kefu.domain.metadata import EventMetadata
+
+
+@dataclass(frozen=True)
+class Context:
+    """Built by the HTTP layer from the token and headers, never from the body."""
+
+    actor_id: str
+    actor_role: str
+    command_id: UUID
+    correlation_id: UUID
+    causation_id: UUID | None = None
+    channel: str = "api"
+    idempotency_key: str | None = None
+    request_fingerprint: str = ""
+    expected_version: int | None = None
+
+    def metadata(self) -> EventMetadata:
+        return EventMetadata(
+            actor_id=self.actor_id,
+            actor_role=self.actor_role,
+            command_id=self.command_id,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+            channel=self.channel,
+        )

@@ -1,0 +1,95 @@
+"""Runs a command once: metadata and time in, events and idempotency record out, atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import Aggregate
+
+from kefu.commands.application import ServiceDesk
+from kefu.commands.context import Context
+from kefu.commands.errors import ConcurrentChange, IdempotencyKeyReused
+from kefu.domain.metadata import EventMetadata
+from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
+
+Clock = Callable[[], datetime]
+Change = Callable[[EventMetadata, datetime], Aggregate]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Answer(msgspec.Struct, frozen=True):
+    """What every accepted command answers: the record, its new version and log position."""
+
+    id: UUID
+    version: int
+    status: str
+    position: int
+
+
+class _AnswerBody(msgspec.Struct, frozen=True):
+    id: UUID
+    version: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An answer and its HTTP status; `replayed` when it is a retry's stored first answer."""
+
+    status_code: int
+    answer: Answer
+    replayed: bool = False
+
+
+class CommandRunner:
+    """Applies idempotency and metadata once, for every command of every aggregate."""
+
+    def __init__(self, app: ServiceDesk, clock: Clock = utc_now) -> None:
+        self.app = app
+        self.clock = clock
+
+    def run(self, ctx: Context, status_code: int, change: Change) -> Outcome:
+        stored = self.app.answer_for(ctx)
+        if stored is not None:
+            return _replay(stored, ctx)
+        aggregate = change(ctx.metadata(), self.clock())
+        body = _AnswerBody(aggregate.id, aggregate.version, str(getattr(aggregate, "status", "")))
+        try:
+            position = self.app.record(aggregate, _idempotency(ctx, status_code, body))
+        except ConcurrentChange:
+            stored = self.app.answer_for(ctx)
+            if stored is None:
+                raise
+            return _replay(stored, ctx)
+        return Outcome(status_code, Answer(body.id, body.version, body.status, position))
+
+
+def _idempotency(ctx: Context, status_code: int, body: _AnswerBody) -> IdempotencyRecord | None:
+    if ctx.idempotency_key is None:
+        return None
+    return IdempotencyRecord(
+        scope=ctx.actor_id,
+        key=ctx.idempotency_key,
+        fingerprint=ctx.request_fingerprint,
+        status_code=status_code,
+        body=msgspec.json.encode(body),
+        originator_id=body.id,
+        originator_version=body.version,
+    )
+
+
+def _replay(stored: StoredAnswer, ctx: Context) -> Outcome:
+    if stored.fingerprint != ctx.request_fingerprint:
+        raise IdempotencyKeyReused(
+            f"Idempotency-Key {ctx.idempotency_key!r} was already used for a different request"
+        )
+    body = msgspec.json.decode(stored.body, type=_AnswerBody)
+    answer = Answer(body.id, body.version, body.status, stored.position)
+    return Outcome(stored.status_code, answer, replayed=True)

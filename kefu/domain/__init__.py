@@ -1,0 +1,1 @@
+"""The domain model: event-sourced aggregates, their value types and their rules."""

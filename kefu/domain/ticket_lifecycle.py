@@ -1,0 +1,98 @@
+"""The ticket lifecycle (工单流程) as ONE declarative table: state by action → next state.
+
+The aggregate enforces it, the HTTP 409 answer quotes it and the docs print it
+(`kefu docs transitions`). Changing a row changes how stored events replay, so rows are
+only ever added for new actions, never edited.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TicketStatus(StrEnum):
+    """Where a ticket stands."""
+
+    OPEN = "open"  # 受理
+    REVIEWED = "reviewed"  # 复核
+    DISPATCHED = "dispatched"  # 派单
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"  # 处理
+    FEEDBACK_GIVEN = "feedback_given"  # 反馈
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    ARCHIVED = "archived"  # 归档: terminal
+
+
+class TicketAction(StrEnum):
+    """What may be done to a ticket; the values are the HTTP action names."""
+
+    REVIEW = "review"
+    DISPATCH = "dispatch"
+    REDISPATCH = "redispatch"
+    URGE = "urge"
+    FOLLOW_UP = "follow-ups"
+    START = "start"
+    RESOLVE = "resolve"
+    FEEDBACK = "feedback"
+    RATE = "rating"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    ARCHIVE = "archive"
+
+
+S = TicketStatus
+A = TicketAction
+
+_WORKING = {
+    A.REDISPATCH: S.DISPATCHED,
+    A.START: S.IN_PROGRESS,
+    A.RESOLVE: S.RESOLVED,
+    A.URGE: None,
+    A.FOLLOW_UP: None,
+}
+
+# None as the next state means "stays where it is".
+TRANSITIONS: dict[TicketStatus, dict[TicketAction, TicketStatus | None]] = {
+    S.OPEN: {A.REVIEW: S.REVIEWED, A.DISPATCH: S.DISPATCHED, A.URGE: None, A.FOLLOW_UP: None},
+    S.REVIEWED: {A.DISPATCH: S.DISPATCHED, A.URGE: None, A.FOLLOW_UP: None},
+    S.DISPATCHED: _WORKING,
+    S.IN_PROGRESS: {k: v for k, v in _WORKING.items() if k is not A.START},
+    S.REOPENED: _WORKING,
+    S.RESOLVED: {
+        A.FEEDBACK: S.FEEDBACK_GIVEN,
+        A.RATE: None,
+        A.CLOSE: S.CLOSED,
+        A.REOPEN: S.REOPENED,
+        A.FOLLOW_UP: None,
+    },
+    S.FEEDBACK_GIVEN: {A.RATE: None, A.CLOSE: S.CLOSED, A.REOPEN: S.REOPENED, A.FOLLOW_UP: None},
+    S.CLOSED: {A.RATE: None, A.REOPEN: S.REOPENED, A.ARCHIVE: S.ARCHIVED, A.FOLLOW_UP: None},
+    S.ARCHIVED: {},
+}
+
+# The first of these after opening is the ticket's first response (首次响应).
+AGENT_ACTIONS = frozenset(
+    {A.REVIEW, A.DISPATCH, A.REDISPATCH, A.START, A.RESOLVE, A.FOLLOW_UP, A.FEEDBACK}
+)
+
+
+def allowed_actions(status: TicketStatus) -> tuple[str, ...]:
+    """The actions the table allows in `status`, in the table's order."""
+    return tuple(action.value for action in TRANSITIONS[status])
+
+
+def next_status(status: TicketStatus, action: TicketAction) -> TicketStatus:
+    """The state `action` leads to from `status`; KeyError if the table does not allow it."""
+    return TRANSITIONS[status][action] or status
+
+
+def transition_table_markdown() -> str:
+    """The table as Markdown, for the docs and `kefu docs transitions`."""
+    lines = ["| state | action | next state |", "|---|---|---|"]
+    for status, row in TRANSITIONS.items():
+        for action, target in row.items():
+            lines.append(f"| {status} | {action} | {target or status} |")
+        if not row:
+            lines.append(f"| {status} | (none: terminal) | |")
+    return "\n".join(lines)

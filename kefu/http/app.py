@@ -1,0 +1,27 @@
+"""create_app: the falcon WSGI application."""
+
+from __future__ import annotations
+
+import falcon
+
+from kefu.bootstrap import Services
+from kefu.http.health import HealthResource, ReadyResource
+from kefu.http.middleware import AuthMiddleware
+from kefu.http.openapi import OpenApiResource
+from kefu.http.problems import add_problem_handlers
+from kefu.http.tickets import TicketHistoryResource, TicketResource, TicketsResource
+
+
+def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response]:
+    app = falcon.App(middleware=[AuthMiddleware(services.tokens)])
+    app.req_options.strip_url_path_trailing_slash = True
+    add_problem_handlers(app)
+    app.add_route("/health", HealthResource())
+    app.add_route("/ready", ReadyResource(services))
+    app.add_route("/openapi.json", OpenApiResource())
+    app.add_route("/tickets", TicketsResource(services))
+    ticket = TicketResource(services)
+    app.add_route("/tickets/{ticket_id:uuid}", ticket)
+    app.add_route("/tickets/{ticket_id:uuid}/{action}", ticket, suffix="action")
+    app.add_route("/tickets/{ticket_id:uuid}/history", TicketHistoryResource(services))
+    return app

@@ -1,0 +1,47 @@
+"""Authentication and role checks, applied once for every resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from kefu.http.auth import Role, TokenRegistry
+
+PUBLIC = frozenset[Role]()
+
+
+class AuthMiddleware:
+    """Maps the bearer token to a caller; 401 without a valid token, 403 for a wrong role.
+
+    Each resource declares `roles`: HTTP method → the roles allowed (admin always is).
+    A resource with `public = True` needs no token (health checks, the OpenAPI document).
+    """
+
+    def __init__(self, tokens: TokenRegistry) -> None:
+        self.tokens = tokens
+
+    def process_resource(
+        self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]
+    ) -> None:
+        if resource is None or getattr(resource, "public", False):
+            return
+        caller = self._authenticate(req)
+        req.context.caller = caller
+        allowed: frozenset[Role] = getattr(resource, "roles", {}).get(req.method, PUBLIC)
+        if caller.role is not Role.ADMIN and caller.role not in allowed:
+            raise falcon.HTTPForbidden(
+                title="Forbidden",
+                description=f"role {caller.role} may not {req.method} {req.path}",
+            )
+
+    def _authenticate(self, req: falcon.Request) -> Any:
+        scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
+        caller = self.tokens.caller(token.strip()) if scheme.lower() == "bearer" else None
+        if caller is None:
+            raise falcon.HTTPUnauthorized(
+                title="Unauthorized",
+                description="send Authorization: Bearer <token>",
+                challenges=['Bearer realm="kefu"'],
+            )
+        return caller

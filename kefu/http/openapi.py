@@ -1,0 +1,66 @@
+"""The OpenAPI document, generated from the same Structs the app decodes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+import msgspec
+
+from kefu.commands.execution import Answer
+from kefu.commands.tickets import TICKET_ACTIONS, OpenTicket
+from kefu.http.responses import write_json
+from kefu.projections.ticket_view import TicketView
+
+_REF = "#/components/schemas/{name}"
+
+
+def _op(
+    summary: str, body: type | None, answer: type | None, status: str = "200"
+) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {status: {"description": "OK"}}}
+    if body is not None:
+        ref = {"$ref": _REF.format(name=body.__name__)}
+        op["requestBody"] = {"content": {"application/json": {"schema": ref}}}
+    if answer is not None:
+        ref = {"$ref": _REF.format(name=answer.__name__)}
+        op["responses"][status]["content"] = {"application/json": {"schema": ref}}
+    return op
+
+
+def build_openapi() -> dict[str, Any]:
+    commands = [OpenTicket, *(c for c, _ in TICKET_ACTIONS.values())]
+    _, components = msgspec.json.schema_components(
+        [*commands, Answer, TicketView], ref_template=_REF
+    )
+    paths: dict[str, Any] = {
+        "/tickets": {"post": _op("Open a ticket (受理)", OpenTicket, Answer, "201")},
+        "/tickets/{ticket_id}": {"get": _op("The ticket view", None, TicketView)},
+        "/tickets/{ticket_id}/history": {"get": _op("Every event of the ticket", None, None)},
+    }
+    for action, (command, _) in TICKET_ACTIONS.items():
+        paths[f"/tickets/{{ticket_id}}/{action.value}"] = {
+            "post": _op(f"Ticket action: {action.value}", command, Answer)
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "kefu", "version": "0.1.0"},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }
+
+
+class OpenApiResource:
+    """GET /openapi.json."""
+
+    public = True
+
+    def __init__(self) -> None:
+        self.document = build_openapi()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        write_json(resp, self.document)

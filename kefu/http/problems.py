@@ -1,0 +1,106 @@
+"""RFC 9457 problem responses, mapped once for every error kefu knows."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import falcon
+import msgspec
+
+from kefu.commands.errors import ConcurrentChange, IdempotencyKeyReused, StaleVersion
+from kefu.domain.errors import DomainError, NotFound
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("kefu.http")
+
+_FIELD_PATH = re.compile(r"at `\$\.?([^`]*)`")
+
+
+def write_problem(
+    resp: falcon.Response, status: int, slug: str, title: str, detail: str, **extra: Any
+) -> None:
+    """Writes a problem+json body; `type` is a path under /problems documented in docs/api.md."""
+    body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
+    body.update(extra)
+    resp.status = status
+    resp.content_type = PROBLEM_JSON
+    resp.data = msgspec.json.encode(body)
+
+
+def serialize_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError) -> None:
+    """falcon's own errors (404 no route, 405, 415, 413 ...) as problem+json."""
+    title = (ex.title or "Error").removeprefix(str(ex.status_code)).strip()
+    slug = title.lower().replace(" ", "-")
+    write_problem(resp, ex.status_code, slug, title, ex.description or title)
+    resp.set_headers(ex.headers or {})
+
+
+def _domain(req: falcon.Request, resp: falcon.Response, ex: DomainError, _: Any) -> None:
+    allowed = ", ".join(ex.allowed_now) or "nothing (terminal state)"
+    write_problem(
+        resp,
+        409,
+        "rule-violated",
+        "Not allowed now",
+        f"{ex.message}; allowed now: {allowed}",
+        allowed_now=list(ex.allowed_now),
+    )
+
+
+def _not_found(req: falcon.Request, resp: falcon.Response, ex: NotFound, _: Any) -> None:
+    write_problem(resp, 404, "not-found", "Not found", str(ex))
+
+
+def _stale(req: falcon.Request, resp: falcon.Response, ex: StaleVersion, _: Any) -> None:
+    write_problem(
+        resp, 412, "stale-version", "Precondition failed", str(ex), current_version=ex.actual
+    )
+    resp.set_header("ETag", f'"{ex.actual}"')
+
+
+def _concurrent(req: falcon.Request, resp: falcon.Response, ex: ConcurrentChange, _: Any) -> None:
+    write_problem(resp, 409, "concurrent-change", "Changed concurrently", str(ex))
+
+
+def _reused(req: falcon.Request, resp: falcon.Response, ex: IdempotencyKeyReused, _: Any) -> None:
+    write_problem(resp, 422, "idempotency-key-reused", "Idempotency-Key reused", str(ex))
+
+
+def _invalid(
+    req: falcon.Request, resp: falcon.Response, ex: msgspec.ValidationError, _: Any
+) -> None:
+    message = str(ex)
+    match = _FIELD_PATH.search(message)
+    field = match.group(1) if match else ""
+    write_problem(
+        resp,
+        422,
+        "invalid-body",
+        "Invalid request body",
+        message,
+        errors=[{"field": field, "message": _FIELD_PATH.sub("", message).rstrip(" -")}],
+    )
+
+
+def _malformed(req: falcon.Request, resp: falcon.Response, ex: msgspec.DecodeError, _: Any) -> None:
+    write_problem(resp, 400, "malformed-json", "Malformed JSON", str(ex))
+
+
+def _unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, _: Any) -> None:
+    log.exception("unhandled error on %s %s", req.method, req.path)
+    write_problem(resp, 500, "internal-error", "Internal error", "the error was logged")
+
+
+def add_problem_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None:
+    """Most general first: falcon picks the most specific handler for each error."""
+    app.set_error_serializer(serialize_http_error)
+    app.add_error_handler(Exception, _unexpected)
+    app.add_error_handler(DomainError, _domain)
+    app.add_error_handler(NotFound, _not_found)
+    app.add_error_handler(StaleVersion, _stale)
+    app.add_error_handler(ConcurrentChange, _concurrent)
+    app.add_error_handler(IdempotencyKeyReused, _reused)
+    app.add_error_handler(msgspec.DecodeError, _malformed)
+    app.add_error_handler(msgspec.ValidationError, _invalid)

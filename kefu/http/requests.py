@@ -1,0 +1,91 @@
+"""Reading a command request: its JSON body, its fingerprint and its command context."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from typing import TypeVar
+
+import falcon
+import msgspec
+
+from kefu.commands.base import Command
+from kefu.commands.context import Context
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_KEY_LENGTH = 200
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+
+TCommand = TypeVar("TCommand", bound=Command)
+
+
+def read_body(req: falcon.Request) -> bytes:
+    """The raw body: 413 above 1 MiB, 415 unless JSON (an empty body is taken as `{}`)."""
+    if req.content_length is not None and req.content_length > MAX_BODY_BYTES:
+        raise falcon.HTTPContentTooLarge(description="the body must be at most 1 MiB")
+    body = req.bounded_stream.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise falcon.HTTPContentTooLarge(description="the body must be at most 1 MiB")
+    if not body.strip():
+        return b"{}"
+    media = (req.content_type or "").split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise falcon.HTTPUnsupportedMediaType(description="send the body as application/json")
+    return body
+
+
+def decode(body: bytes, command: type[TCommand]) -> TCommand:
+    """The body as a command Struct; msgspec's errors become 400/422 problems."""
+    return msgspec.json.decode(body, type=command)
+
+
+def command_context(req: falcon.Request, body: bytes) -> Context:
+    """Who sent the command and why, from the token and headers, never from the body."""
+    caller = req.context.caller
+    return Context(
+        actor_id=caller.actor_id,
+        actor_role=str(caller.role),
+        command_id=uuid.uuid4(),
+        correlation_id=_uuid_header(req, "X-Correlation-ID") or uuid.uuid4(),
+        causation_id=_uuid_header(req, "X-Causation-ID"),
+        channel=(req.get_header("X-Channel") or "api")[:40],
+        idempotency_key=_idempotency_key(req),
+        request_fingerprint=hashlib.sha256(
+            req.method.encode() + b" " + req.path.encode() + b"\n" + body
+        ).hexdigest(),
+        expected_version=_if_match(req),
+    )
+
+
+def _uuid_header(req: falcon.Request, name: str) -> uuid.UUID | None:
+    value = req.get_header(name)
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise falcon.HTTPBadRequest(
+            title="Bad header", description=f"{name} must be a UUID"
+        ) from None
+
+
+def _idempotency_key(req: falcon.Request) -> str | None:
+    key = req.get_header("Idempotency-Key")
+    if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise falcon.HTTPBadRequest(
+            title="Bad header", description=f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} chars"
+        )
+    return key
+
+
+def _if_match(req: falcon.Request) -> int | None:
+    value = req.get_header("If-Match")
+    if value is None:
+        return None
+    match = _IF_MATCH.match(value)
+    if match is None:
+        raise falcon.HTTPBadRequest(
+            title="Bad header", description='If-Match must be a version such as "3"'
+        )
+    return int(match.group(1))

@@ -1,0 +1,48 @@
+"""The read models kefu keeps, built on the same database as the event store."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import msgspec
+from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
+from eventsourcing.utils import Environment
+
+from kefu.projections.batch import BatchProjection
+from kefu.projections.sql import view_class_for
+from kefu.projections.ticket_store import TicketViewProjection, TicketViewStore
+from kefu.store.database import Backend, backend_of, eventsourcing_env
+
+
+class Lag(msgspec.Struct, frozen=True):
+    """How far one projection is behind the head of the log."""
+
+    projection: str
+    position: int
+    head: int
+    behind: int
+
+
+class ReadModels:
+    """Every view, opened once per process; the runner and the query side share them."""
+
+    def __init__(self, database_url: str) -> None:
+        env = Environment(name="kefu_views", env=eventsourcing_env(database_url))
+        self._factory = InfrastructureFactory[TrackingRecorder].construct(env)
+        self._postgres = backend_of(database_url) is Backend.POSTGRES
+        self.tickets = self._open(TicketViewStore)
+        self.projections: list[BatchProjection[Any]] = [TicketViewProjection(self.tickets)]
+
+    def _open(self, view: type[Any]) -> Any:
+        recorder = self._factory.tracking_recorder(view_class_for(view, self._postgres))
+        return cast(Any, recorder)
+
+    def lag(self, head: int) -> list[Lag]:
+        lags = []
+        for p in self.projections:
+            position = p.view.max_tracking_id(p.name) or 0
+            lags.append(Lag(p.name, position, head, max(head - position, 0)))
+        return lags
+
+    def close(self) -> None:
+        self._factory.close()

@@ -1,0 +1,67 @@
+"""Follows the application's log and feeds each projection its events in batches.
+
+PostgreSQL wakes the runner with LISTEN/NOTIFY, with a periodic safety poll so a lost
+notification never stalls a view; SQLite is polled.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import Notification, Tracking
+
+from kefu.commands.application import ServiceDesk
+from kefu.projections.batch import BatchProjection, Positioned
+from kefu.projections.waiting import ChangeWaiter, waiter_for
+
+DEFAULT_BATCH_SIZE = 500
+
+
+class ProjectionRunner:
+    """Brings projections up to the head of the log, once or for ever."""
+
+    def __init__(
+        self,
+        app: ServiceDesk,
+        projections: Sequence[BatchProjection[Any]],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        self.app = app
+        self.projections = list(projections)
+        self.batch_size = batch_size
+        self._topics = {p.name: p.topic_set() for p in self.projections}
+
+    def step(self, projection: BatchProjection[Any]) -> int:
+        """Processes the next batch for one projection; returns how many notifications it read."""
+        position = projection.view.max_tracking_id(projection.name) or 0
+        notifications = self.app.recorder.select_notifications(
+            start=position, limit=self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return 0
+        events = self._decode(notifications, self._topics[projection.name])
+        projection.process_batch(events, Tracking(projection.name, notifications[-1].id))
+        return len(notifications)
+
+    def catch_up(self) -> int:
+        """Runs every projection to the head of the log; returns notifications read."""
+        total = 0
+        for projection in self.projections:
+            while read := self.step(projection):
+                total += read
+        return total
+
+    def run_forever(self, stop: threading.Event, safety_poll: float = 1.0) -> None:
+        waiter: ChangeWaiter = waiter_for(self.app, safety_poll)
+        with waiter:
+            while not stop.is_set():
+                if self.catch_up() == 0:
+                    waiter.wait(stop)
+
+    def _decode(
+        self, notifications: Sequence[Notification], topics: frozenset[str]
+    ) -> list[Positioned]:
+        to_event = self.app.mapper.to_domain_event
+        return [Positioned(to_event(n), n.id) for n in notifications if n.topic in topics]

@@ -1,0 +1,174 @@
+"""The ticket view (工单查询): one row per ticket, folded from its events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import singledispatch
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from msgspec.structs import replace
+
+from kefu.domain.ticket import EVENT_ACTIONS, Ticket
+from kefu.domain.ticket_lifecycle import TicketStatus, next_status
+
+
+class TicketView(msgspec.Struct, frozen=True, kw_only=True):
+    """A ticket as report consumers and agents see it."""
+
+    id: UUID
+    status: str
+    priority: str
+    channel: str
+    category: str
+    customer_id: str | None
+    subject: str
+    description: str
+    department: str | None = None
+    assignee_id: str | None = None
+    opened_at: datetime
+    updated_at: datetime
+    response_due_at: datetime
+    resolution_due_at: datetime
+    first_response_at: datetime | None = None
+    first_response_seconds: float | None = None
+    urge_count: int = 0
+    resolution: str | None = None
+    resolution_code: str | None = None
+    resolved_at: datetime | None = None
+    feedback_channel: str | None = None
+    rating: int | None = None
+    rating_comment: str | None = None
+    reopen_count: int = 0
+    closed_at: datetime | None = None
+    archived_at: datetime | None = None
+    version: int
+    position: int = 0
+
+    def overdue(self, now: datetime) -> dict[str, bool]:
+        """Whether the response and the resolution missed (or are missing) their deadlines."""
+        responded = self.first_response_at or now
+        resolved = self.resolved_at if self.status not in ("reopened",) else None
+        return {
+            "response_overdue": responded > self.response_due_at,
+            "resolution_overdue": (resolved or now) > self.resolution_due_at,
+        }
+
+
+FIRST_RESPONSE_EVENTS = (
+    Ticket.Reviewed,
+    Ticket.Dispatched,
+    Ticket.Redispatched,
+    Ticket.Started,
+    Ticket.Resolved,
+    Ticket.FollowedUp,
+    Ticket.FeedbackGiven,
+)
+
+
+def fold(view: TicketView | None, event: Any, position: int) -> TicketView:
+    """The view after `event` (an event of the ticket at `position` in the log)."""
+    if view is None:
+        return _opened(event, position)
+    changed = _apply(event, view)
+    changed = replace(
+        changed,
+        status=_status_after(changed, event),
+        updated_at=event.timestamp,
+        version=event.originator_version,
+        position=position,
+    )
+    if changed.first_response_at is None and isinstance(event, FIRST_RESPONSE_EVENTS):
+        seconds = (event.timestamp - changed.opened_at).total_seconds()
+        changed = replace(
+            changed, first_response_at=event.timestamp, first_response_seconds=seconds
+        )
+    return changed
+
+
+def _status_after(view: TicketView, event: Any) -> str:
+    # The aggregate's own lifecycle table decides; replaying it here keeps one source of truth.
+    action = EVENT_ACTIONS.get(type(event))
+    if action is None:
+        return view.status
+    return str(next_status(TicketStatus(view.status), action))
+
+
+def _opened(event: Ticket.Opened, position: int) -> TicketView:
+    return TicketView(
+        id=event.originator_id,
+        status="open",
+        priority=str(event.priority),
+        channel=str(event.channel),
+        category=event.category,
+        customer_id=event.customer_id,
+        subject=event.subject,
+        description=event.description,
+        opened_at=event.timestamp,
+        updated_at=event.timestamp,
+        response_due_at=event.response_due_at,
+        resolution_due_at=event.resolution_due_at,
+        version=event.originator_version,
+        position=position,
+    )
+
+
+@singledispatch
+def _apply(event: Any, view: TicketView) -> TicketView:
+    return view
+
+
+@_apply.register
+def _(event: Ticket.Dispatched, view: TicketView) -> TicketView:
+    return replace(view, department=event.department, assignee_id=event.agent_id)
+
+
+@_apply.register
+def _(event: Ticket.Redispatched, view: TicketView) -> TicketView:
+    return replace(view, department=event.department, assignee_id=event.agent_id)
+
+
+@_apply.register
+def _(event: Ticket.Urged, view: TicketView) -> TicketView:
+    return replace(view, urge_count=view.urge_count + 1)
+
+
+@_apply.register
+def _(event: Ticket.Resolved, view: TicketView) -> TicketView:
+    return replace(
+        view, resolution=event.resolution, resolution_code=event.code, resolved_at=event.timestamp
+    )
+
+
+@_apply.register
+def _(event: Ticket.FeedbackGiven, view: TicketView) -> TicketView:
+    return replace(view, feedback_channel=str(event.channel))
+
+
+@_apply.register
+def _(event: Ticket.Rated, view: TicketView) -> TicketView:
+    return replace(view, rating=event.score, rating_comment=event.comment)
+
+
+@_apply.register
+def _(event: Ticket.Closed, view: TicketView) -> TicketView:
+    return replace(view, closed_at=event.timestamp)
+
+
+@_apply.register
+def _(event: Ticket.Reopened, view: TicketView) -> TicketView:
+    return replace(
+        view,
+        resolution_due_at=event.resolution_due_at,
+        reopen_count=view.reopen_count + 1,
+        resolved_at=None,
+        closed_at=None,
+        rating=None,
+        rating_comment=None,
+    )
+
+
+@_apply.register
+def _(event: Ticket.Archived, view: TicketView) -> TicketView:
+    return replace(view, archived_at=event.timestamp)

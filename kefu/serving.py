@@ -1,0 +1,59 @@
+"""`kefu serve`: gunicorn in this process, the projection runner as a child process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from kefu.http.auth import new_token
+from kefu.settings import Settings
+from kefu.store.database import Backend, backend_of
+
+WSGI_APP = "kefu.http.wsgi:make_app()"
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn configured from our flags; the app is loaded by each worker."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from gunicorn.util import import_app
+
+        return import_app(WSGI_APP)
+
+
+def ensure_dev_token(settings: Settings) -> str | None:
+    """On the embedded default with no tokens, make one so a new user can try the API."""
+    if settings.api_tokens or settings.api_tokens_file:
+        return None
+    if backend_of(settings.database_url) is not Backend.SQLITE:
+        return None
+    token = new_token()
+    os.environ["KEFU_API_TOKENS"] = f"{token}:developer:admin"
+    return token
+
+
+def serve(bind: str, workers: int) -> int:
+    settings = Settings.from_env()
+    token = ensure_dev_token(settings)
+    if token:
+        print(f"kefu: development token (role admin): {token}", flush=True)
+        print(f'kefu: try  curl -H "Authorization: Bearer {token}" http://{bind}/ready', flush=True)
+    runner = subprocess.Popen([sys.executable, "-m", "kefu.cli", "projections", "run"])
+    try:
+        _Gunicorn({"bind": bind, "workers": workers, "accesslog": "-"}).run()
+    finally:
+        runner.terminate()
+        runner.wait(timeout=15)
+    return 0

@@ -1,0 +1,85 @@
+"""Settings: one frozen Struct, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+
+import msgspec
+
+from kefu.domain.deadlines import DeadlinePolicy, Priority, ResponseTimes
+from kefu.store.database import DEFAULT_DATABASE_URL
+
+ENVIRONMENT_HELP = """\
+environment:
+  KEFU_DATABASE_URL     sqlite:///var/kefu.sqlite3 (default, embedded) or
+                        postgresql://user:pass@host:5432/db (production)
+  KEFU_API_TOKENS       development/test tokens: token:actor:role[,token:actor:role...]
+                        roles: service, auditor, reporter, admin
+  KEFU_API_TOKENS_FILE  production tokens: a file of lines sha256hex:actor:role
+  KEFU_DEADLINES        response/resolution times by priority, e.g.
+                        urgent=10m/4h,important=1h/24h,normal=4h/72h (the default)
+  KEFU_TIMEZONE         business time zone for reports (default Asia/Shanghai)
+  KEFU_READ_WAIT_SECONDS  how long ?after=<position> waits for projections (default 2)
+"""
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value kefu cannot use."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything configurable, resolved at start-up."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    api_tokens: str = ""
+    api_tokens_file: str = ""
+    deadlines: str = "urgent=10m/4h,important=1h/24h,normal=4h/72h"
+    timezone: str = "Asia/Shanghai"
+    read_wait_seconds: float = 2.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values = {
+            field: env[f"KEFU_{field.upper()}"]
+            for field in cls.__struct_fields__
+            if f"KEFU_{field.upper()}" in env
+        }
+        try:
+            settings = msgspec.convert(values, cls, strict=False)
+        except msgspec.ValidationError as e:
+            raise SettingsError(str(e)) from None
+        settings.deadline_policy()  # fail at start-up, not on the first ticket
+        return settings
+
+    def deadline_policy(self) -> DeadlinePolicy:
+        return DeadlinePolicy(parse_deadlines(self.deadlines))
+
+
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_deadlines(spec: str) -> dict[Priority, ResponseTimes]:
+    """`urgent=10m/4h,...` → response times per priority; every priority must be given."""
+    times: dict[Priority, ResponseTimes] = {}
+    try:
+        for item in filter(None, (part.strip() for part in spec.split(","))):
+            name, durations = item.split("=")
+            respond, resolve = durations.split("/")
+            times[Priority(name.strip())] = ResponseTimes(_duration(respond), _duration(resolve))
+    except ValueError as e:
+        raise SettingsError(f"KEFU_DEADLINES {spec!r}: {e}") from None
+    missing = set(Priority) - set(times)
+    if missing:
+        raise SettingsError(f"KEFU_DEADLINES misses {', '.join(sorted(missing))}")
+    return times
+
+
+def _duration(text: str) -> timedelta:
+    text = text.strip()
+    unit = _UNITS.get(text[-1:])
+    if unit is None or not text[:-1].isdigit():
+        raise ValueError(f"{text!r} is not a duration like 10m, 4h or 3d")
+    return timedelta(**{unit: int(text[:-1])})
