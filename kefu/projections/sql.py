@@ -101,8 +101,21 @@ class SqlView(TrackingRecorder):
     @contextmanager
     def write(self) -> Iterator[Tx]:
         datastore: Any = getattr(self, "datastore")  # noqa: B009
-        with datastore.transaction(commit=True) as cursor:
-            yield Tx(self, cursor)
+        if self.is_postgres:
+            with datastore.transaction(commit=True) as cursor:
+                yield Tx(self, cursor)
+            return
+        # SQLite: take the write lock up front. A deferred transaction that reads first and
+        # writes later fails with "database is locked" when another writer commits between.
+        with datastore.get_connection(commit=True) as connection:
+            cursor = connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self, cursor)
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

@@ -1,0 +1,162 @@
+"""End to end: `kefu serve` (real gunicorn and projection runner) over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+TOKEN_LINE = re.compile(r"development token \(role admin\): (\S+)")
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    base: str
+    token: str
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {self.token}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def children(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+    def stop_with_ctrl_c(self) -> int:
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.process.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(workdir: Path, env: dict[str, str]) -> Server:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kefu.cli", "serve", "--bind", f"127.0.0.1:{port}", "-w", "2"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+    )
+    token = env.get("KEFU_TEST_TOKEN") or _printed_token(process)
+    server = Server(process, f"http://127.0.0.1:{port}", token)
+    _wait_until_healthy(server)
+    return server
+
+
+def _printed_token(process: subprocess.Popen[str]) -> str:
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    stdout = process.stdout
+    threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            match = TOKEN_LINE.search(lines.get(timeout=1))
+        except queue.Empty:
+            continue
+        if match:
+            return match.group(1)
+    raise AssertionError("kefu serve printed no development token")
+
+
+def _wait_until_healthy(server: Server) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(server.base + "/health", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("kefu serve did not answer /health")
+
+
+@pytest.fixture(params=["embedded", "postgres"])
+def serve_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
+    if request.param == "postgres":
+        env["KEFU_DATABASE_URL"] = request.getfixturevalue("fresh_postgres_url")
+        env["KEFU_API_TOKENS"] = "e2e-token:e2e-desk:admin"
+        env["KEFU_TEST_TOKEN"] = "e2e-token"
+    yield env
+
+
+WALK: list[tuple[str, dict[str, Any], str]] = [
+    ("review", {"note": "details complete"}, "reviewed"),
+    ("dispatch", {"department": "after-sales", "agent_id": "agent-7"}, "dispatched"),
+    ("urge", {"urged_by": "customer", "reason": "waiting two days"}, "dispatched"),
+    ("follow-ups", {"note": "called the warehouse"}, "dispatched"),
+    ("start", {}, "in_progress"),
+    ("resolve", {"resolution": "replacement shipped", "code": "REPLACED"}, "resolved"),
+    ("feedback", {"channel": "sms", "message": "your replacement is on its way"}, "feedback_given"),
+    ("rating", {"score": 5, "comment": "quick"}, "feedback_given"),
+    ("close", {}, "closed"),
+    ("archive", {}, "archived"),
+]
+
+
+def test_a_ticket_walks_from_open_to_archive_and_survives_a_restart(
+    serve_env: dict[str, str], tmp_path: Path
+) -> None:
+    server = start(tmp_path, serve_env)
+    try:
+        status, opened = server.call(
+            "POST", "/tickets", {"channel": "phone", "category": "repair", "subject": "no power"}
+        )
+        assert status == 201
+        ticket = f"/tickets/{opened['id']}"
+        for action, body, expected in WALK:
+            status, answer = server.call("POST", f"{ticket}/{action}", body)
+            assert (status, answer["status"]) == (200, expected), (action, answer)
+            status, view = server.call("GET", f"{ticket}?after={answer['position']}")
+            assert (status, view["status"], view["version"]) == (200, expected, answer["version"])
+        status, refused = server.call("POST", f"{ticket}/reopen", {"reason": "again"})
+        assert (status, refused["allowed_now"]) == (409, [])
+        children = server.children()
+        assert children, "the projection runner runs as a child process"
+    finally:
+        exit_code = server.stop_with_ctrl_c()
+    assert exit_code == 0
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
+
+    restarted = start(tmp_path, serve_env)
+    try:
+        status, view = restarted.call("GET", f"{ticket}?after={answer['position']}")
+        assert status == 200
+        assert (view["status"], view["rating"], view["urge_count"]) == ("archived", 5, 1)
+        status, history = restarted.call("GET", f"{ticket}/history")
+        assert [e["type"] for e in history["events"]][-2:] == ["Closed", "Archived"]
+    finally:
+        restarted.stop_with_ctrl_c()

@@ -1,0 +1,45 @@
+"""Fixtures for the integration tier: the real stores, both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from uuid import uuid4
+
+import pytest
+
+from kefu.bootstrap import Services, build_services
+from kefu.commands.context import Context
+from kefu.settings import Settings
+
+ServicesFactory = Callable[[], Services]
+
+
+@pytest.fixture
+def open_services(database_url: str) -> Iterator[ServicesFactory]:
+    """Opens Services on the test's database as often as a test asks (a restart is a new one)."""
+    opened: list[Services] = []
+
+    def open_() -> Services:
+        services = build_services(Settings(database_url=database_url))
+        opened.append(services)
+        return services
+
+    yield open_
+    for services in opened:
+        services.close()
+
+
+@pytest.fixture
+def services(open_services: ServicesFactory) -> Services:
+    return open_services()
+
+
+def context(key: str | None = None, fingerprint: str = "request", actor: str = "desk") -> Context:
+    return Context(
+        actor_id=actor,
+        actor_role="service",
+        command_id=uuid4(),
+        correlation_id=uuid4(),
+        idempotency_key=key,
+        request_fingerprint=fingerprint,
+    )
