@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from kefu.commands.application import ServiceDesk
 from kefu.commands.execution import Clock, CommandRunner, utc_now
+from kefu.commands.policies import Policies
 from kefu.commands.tickets import TicketCommands
 from kefu.http.auth import TokenRegistry
 from kefu.projections.read_models import ReadModels
@@ -35,11 +36,12 @@ class Services:
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     app = ServiceDesk(settings.database_url)
     runner = CommandRunner(app, clock)
+    policies = Policies(deadlines=settings.deadline_policy())
     return Services(
         settings=settings,
         app=app,
         read_models=ReadModels(settings.database_url),
-        tickets=TicketCommands(app, runner, settings.deadline_policy()),
+        tickets=TicketCommands(app, runner, policies),
         tokens=TokenRegistry.from_settings(settings.api_tokens, settings.api_tokens_file),
         clock=clock,
     )

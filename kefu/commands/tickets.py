@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any
-from uuid import UUID
+from typing import Annotated
 
 import msgspec
 
+from kefu.commands.actions import ActionTable, AggregateCommands, Env
 from kefu.commands.application import ServiceDesk
 from kefu.commands.base import Command, Name, Note, Text
 from kefu.commands.context import Context
 from kefu.commands.execution import CommandRunner, Outcome
+from kefu.commands.policies import Policies
 from kefu.domain.channels import Channel
-from kefu.domain.deadlines import DeadlinePolicy, Priority
-from kefu.domain.metadata import EventMetadata
+from kefu.domain.deadlines import Priority
 from kefu.domain.ticket import Ticket
 from kefu.domain.ticket_lifecycle import TicketAction
 
@@ -87,18 +84,6 @@ class ArchiveTicket(Command, frozen=True):
     pass
 
 
-@dataclass(frozen=True)
-class Env:
-    """What a handler needs besides the ticket and the command."""
-
-    meta: EventMetadata
-    at: datetime
-    policy: DeadlinePolicy
-
-
-Handler = Callable[[Ticket, Any, Env], None]
-
-
 def review(t: Ticket, c: ReviewTicket, e: Env) -> None:
     t.review(note=c.note, meta=e.meta, at=e.at)
 
@@ -142,7 +127,7 @@ def close(t: Ticket, c: CloseTicket, e: Env) -> None:
 
 
 def reopen(t: Ticket, c: ReopenTicket, e: Env) -> None:
-    t.reopen(reason=c.reason, policy=e.policy, meta=e.meta, at=e.at)
+    t.reopen(reason=c.reason, policy=e.policies.deadlines, meta=e.meta, at=e.at)
 
 
 def archive(t: Ticket, c: ArchiveTicket, e: Env) -> None:
@@ -152,32 +137,30 @@ def archive(t: Ticket, c: ArchiveTicket, e: Env) -> None:
 A = TicketAction
 
 # Each action's command Struct (what the HTTP body decodes into) and its handler.
-TICKET_ACTIONS: dict[TicketAction, tuple[type[Command], Handler]] = {
-    A.REVIEW: (ReviewTicket, review),
-    A.DISPATCH: (DispatchTicket, dispatch),
-    A.REDISPATCH: (RedispatchTicket, redispatch),
-    A.URGE: (UrgeTicket, urge),
-    A.FOLLOW_UP: (FollowUpTicket, follow_up),
-    A.START: (StartTicket, start),
-    A.RESOLVE: (ResolveTicket, resolve),
-    A.FEEDBACK: (GiveFeedback, give_feedback),
-    A.RATE: (RateTicket, rate),
-    A.CLOSE: (CloseTicket, close),
-    A.REOPEN: (ReopenTicket, reopen),
-    A.ARCHIVE: (ArchiveTicket, archive),
+TICKET_ACTIONS: ActionTable[Ticket] = {
+    A.REVIEW.value: (ReviewTicket, review),
+    A.DISPATCH.value: (DispatchTicket, dispatch),
+    A.REDISPATCH.value: (RedispatchTicket, redispatch),
+    A.URGE.value: (UrgeTicket, urge),
+    A.FOLLOW_UP.value: (FollowUpTicket, follow_up),
+    A.START.value: (StartTicket, start),
+    A.RESOLVE.value: (ResolveTicket, resolve),
+    A.FEEDBACK.value: (GiveFeedback, give_feedback),
+    A.RATE.value: (RateTicket, rate),
+    A.CLOSE.value: (CloseTicket, close),
+    A.REOPEN.value: (ReopenTicket, reopen),
+    A.ARCHIVE.value: (ArchiveTicket, archive),
 }
 
 
-class TicketCommands:
+class TicketCommands(AggregateCommands[Ticket]):
     """The ticket write side used by the HTTP layer and the CLI."""
 
-    def __init__(self, app: ServiceDesk, runner: CommandRunner, policy: DeadlinePolicy) -> None:
-        self.app = app
-        self.runner = runner
-        self.policy = policy
+    def __init__(self, app: ServiceDesk, runner: CommandRunner, policies: Policies) -> None:
+        super().__init__(app, runner, policies, Ticket, TICKET_ACTIONS)
 
     def open(self, cmd: OpenTicket, ctx: Context) -> Outcome:
-        def change(meta: EventMetadata, at: datetime) -> Ticket:
+        def make(e: Env) -> Ticket:
             return Ticket.open(
                 channel=cmd.channel,
                 customer_id=cmd.customer_id,
@@ -185,19 +168,9 @@ class TicketCommands:
                 priority=cmd.priority,
                 subject=cmd.subject,
                 description=cmd.description,
-                policy=self.policy,
-                meta=meta,
-                at=at,
+                policy=e.policies.deadlines,
+                meta=e.meta,
+                at=e.at,
             )
 
-        return self.runner.run(ctx, 201, change)
-
-    def act(self, ticket_id: UUID, action: TicketAction, cmd: Command, ctx: Context) -> Outcome:
-        _, handler = TICKET_ACTIONS[action]
-
-        def change(meta: EventMetadata, at: datetime) -> Ticket:
-            ticket = self.app.load(Ticket, ticket_id, ctx)
-            handler(ticket, cmd, Env(meta, at, self.policy))
-            return ticket
-
-        return self.runner.run(ctx, 200, change)
+        return self.create(ctx, make)

@@ -9,7 +9,7 @@ from kefu.http.health import HealthResource, ReadyResource
 from kefu.http.middleware import AuthMiddleware
 from kefu.http.openapi import OpenApiResource
 from kefu.http.problems import add_problem_handlers
-from kefu.http.tickets import TicketHistoryResource, TicketResource, TicketsResource
+from kefu.http.tickets import add_ticket_routes
 
 
 def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response]:
@@ -19,9 +19,5 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     app.add_route("/health", HealthResource())
     app.add_route("/ready", ReadyResource(services))
     app.add_route("/openapi.json", OpenApiResource())
-    app.add_route("/tickets", TicketsResource(services))
-    ticket = TicketResource(services)
-    app.add_route("/tickets/{ticket_id:uuid}", ticket)
-    app.add_route("/tickets/{ticket_id:uuid}/{action}", ticket, suffix="action")
-    app.add_route("/tickets/{ticket_id:uuid}/history", TicketHistoryResource(services))
+    add_ticket_routes(app, services)
     return app

@@ -39,8 +39,8 @@ def build_openapi() -> dict[str, Any]:
         "/tickets/{ticket_id}/history": {"get": _op("Every event of the ticket", None, None)},
     }
     for action, (command, _) in TICKET_ACTIONS.items():
-        paths[f"/tickets/{{ticket_id}}/{action.value}"] = {
-            "post": _op(f"Ticket action: {action.value}", command, Answer)
+        paths[f"/tickets/{{ticket_id}}/{action}"] = {
+            "post": _op(f"Ticket action: {action}", command, Answer)
         }
     return {
         "openapi": "3.1.0",

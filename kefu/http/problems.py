@@ -9,6 +9,7 @@ from typing import Any
 import falcon
 import msgspec
 
+from kefu.commands.actions import UnknownAction
 from kefu.commands.errors import ConcurrentChange, IdempotencyKeyReused, StaleVersion
 from kefu.domain.errors import DomainError, NotFound
 
@@ -50,6 +51,10 @@ def _domain(req: falcon.Request, resp: falcon.Response, ex: DomainError, _: Any)
 
 
 def _not_found(req: falcon.Request, resp: falcon.Response, ex: NotFound, _: Any) -> None:
+    write_problem(resp, 404, "not-found", "Not found", str(ex))
+
+
+def _unknown_action(req: falcon.Request, resp: falcon.Response, ex: UnknownAction, _: Any) -> None:
     write_problem(resp, 404, "not-found", "Not found", str(ex))
 
 
@@ -99,6 +104,7 @@ def add_problem_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> No
     app.add_error_handler(Exception, _unexpected)
     app.add_error_handler(DomainError, _domain)
     app.add_error_handler(NotFound, _not_found)
+    app.add_error_handler(UnknownAction, _unknown_action)
     app.add_error_handler(StaleVersion, _stale)
     app.add_error_handler(ConcurrentChange, _concurrent)
     app.add_error_handler(IdempotencyKeyReused, _reused)

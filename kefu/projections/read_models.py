@@ -37,6 +37,9 @@ class ReadModels:
         recorder = self._factory.tracking_recorder(view_class_for(view, self._postgres))
         return cast(Any, recorder)
 
+    def projection(self, name: str) -> BatchProjection[Any]:
+        return next(p for p in self.projections if p.name == name)
+
     def lag(self, head: int) -> list[Lag]:
         lags = []
         for p in self.projections:

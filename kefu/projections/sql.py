@@ -19,6 +19,8 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
+from kefu.store.schema import create_tables_serially
+
 Row = Mapping[str, Any]
 Params = Mapping[str, Any]
 
@@ -84,11 +86,22 @@ class SqlView(TrackingRecorder):
         super().__init__(*args, **kwargs)
         if isinstance(self, PostgresTrackingRecorder):
             statements: list[Any] = self.sql_create_statements
-            statements.extend(SQL(cast(Any, s)) for s in self.ddl)
+            statements.extend(SQL(cast(Any, s)) for s in self.create_statements())
 
     def construct_create_table_statements(self) -> list[str]:
         statements: list[str] = super().construct_create_table_statements()  # type: ignore[misc]
-        return [*statements, *self.ddl]
+        return [*statements, *self.create_statements()]
+
+    def create_table(self) -> None:
+        parent: Any = super()
+        if isinstance(self, PostgresTrackingRecorder):
+            create_tables_serially(self.datastore, parent.create_table)
+        else:
+            parent.create_table()
+
+    def create_statements(self) -> tuple[str, ...]:
+        """The view's CREATE TABLE/INDEX statements (IF NOT EXISTS: run at every start)."""
+        return self.ddl
 
     def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         # Both backends' tracking recorders take (cursor, tracking) here.

@@ -18,6 +18,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
+from kefu.store.schema import create_tables_serially
 
 IDEMPOTENCY_KWARG = "idempotency"
 
@@ -104,6 +105,9 @@ class KefuPostgresRecorder(PostgresApplicationRecorder):
             "AND e.originator_version = k.originator_version "
             "WHERE k.scope = %s AND k.key = %s"
         ).format(schema=schema, table=Identifier(self.events_table_name))
+
+    def create_table(self) -> None:
+        create_tables_serially(self.datastore, super().create_table)
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

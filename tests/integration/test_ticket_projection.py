@@ -53,7 +53,7 @@ def test_a_runner_killed_mid_batch_resumes_without_loss_or_double_counting(
         calls += 1
         if calls == 2:
             with self.view.write() as tx:  # rows written, then the process dies
-                self.view.save(tx, [], tracking)
+                self.view.save(tx, {}, tracking)
                 raise SystemExit("killed")
         original(self, events, tracking)
 

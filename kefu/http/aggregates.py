@@ -1,0 +1,129 @@
+"""Resources shared by every aggregate kind: create, act, read the view, read the history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+from uuid import UUID
+
+import falcon
+import msgspec
+from eventsourcing.utils import get_topic
+
+from kefu.commands.actions import AggregateCommands
+from kefu.commands.application import ServiceDesk
+from kefu.commands.base import Command
+from kefu.commands.context import Context
+from kefu.commands.execution import Outcome
+from kefu.domain.errors import NotFound
+from kefu.http.auth import Role
+from kefu.http.reading import wait_for_position
+from kefu.http.requests import command_context, decode, read_body
+from kefu.http.responses import write_json, write_outcome
+from kefu.projections.batch import BatchProjection
+
+WRITERS = frozenset({Role.SERVICE})
+VIEW_READERS = frozenset({Role.SERVICE, Role.REPORTER})
+HISTORY_READERS = frozenset({Role.SERVICE, Role.AUDITOR})
+
+Create = Callable[[Any, Context], Outcome]
+
+
+class CreateResource:
+    """POST /{kind}: decode the creating command, run it, answer 201 with Location."""
+
+    roles: ClassVar[dict[str, frozenset[Role]]] = {"POST": WRITERS}
+
+    def __init__(self, command: type[Command], create: Create, prefix: str) -> None:
+        self.command = command
+        self.create = create
+        self.prefix = prefix
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = read_body(req)
+        outcome = self.create(decode(body, self.command), command_context(req, body))
+        write_outcome(resp, outcome, location=f"{self.prefix}/{outcome.answer.id}")
+
+
+class AggregateResource:
+    """GET /{kind}/{id}: the projected view (`?after=` read-your-writes);
+    POST /{kind}/{id}/{action}: run one action of the kind's action table."""
+
+    roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": VIEW_READERS, "POST": WRITERS}
+
+    def __init__(
+        self,
+        commands: AggregateCommands[Any],
+        projection: BatchProjection[Any],
+        render: Callable[[UUID], Any | None],
+        read_wait_seconds: float,
+    ) -> None:
+        self.commands = commands
+        self.projection = projection
+        self.render = render
+        self.read_wait_seconds = read_wait_seconds
+        self.kind = commands.kind.__name__.lower()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, aggregate_id: UUID) -> None:
+        wait_for_position(req, self.projection, self.read_wait_seconds)
+        view = self.render(aggregate_id)
+        if view is None:
+            raise NotFound(self.kind, aggregate_id)
+        write_json(resp, view)
+        if isinstance(view, dict) and "version" in view:
+            resp.set_header("ETag", f'"{view["version"]}"')
+
+    def on_post_action(
+        self, req: falcon.Request, resp: falcon.Response, aggregate_id: UUID, action: str
+    ) -> None:
+        command = self.commands.command_for(action)
+        body = read_body(req)
+        outcome = self.commands.act(
+            aggregate_id, action, decode(body, command), command_context(req, body)
+        )
+        write_outcome(resp, outcome)
+
+
+class HistoryResource:
+    """GET /{kind}/{id}/history: every event in order, with who did it and why."""
+
+    roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": HISTORY_READERS}
+
+    def __init__(self, app: ServiceDesk, kind: type[Any]) -> None:
+        self.app = app
+        self.kind = kind
+        self.topic = get_topic(kind)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, aggregate_id: UUID) -> None:
+        events = list(self.app.events.get(aggregate_id))
+        if not events or getattr(events[0], "originator_topic", None) != self.topic:
+            raise NotFound(self.kind.__name__.lower(), aggregate_id)
+        write_json(resp, {"id": aggregate_id, "events": [event_record(e) for e in events]})
+
+
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "meta", "originator_topic"}
+
+
+def event_record(event: Any) -> dict[str, Any]:
+    """One event as an auditor reads it: type, version, time, metadata and data."""
+    return {
+        "version": event.originator_version,
+        "type": type(event).__qualname__.split(".")[-1],
+        "at": event.timestamp,
+        "metadata": msgspec.to_builtins(event.meta),
+        "data": msgspec.to_builtins({k: v for k, v in vars(event).items() if k not in _ENVELOPE}),
+    }
+
+
+def add_aggregate_routes(
+    app: falcon.App[falcon.Request, falcon.Response],
+    prefix: str,
+    create: CreateResource,
+    aggregate: AggregateResource,
+    history: HistoryResource,
+) -> None:
+    """The four routes of an aggregate kind under `prefix` (e.g. /tickets)."""
+    app.add_route(prefix, create)
+    app.add_route(f"{prefix}/{{aggregate_id:uuid}}", aggregate)
+    app.add_route(f"{prefix}/{{aggregate_id:uuid}}/{{action}}", aggregate, suffix="action")
+    app.add_route(f"{prefix}/{{aggregate_id:uuid}}/history", history)

@@ -1,0 +1,113 @@
+"""Row-per-aggregate views: a msgspec document per aggregate, plus columns to filter on.
+
+A view kind declares its table, its document Struct and its filter columns; its projection
+declares the events it reads and a fold (document | None, event, position) → document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import Tracking
+
+from kefu.projections.batch import BatchProjection, Positioned
+from kefu.projections.sql import SqlView, Tx
+
+TDoc = TypeVar("TDoc", bound=msgspec.Struct)
+Column = Callable[[Any], object]
+
+
+class DocumentView(SqlView, Generic[TDoc]):
+    """Tables of one row-per-aggregate view.
+
+    Subclasses set `table`, `document` (the Struct stored per row), `columns` (name → SQL type
+    and extractor from the document) and `indexes` (column lists to index).
+    """
+
+    table: ClassVar[str]
+    document: ClassVar[type[Any]]
+    columns: ClassVar[Mapping[str, tuple[str, Column]]]
+    indexes: ClassVar[tuple[str, ...]] = ()
+
+    def create_statements(self) -> tuple[str, ...]:
+        columns = ", ".join(f"{name} {kind}" for name, (kind, _) in self.columns.items())
+        create = (
+            f"CREATE TABLE IF NOT EXISTS {self.table} (id TEXT PRIMARY KEY, {columns}, "
+            "version INTEGER NOT NULL, position BIGINT NOT NULL, doc TEXT NOT NULL)"
+        )
+        index = [
+            f"CREATE INDEX IF NOT EXISTS {self.table}_{'_'.join(i.split(', '))} "
+            f"ON {self.table} ({i})"
+            for i in self.indexes
+        ]
+        return (create, *index)
+
+    def get(self, aggregate_id: UUID) -> TDoc | None:
+        rows = self.query(f"SELECT doc FROM {self.table} WHERE id = :id", {"id": str(aggregate_id)})
+        return _decoder(self.document).decode(rows[0]["doc"]) if rows else None
+
+    def get_many(self, tx: Tx, ids: Sequence[UUID]) -> dict[UUID, TDoc]:
+        found: dict[UUID, TDoc] = {}
+        decoder = _decoder(self.document)
+        for start in range(0, len(ids), 500):
+            chunk = {f"i{n}": str(i) for n, i in enumerate(ids[start : start + 500])}
+            marks = ", ".join(":" + k for k in chunk)
+            tx.execute(f"SELECT id, doc FROM {self.table} WHERE id IN ({marks})", chunk)
+            for row in tx.fetchall():
+                found[UUID(row["id"])] = decoder.decode(row["doc"])
+        return found
+
+    def save(self, tx: Tx, docs: Mapping[UUID, TDoc], tracking: Tracking) -> None:
+        tx.executemany(self._upsert(), [self._row(i, d) for i, d in docs.items()])
+        tx.track(tracking)
+
+    def _row(self, aggregate_id: UUID, doc: TDoc) -> dict[str, object]:
+        row = {name: extract(doc) for name, (_, extract) in self.columns.items()}
+        row.update(
+            id=str(aggregate_id),
+            version=getattr(doc, "version", 0),
+            position=getattr(doc, "position", 0),
+            doc=_encoder.encode(doc).decode(),
+        )
+        return row
+
+    @classmethod
+    def _upsert(cls) -> str:
+        names = ["id", *cls.columns, "version", "position", "doc"]
+        return (
+            f"INSERT INTO {cls.table} ({', '.join(names)}) "
+            f"VALUES ({', '.join(':' + n for n in names)}) ON CONFLICT (id) DO UPDATE SET "
+            + ", ".join(f"{n} = excluded.{n}" for n in names[1:])
+        )
+
+
+TView = TypeVar("TView", bound=DocumentView[Any])
+
+
+class FoldProjection(BatchProjection[TView]):
+    """Keeps one document per aggregate by folding its events, a batch per transaction."""
+
+    def fold(self, doc: Any | None, event: Any, position: int) -> Any:
+        raise NotImplementedError
+
+    def process_batch(self, events: Sequence[Positioned], tracking: Tracking) -> None:
+        with self.view.write() as tx:
+            ids = list(dict.fromkeys(p.event.originator_id for p in events))
+            docs = self.view.get_many(tx, ids)
+            for p in events:
+                key = p.event.originator_id
+                docs[key] = self.fold(docs.get(key), p.event, p.position)
+            self.view.save(tx, docs, tracking)
+
+
+_encoder = msgspec.json.Encoder()
+_decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {}
+
+
+def _decoder(kind: type[Any]) -> msgspec.json.Decoder[Any]:
+    if kind not in _decoders:
+        _decoders[kind] = msgspec.json.Decoder(kind)
+    return _decoders[kind]
