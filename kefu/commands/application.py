@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import IntegrityError, Mapper, Tracking
 from eventsourcing.utils import get_topic
 
 from kefu.commands.context import Context
@@ -82,6 +82,21 @@ class ServiceDesk(Application[UUID]):
                 "command at the same time; read it again and retry"
             ) from None
         return recordings[-1].notification.id
+
+    def record_processed(self, tracking: Tracking, *aggregates: Aggregate) -> None:
+        """Saves what a process policy made of one log position, with that position, atomically.
+
+        Re-processing the same position fails (the tracking row exists), so a policy that is
+        restarted or replayed never creates its aggregates twice.
+        """
+        processing = ProcessingEvent[UUID](tracking=tracking)
+        processing.collect_events(*aggregates)
+        self._record(processing)
+
+    def processed_position(self, policy_name: str) -> int:
+        recorder = self.recorder
+        assert isinstance(recorder, KefuSQLiteRecorder | KefuPostgresRecorder)
+        return recorder.max_tracking_id(policy_name) or 0
 
     def answer_for(self, ctx: Context) -> StoredAnswer | None:
         if ctx.idempotency_key is None:

@@ -1,4 +1,4 @@
-"""Application recorders that also write idempotency records in the events' transaction.
+"""Recorders that also write idempotency records (and tracking) in the events' transaction.
 
 A command's events and its idempotency record commit together or not at all, on both
 backends, so a crash can never leave events without the key (a retry would duplicate them)
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteProcessRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -37,11 +37,11 @@ class AnswerStore(Protocol):
     def find_answer(self, scope: str, key: str) -> StoredAnswer | None: ...
 
 
-class KefuSQLiteRecorder(SQLiteApplicationRecorder):
-    """SQLite application recorder with idempotency records."""
+class KefuSQLiteRecorder(SQLiteProcessRecorder):
+    """SQLite recorder with idempotency records (and tracking, for process policies)."""
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
-        super().__init__(datastore, events_table_name)
+        super().__init__(datastore, events_table_name=events_table_name)
         self.create_table_statements.append(_SQLITE_DDL)
 
     def _insert_events(
@@ -80,11 +80,15 @@ class KefuSQLiteRecorder(SQLiteApplicationRecorder):
         return StoredAnswer(row[0], row[1], bytes(row[2]), row[3])
 
 
-class KefuPostgresRecorder(PostgresApplicationRecorder):
-    """PostgreSQL application recorder with idempotency records."""
+class KefuPostgresRecorder(PostgresProcessRecorder):
+    """PostgreSQL recorder with idempotency records (and tracking, for process policies)."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
-        super().__init__(datastore, events_table_name=events_table_name)
+        super().__init__(
+            datastore,
+            events_table_name=events_table_name,
+            tracking_table_name=f"{events_table_name}_processed",
+        )
         schema = Identifier(self.datastore.schema)
         self.sql_create_statements.append(
             SQL(
