@@ -30,14 +30,24 @@ Create = Callable[[Any, Context], Outcome]
 
 
 class CreateResource:
-    """POST /{kind}: decode the creating command, run it, answer 201 with Location."""
+    """POST /{kind}: decode the creating command, run it, answer 201 with Location.
+    GET /{kind}: the kind's list, when it has one."""
 
-    roles: ClassVar[dict[str, frozenset[Role]]] = {"POST": WRITERS}
-
-    def __init__(self, command: type[Command], create: Create, prefix: str) -> None:
+    def __init__(
+        self, command: type[Command], create: Create, prefix: str, lister: Any = None
+    ) -> None:
         self.command = command
         self.create = create
         self.prefix = prefix
+        self.lister = lister
+        self.roles: dict[str, frozenset[Role]] = {"POST": WRITERS}
+        if lister is not None:
+            self.roles.update(lister.roles)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if self.lister is None:
+            raise falcon.HTTPMethodNotAllowed(["POST"])
+        self.lister.on_get(req, resp)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_body(req)

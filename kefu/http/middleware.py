@@ -28,7 +28,10 @@ class AuthMiddleware:
             return
         caller = self._authenticate(req)
         req.context.caller = caller
-        allowed: frozenset[Role] = getattr(resource, "roles", {}).get(req.method, PUBLIC)
+        roles: dict[str, frozenset[Role]] = getattr(resource, "roles", {})
+        if req.method not in roles and not _responds_to(resource, req.method):
+            return  # falcon answers 405 with Allow: no role may do what does not exist
+        allowed = roles.get(req.method, PUBLIC)
         if caller.role is not Role.ADMIN and caller.role not in allowed:
             raise falcon.HTTPForbidden(
                 title="Forbidden",
@@ -45,3 +48,8 @@ class AuthMiddleware:
                 challenges=['Bearer realm="kefu"'],
             )
         return caller
+
+
+def _responds_to(resource: Any, method: str) -> bool:
+    prefix = f"on_{method.lower()}"
+    return any(name == prefix or name.startswith(prefix + "_") for name in dir(resource))

@@ -17,6 +17,7 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("kefu.http")
 
 _FIELD_PATH = re.compile(r"at `\$\.?([^`]*)`")
+_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]*)`")
 
 
 def write_problem(
@@ -77,8 +78,8 @@ def _invalid(
     req: falcon.Request, resp: falcon.Response, ex: msgspec.ValidationError, _: Any
 ) -> None:
     message = str(ex)
-    match = _FIELD_PATH.search(message)
-    field = match.group(1) if match else ""
+    path, named = _FIELD_PATH.search(message), _NAMED_FIELD.search(message)
+    field = ".".join(m.group(1) for m in (path, named) if m and m.group(1))
     write_problem(
         resp,
         422,

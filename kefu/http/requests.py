@@ -37,7 +37,10 @@ def read_body(req: falcon.Request) -> bytes:
 
 def decode(body: bytes, command: type[TCommand]) -> TCommand:
     """The body as a command Struct; msgspec's errors become 400/422 problems."""
-    return msgspec.json.decode(body, type=command)
+    try:
+        return msgspec.json.decode(body, type=command)
+    except UnicodeDecodeError as e:
+        raise msgspec.DecodeError(f"JSON is malformed: invalid UTF-8 ({e.reason})") from None
 
 
 def command_context(req: falcon.Request, body: bytes) -> Context:

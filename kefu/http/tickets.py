@@ -17,22 +17,73 @@ from kefu.http.aggregates import (
     HistoryResource,
     add_aggregate_routes,
 )
+from kefu.http.listing import ListResource, Param, time_param
+from kefu.projections.sql import db_time
+from kefu.projections.ticket_view import TicketView
+
+
+def ticket_list(s: Services) -> ListResource:
+    """GET /tickets: filters, sorts and cursor pagination over the ticket view."""
+
+    def overdue(kind: str) -> tuple[str, dict[str, object]]:
+        now = db_time(s.clock())
+        if kind == "response":
+            return (
+                "(COALESCE(first_response_at, :now) > response_due_at)",
+                {"now": now},
+            )
+        if kind == "resolution":
+            return (
+                "(status NOT IN ('resolved', 'feedback_given', 'closed', 'archived') "
+                "AND resolution_due_at < :now OR resolved_at > resolution_due_at)",
+                {"now": now},
+            )
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter", description="overdue is response or resolution"
+        )
+
+    params = [
+        Param("status", "status"),
+        Param("priority", "priority"),
+        Param("category", "category"),
+        Param("channel", "channel"),
+        Param("department", "department"),
+        Param("assignee", "assignee_id"),
+        Param("customer", "customer_id"),
+        Param("opened_from", "opened_at", "ge", time_param),
+        Param("opened_to", "opened_at", "lt", time_param),
+        Param("updated_from", "updated_at", "ge", time_param),
+        Param("updated_to", "updated_at", "lt", time_param),
+        Param("overdue", condition=overdue),
+    ]
+    sorts = {
+        "opened": "opened_at",
+        "due": "resolution_due_at",
+        "priority": "priority_rank",
+        "updated": "updated_at",
+    }
+    return ListResource(s.read_models.tickets, params, sorts, render=_renderer(s))
+
+
+def _renderer(s: Services) -> Any:
+    def render(view: TicketView) -> dict[str, Any]:
+        body: dict[str, Any] = msgspec.to_builtins(view)
+        body.update(view.overdue(s.clock()))
+        return body
+
+    return render
 
 
 def add_ticket_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
     def render(ticket_id: UUID) -> dict[str, Any] | None:
         view = s.read_models.tickets.get(ticket_id)
-        if view is None:
-            return None
-        body: dict[str, Any] = msgspec.to_builtins(view)
-        body.update(view.overdue(s.clock()))
-        return body
+        return None if view is None else _renderer(s)(view)
 
     projection = s.read_models.projection("ticket_views")
     add_aggregate_routes(
         app,
         "/tickets",
-        CreateResource(OpenTicket, s.tickets.open, "/tickets"),
+        CreateResource(OpenTicket, s.tickets.open, "/tickets", ticket_list(s)),
         AggregateResource(s.tickets, projection, render, s.settings.read_wait_seconds),
         HistoryResource(s.app, Ticket),
     )

@@ -14,6 +14,7 @@ import msgspec
 from eventsourcing.persistence import Tracking
 
 from kefu.projections.batch import BatchProjection, Positioned
+from kefu.projections.listing import ListQuery, build_select, encode_cursor
 from kefu.projections.sql import SqlView, Tx
 
 TDoc = TypeVar("TDoc", bound=msgspec.Struct)
@@ -59,6 +60,16 @@ class DocumentView(SqlView, Generic[TDoc]):
             for row in tx.fetchall():
                 found[UUID(row["id"])] = decoder.decode(row["doc"])
         return found
+
+    def page(self, query: ListQuery) -> tuple[list[TDoc], str | None]:
+        """One page of documents and the cursor of the next page (None on the last)."""
+        sql, params = build_select(self.table, list(self.columns), query)
+        rows = self.query(sql, params)
+        decoder = _decoder(self.document)
+        docs = [decoder.decode(row["doc"]) for row in rows[: query.limit]]
+        more = len(rows) > query.limit
+        last = rows[query.limit - 1] if more else None
+        return docs, (encode_cursor(last["sort_key"], last["id"]) if last else None)
 
     def save(self, tx: Tx, docs: Mapping[UUID, TDoc], tracking: Tracking) -> None:
         tx.executemany(self._upsert(), [self._row(i, d) for i, d in docs.items()])

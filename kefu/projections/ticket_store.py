@@ -9,6 +9,8 @@ from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import db_time
 from kefu.projections.ticket_view import TicketView, fold
 
+PRIORITY_RANK = {"urgent": 0, "important": 1, "normal": 2}
+
 
 class TicketViewStore(DocumentView[TicketView]):
     """One row per ticket, with the columns the ticket lists filter and sort on."""
@@ -18,6 +20,7 @@ class TicketViewStore(DocumentView[TicketView]):
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "status": ("TEXT NOT NULL", lambda v: v.status),
         "priority": ("TEXT NOT NULL", lambda v: v.priority),
+        "priority_rank": ("INTEGER NOT NULL", lambda v: PRIORITY_RANK[v.priority]),
         "channel": ("TEXT NOT NULL", lambda v: v.channel),
         "category": ("TEXT NOT NULL", lambda v: v.category),
         "customer_id": ("TEXT", lambda v: v.customer_id),
@@ -31,7 +34,7 @@ class TicketViewStore(DocumentView[TicketView]):
         "resolved_at": ("TEXT", lambda v: db_time(v.resolved_at)),
         "closed_at": ("TEXT", lambda v: db_time(v.closed_at)),
     }
-    indexes = ("status, opened_at", "assignee_id", "customer_id")
+    indexes = ("status, opened_at", "assignee_id", "customer_id", "resolution_due_at")
 
 
 class TicketViewProjection(FoldProjection[TicketViewStore]):

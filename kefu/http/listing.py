@@ -1,0 +1,110 @@
+"""GET list endpoints: query parameters → filters, sort and cursor; JSON page out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+import falcon
+import msgspec
+
+from kefu.http.aggregates import VIEW_READERS
+from kefu.http.auth import Role
+from kefu.http.responses import write_json
+from kefu.projections.documents import DocumentView
+from kefu.projections.listing import BadCursor, Filter, ListQuery
+from kefu.projections.sql import db_time
+
+PAGING_PARAMS = frozenset({"limit", "cursor", "sort"})
+
+# A custom parameter turns its text into a trusted SQL condition and its parameters.
+Condition = Callable[[str], tuple[str, dict[str, object]]]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter: compared to `column` with `op`, or turned into SQL by `condition`."""
+
+    name: str
+    column: str = ""
+    op: str = "eq"
+    convert: Callable[[str], object] = str
+    condition: Condition | None = None
+
+
+def time_param(text: str) -> object:
+    """An RFC 3339 time as the views store it (fixed-width UTC text)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter", description=f"{text!r} is not an RFC 3339 time"
+        ) from None
+    if moment.tzinfo is None:
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter", description=f"{text!r} needs a UTC offset"
+        )
+    return db_time(moment)
+
+
+class ListResource:
+    """GET /{kind}: a filtered, sorted page of documents with `next_cursor`."""
+
+    roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": VIEW_READERS}
+
+    def __init__(
+        self,
+        view: DocumentView[Any],
+        params: Sequence[Param],
+        sorts: Mapping[str, str],
+        render: Callable[[Any], Any] = msgspec.to_builtins,
+    ) -> None:
+        self.view = view
+        self.params = {p.name: p for p in params}
+        self.sorts = sorts  # public sort name → column; the first is the default
+        self.render = render
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        query = self._query(req)
+        try:
+            docs, next_cursor = self.view.page(query)
+        except BadCursor as e:
+            raise falcon.HTTPBadRequest(title="Bad cursor", description=str(e)) from None
+        write_json(resp, {"items": [self.render(d) for d in docs], "next_cursor": next_cursor})
+
+    def _query(self, req: falcon.Request) -> ListQuery:
+        unknown = set(req.params) - set(self.params) - PAGING_PARAMS
+        if unknown:
+            known = ", ".join(sorted(set(self.params) | PAGING_PARAMS))
+            raise falcon.HTTPBadRequest(
+                title="Unknown query parameter",
+                description=f"unknown: {', '.join(sorted(unknown))}; known: {known}",
+            )
+        filters, where, values = [], [], {}
+        for name, param in self.params.items():
+            text = req.get_param(name)
+            if text is None:
+                continue
+            if param.condition is not None:
+                sql, extra = param.condition(text)
+                where.append(sql)
+                values.update(extra)
+            else:
+                filters.append(Filter(param.column, param.op, param.convert(text)))
+        sort = req.get_param("sort") or next(iter(self.sorts))
+        column = self.sorts.get(sort.lstrip("-"))
+        if column is None:
+            raise falcon.HTTPBadRequest(
+                title="Bad sort", description=f"sort by one of: {', '.join(self.sorts)}"
+            )
+        return ListQuery(
+            filters=filters,
+            order_by=column,
+            descending=sort.startswith("-"),
+            limit=req.get_param_as_int("limit", min_value=1, max_value=500, default=50),
+            cursor=req.get_param("cursor"),
+            extra_where=where,
+            extra_params=values,
+        )
