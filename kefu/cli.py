@@ -28,6 +28,13 @@ def _parser() -> argparse.ArgumentParser:
     what = projections.add_subparsers(dest="action", required=True, metavar="ACTION")
     what.add_parser("run", help="follow the event log and keep every read model current")
     what.add_parser("status", help="position and lag of each projection")
+    audit = commands.add_parser("audit", help="tamper evidence of the event log")
+    audit_what = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
+    audit_what.add_parser("digest", help="print the log head (position:hash) to write down")
+    check = audit_what.add_parser(
+        "verify", help="re-compute the hash chains; exit status 1 if anything was altered"
+    )
+    check.add_argument("--digest", help="a digest printed earlier; checks the log extends it")
     docs = commands.add_parser("docs", help="print reference tables")
     docs.add_argument("topic", choices=["transitions"], help="transitions: the ticket lifecycle")
     token = commands.add_parser("hash-token", help="print a token's line for KEFU_API_TOKENS_FILE")
@@ -45,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args.bind, args.workers)
     if args.command == "projections":
         return _projections(args.action)
+    if args.command == "audit":
+        return _audit(args.action, getattr(args, "digest", None))
     if args.command == "docs":
         from kefu.domain.ticket_lifecycle import transition_table_markdown
 
@@ -54,6 +63,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"{hash_token(args.token)}:{args.actor}:{args.role}")
     return 0
+
+
+def _audit(action: str, digest: str | None) -> int:
+    from kefu.audit.commands import print_digest, run_verify
+    from kefu.commands.application import ServiceDesk
+
+    app = ServiceDesk(Settings.from_env().database_url)
+    try:
+        return print_digest(app) if action == "digest" else run_verify(app, digest)
+    finally:
+        app.close()
 
 
 def _projections(action: str) -> int:

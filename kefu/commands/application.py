@@ -23,6 +23,7 @@ from kefu.store.mapper import MsgspecMapper
 from kefu.store.recorders import (
     IDEMPOTENCY_KWARG,
     AnswerStore,
+    ChainStore,
     KefuPostgresRecorder,
     KefuSQLiteRecorder,
 )
@@ -52,6 +53,12 @@ class ServiceDesk(Application[UUID]):
 
     def construct_mapper(self) -> Mapper[UUID]:
         return MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
+
+    @property
+    def chain(self) -> ChainStore:
+        recorder = self.recorder
+        assert isinstance(recorder, KefuSQLiteRecorder | KefuPostgresRecorder)
+        return recorder
 
     @property
     def answers(self) -> AnswerStore:

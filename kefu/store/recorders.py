@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Protocol
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
@@ -17,10 +18,20 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from kefu.store.chain import GENESIS, ChainLink, chain_links, stream_id_bytes
 from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
 from kefu.store.schema import create_tables_serially
 
 IDEMPOTENCY_KWARG = "idempotency"
+
+_SQLITE_CHAIN_DDL = (
+    "CREATE TABLE IF NOT EXISTS event_chain ("
+    "position INTEGER PRIMARY KEY, originator_id TEXT NOT NULL, "
+    "originator_version INTEGER NOT NULL, stream_hash BLOB NOT NULL, log_hash BLOB NOT NULL, "
+    "occurred_at TEXT, UNIQUE (originator_id, originator_version))",
+    "CREATE INDEX IF NOT EXISTS event_chain_stream_time "
+    "ON event_chain (originator_id, occurred_at)",
+)
 
 _SQLITE_DDL = (
     "CREATE TABLE IF NOT EXISTS idempotency_keys ("
@@ -37,12 +48,19 @@ class AnswerStore(Protocol):
     def find_answer(self, scope: str, key: str) -> StoredAnswer | None: ...
 
 
+class ChainStore(Protocol):
+    """What audit verification needs: the chain rows in position order."""
+
+    def select_links(self, after: int, limit: int) -> list[ChainLink]: ...
+
+
 class KefuSQLiteRecorder(SQLiteProcessRecorder):
     """SQLite recorder with idempotency records (and tracking, for process policies)."""
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         self.create_table_statements.append(_SQLITE_DDL)
+        self.create_table_statements.extend(_SQLITE_CHAIN_DDL)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -62,7 +80,40 @@ class KefuSQLiteRecorder(SQLiteProcessRecorder):
                     record.originator_version,
                 ),
             )
+        assert positions is not None
+        self._chain(c, stored_events, positions)
         return positions
+
+    def _chain(
+        self, c: SQLiteCursor, events: Sequence[StoredEvent], positions: Sequence[int]
+    ) -> None:
+        def previous_stream_hash(originator_id: UUID | str, version: int) -> bytes:
+            c.execute(
+                "SELECT stream_hash FROM event_chain WHERE originator_id = ? "
+                "AND originator_version = ?",
+                (stream_id_bytes(originator_id).decode(), version),
+            )
+            row = c.fetchone()
+            return bytes(row[0]) if row else GENESIS
+
+        c.execute("SELECT log_hash FROM event_chain ORDER BY position DESC LIMIT 1")
+        head = c.fetchone()
+        links = chain_links(
+            events, positions, previous_stream_hash, bytes(head[0]) if head else GENESIS
+        )
+        c.executemany(
+            "INSERT INTO event_chain VALUES (?,?,?,?,?,?)",
+            [_link_row(k, k.originator_id) for k in links],
+        )
+
+    def select_links(self, after: int, limit: int) -> list[ChainLink]:
+        """Chain rows after position `after`, in position order."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT * FROM event_chain WHERE position > ? ORDER BY position LIMIT ?",
+                (after, limit),
+            )
+            return [_link(dict(row)) for row in c.fetchall()]
 
     def find_answer(self, scope: str, key: str) -> StoredAnswer | None:
         with self.datastore.transaction(commit=False) as c:
@@ -99,6 +150,31 @@ class KefuPostgresRecorder(PostgresProcessRecorder):
                 "PRIMARY KEY (scope, key))"
             ).format(schema=schema)
         )
+        self.sql_create_statements.extend(
+            SQL(statement).format(schema=schema)
+            for statement in (
+                "CREATE TABLE IF NOT EXISTS {schema}.event_chain ("
+                "position bigint PRIMARY KEY, originator_id uuid NOT NULL, "
+                "originator_version bigint NOT NULL, stream_hash bytea NOT NULL, "
+                "log_hash bytea NOT NULL, occurred_at text, "
+                "UNIQUE (originator_id, originator_version))",
+                "CREATE INDEX IF NOT EXISTS event_chain_stream_time "
+                "ON {schema}.event_chain (originator_id, occurred_at)",
+            )
+        )
+        self._select_stream_hash = SQL(
+            "SELECT stream_hash FROM {schema}.event_chain "
+            "WHERE originator_id = %s AND originator_version = %s"
+        ).format(schema=schema)
+        self._select_log_head = SQL(
+            "SELECT log_hash FROM {schema}.event_chain ORDER BY position DESC LIMIT 1"
+        ).format(schema=schema)
+        self._insert_links = SQL(
+            "INSERT INTO {schema}.event_chain VALUES (%s,%s,%s,%s,%s,%s)"
+        ).format(schema=schema)
+        self._select_links = SQL(
+            "SELECT * FROM {schema}.event_chain WHERE position > %s ORDER BY position LIMIT %s"
+        ).format(schema=schema)
         self._insert_key = SQL(
             "INSERT INTO {schema}.idempotency_keys VALUES (%s,%s,%s,%s,%s,%s,%s)"
         ).format(schema=schema)
@@ -133,6 +209,39 @@ class KefuPostgresRecorder(PostgresProcessRecorder):
                 prepare=True,
             )
 
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        assert positions is not None
+        self._chain(curs, stored_events, positions)
+        return positions
+
+    def _chain(
+        self, curs: Cursor[DictRow], events: Sequence[StoredEvent], positions: Sequence[int]
+    ) -> None:
+        # The insert holds the events table's EXCLUSIVE lock: no other writer can interleave.
+        def previous_stream_hash(originator_id: UUID | str, version: int) -> bytes:
+            curs.execute(self._select_stream_hash, (originator_id, version))
+            row = curs.fetchone()
+            return bytes(row["stream_hash"]) if row else GENESIS
+
+        curs.execute(self._select_log_head)
+        head = curs.fetchone()
+        links = chain_links(
+            events, positions, previous_stream_hash, bytes(head["log_hash"]) if head else GENESIS
+        )
+        curs.executemany(
+            self._insert_links,
+            [_link_row(k, UUID(k.originator_id)) for k in links],
+        )
+
+    def select_links(self, after: int, limit: int) -> list[ChainLink]:
+        """Chain rows after position `after`, in position order."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_links, (after, limit), prepare=True)
+            return [_link(row) for row in curs.fetchall()]
+
     def find_answer(self, scope: str, key: str) -> StoredAnswer | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._select_answer, (scope, key), prepare=True)
@@ -142,3 +251,26 @@ class KefuPostgresRecorder(PostgresProcessRecorder):
         return StoredAnswer(
             row["fingerprint"], row["status_code"], bytes(row["body"]), row["position"]
         )
+
+
+def _link_row(link: ChainLink, stream_id: object) -> tuple[object, ...]:
+    return (
+        link.position,
+        stream_id,
+        link.originator_version,
+        link.stream_hash,
+        link.log_hash,
+        link.occurred_at,
+    )
+
+
+def _link(row: Any) -> ChainLink:
+    originator_id = row["originator_id"]
+    return ChainLink(
+        position=row["position"],
+        originator_id=originator_id.hex if isinstance(originator_id, UUID) else originator_id,
+        originator_version=row["originator_version"],
+        stream_hash=bytes(row["stream_hash"]),
+        log_hash=bytes(row["log_hash"]),
+        occurred_at=row["occurred_at"],
+    )

@@ -1,0 +1,1 @@
+"""What auditors need: history, state at a time, tamper evidence, archives."""

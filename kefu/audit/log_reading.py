@@ -1,0 +1,28 @@
+"""Reading the whole log and its chain in batches, in position order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from eventsourcing.persistence import Notification
+
+from kefu.commands.application import ServiceDesk
+from kefu.store.chain import ChainLink
+
+BATCH = 2000
+
+
+def all_events(app: ServiceDesk, batch: int = BATCH) -> Iterator[Notification]:
+    position = 0
+    while notifications := app.recorder.select_notifications(
+        start=position, limit=batch, inclusive_of_start=False
+    ):
+        yield from notifications
+        position = notifications[-1].id
+
+
+def all_links(app: ServiceDesk, batch: int = BATCH) -> Iterator[ChainLink]:
+    position = 0
+    while links := app.chain.select_links(position, batch):
+        yield from links
+        position = links[-1].position
