@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
@@ -20,6 +19,9 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
 from kefu.store.schema import create_tables_serially
+from kefu.store.times import db_time, from_db_time
+
+__all__ = ["SqlView", "Tx", "db_time", "from_db_time", "view_class_for"]
 
 Row = Mapping[str, Any]
 Params = Mapping[str, Any]
@@ -31,19 +33,6 @@ _NAMED_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 def to_psycopg(statement: str) -> str:
     """`:name` → `%(name)s`, and a literal `%` doubled."""
     return _NAMED_PARAM.sub(r"%(\1)s", statement.replace("%", "%%"))
-
-
-def db_time(moment: datetime | None) -> str | None:
-    """A time as fixed-width UTC text: sortable and comparable on both backends."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_db_time(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 class Tx:
