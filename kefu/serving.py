@@ -9,6 +9,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from kefu.bootstrap import build_services
 from kefu.http.auth import new_token
 from kefu.settings import Settings
 from kefu.store.database import Backend, backend_of
@@ -46,6 +47,9 @@ def ensure_dev_token(settings: Settings) -> str | None:
 
 def serve(bind: str, workers: int) -> int:
     settings = Settings.from_env()
+    # Create the store and views once, here, before the workers and the runner start: with
+    # several processes creating SQLite tables at once, one can fail to boot ("locked").
+    build_services(settings).close()
     token = ensure_dev_token(settings)
     if token:
         print(f"kefu: development token (role admin): {token}", flush=True)

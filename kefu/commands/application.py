@@ -23,7 +23,7 @@ from kefu.store.mapper import MsgspecMapper
 from kefu.store.recorders import (
     IDEMPOTENCY_KWARG,
     AnswerStore,
-    ChainStore,
+    ChainQueries,
     KefuPostgresRecorder,
     KefuSQLiteRecorder,
 )
@@ -55,7 +55,7 @@ class ServiceDesk(Application[UUID]):
         return MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
 
     @property
-    def chain(self) -> ChainStore:
+    def chain(self) -> ChainQueries:
         recorder = self.recorder
         assert isinstance(recorder, KefuSQLiteRecorder | KefuPostgresRecorder)
         return recorder

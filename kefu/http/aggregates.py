@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 import falcon
-import msgspec
 from eventsourcing.utils import get_topic
 
+from kefu.audit.records import event_record
 from kefu.commands.actions import AggregateCommands
 from kefu.commands.application import ServiceDesk
 from kefu.commands.base import Command
@@ -109,20 +109,6 @@ class HistoryResource:
         if not events or getattr(events[0], "originator_topic", None) != self.topic:
             raise NotFound(self.kind.__name__.lower(), aggregate_id)
         write_json(resp, {"id": aggregate_id, "events": [event_record(e) for e in events]})
-
-
-_ENVELOPE = {"originator_id", "originator_version", "timestamp", "meta", "originator_topic"}
-
-
-def event_record(event: Any) -> dict[str, Any]:
-    """One event as an auditor reads it: type, version, time, metadata and data."""
-    return {
-        "version": event.originator_version,
-        "type": type(event).__qualname__.split(".")[-1],
-        "at": event.timestamp,
-        "metadata": msgspec.to_builtins(event.meta),
-        "data": msgspec.to_builtins({k: v for k, v in vars(event).items() if k not in _ENVELOPE}),
-    }
 
 
 def add_aggregate_routes(

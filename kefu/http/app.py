@@ -5,6 +5,7 @@ from __future__ import annotations
 import falcon
 
 from kefu.bootstrap import Services
+from kefu.http.audit import add_audit_routes
 from kefu.http.health import HealthResource, ReadyResource
 from kefu.http.middleware import AuthMiddleware
 from kefu.http.openapi import OpenApiResource
@@ -20,4 +21,5 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     app.add_route("/ready", ReadyResource(services))
     app.add_route("/openapi.json", OpenApiResource())
     add_ticket_routes(app, services)
+    add_audit_routes(app, services)
     return app

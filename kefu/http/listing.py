@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, ClassVar
 
 import falcon
@@ -12,6 +11,7 @@ import msgspec
 
 from kefu.http.aggregates import VIEW_READERS
 from kefu.http.auth import Role
+from kefu.http.params import rfc3339
 from kefu.http.responses import write_json
 from kefu.projections.documents import DocumentView
 from kefu.projections.listing import BadCursor, Filter, ListQuery
@@ -36,17 +36,7 @@ class Param:
 
 def time_param(text: str) -> object:
     """An RFC 3339 time as the views store it (fixed-width UTC text)."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise falcon.HTTPBadRequest(
-            title="Bad query parameter", description=f"{text!r} is not an RFC 3339 time"
-        ) from None
-    if moment.tzinfo is None:
-        raise falcon.HTTPBadRequest(
-            title="Bad query parameter", description=f"{text!r} needs a UTC offset"
-        )
-    return db_time(moment)
+    return db_time(rfc3339("time", text))
 
 
 class ListResource:

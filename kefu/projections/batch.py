@@ -31,9 +31,13 @@ class BatchProjection(Projection[TView]):
     """
 
     event_classes: tuple[type[object], ...] = ()
+    reads_every_event: bool = False
 
     @classmethod
-    def topic_set(cls) -> frozenset[str]:
+    def topic_set(cls) -> frozenset[str] | None:
+        """The topics it reads; None when it reads every event."""
+        if cls.reads_every_event:
+            return None
         return frozenset(get_topic(c) for c in cls.event_classes)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:

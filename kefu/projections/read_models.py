@@ -8,6 +8,7 @@ import msgspec
 from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
+from kefu.projections.actor_events import ActorEventsProjection, ActorEventsView
 from kefu.projections.batch import BatchProjection
 from kefu.projections.sql import view_class_for
 from kefu.projections.ticket_store import TicketViewProjection, TicketViewStore
@@ -32,6 +33,8 @@ class ReadModels:
         self._postgres = backend_of(database_url) is Backend.POSTGRES
         self.tickets = self._open(TicketViewStore)
         self.projections: list[BatchProjection[Any]] = [TicketViewProjection(self.tickets)]
+        self.actor_events = self._open(ActorEventsView)
+        self.projections.append(ActorEventsProjection(self.actor_events))
 
     def _open(self, view: type[Any]) -> Any:
         recorder = self._factory.tracking_recorder(view_class_for(view, self._postgres))

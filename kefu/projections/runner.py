@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from eventsourcing.persistence import Notification, Tracking
 
@@ -19,6 +19,12 @@ from kefu.projections.waiting import ChangeWaiter, waiter_for
 DEFAULT_BATCH_SIZE = 500
 
 
+class LogProcess(Protocol):
+    """A process policy run in the runner's loop (the visit planner): it tracks its own position."""
+
+    def catch_up(self) -> int: ...
+
+
 class ProjectionRunner:
     """Brings projections up to the head of the log, once or for ever."""
 
@@ -27,9 +33,11 @@ class ProjectionRunner:
         app: ServiceDesk,
         projections: Sequence[BatchProjection[Any]],
         batch_size: int = DEFAULT_BATCH_SIZE,
+        processes: Sequence[LogProcess] = (),
     ) -> None:
         self.app = app
         self.projections = list(projections)
+        self.processes = list(processes)
         self.batch_size = batch_size
         self._topics = {p.name: p.topic_set() for p in self.projections}
 
@@ -46,8 +54,9 @@ class ProjectionRunner:
         return len(notifications)
 
     def catch_up(self) -> int:
-        """Runs every projection to the head of the log; returns notifications read."""
-        total = 0
+        """Runs every process, then every projection, to the head of the log; returns reads."""
+        # Processes first: the views then include what they made, in the same pass.
+        total = sum(process.catch_up() for process in self.processes)
         for projection in self.projections:
             while read := self.step(projection):
                 total += read
@@ -61,7 +70,11 @@ class ProjectionRunner:
                     waiter.wait(stop)
 
     def _decode(
-        self, notifications: Sequence[Notification], topics: frozenset[str]
+        self, notifications: Sequence[Notification], topics: frozenset[str] | None
     ) -> list[Positioned]:
         to_event = self.app.mapper.to_domain_event
-        return [Positioned(to_event(n), n.id) for n in notifications if n.topic in topics]
+        return [
+            Positioned(to_event(n), n.id)
+            for n in notifications
+            if topics is None or n.topic in topics
+        ]

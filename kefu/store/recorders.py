@@ -48,13 +48,42 @@ class AnswerStore(Protocol):
     def find_answer(self, scope: str, key: str) -> StoredAnswer | None: ...
 
 
-class ChainStore(Protocol):
-    """What audit verification needs: the chain rows in position order."""
+class ChainQueries:
+    """Reads of the chain table, the same SQL on both backends (`?` placeholders)."""
 
-    def select_links(self, after: int, limit: int) -> list[ChainLink]: ...
+    def fetch(self, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def stream_key(self, stream: UUID) -> object:
+        raise NotImplementedError
+
+    def select_links(self, after: int, limit: int) -> list[ChainLink]:
+        """Chain rows after position `after`, in position order."""
+        rows = self.fetch(
+            "SELECT * FROM event_chain WHERE position > ? ORDER BY position LIMIT ?",
+            (after, limit),
+        )
+        return [_link(row) for row in rows]
+
+    def stream_links(self, stream: UUID) -> list[ChainLink]:
+        """The chain rows of one stream, in version order: positions and times of its events."""
+        rows = self.fetch(
+            "SELECT * FROM event_chain WHERE originator_id = ? ORDER BY originator_version",
+            (self.stream_key(stream),),
+        )
+        return [_link(row) for row in rows]
+
+    def version_at(self, stream: UUID, moment: str) -> int | None:
+        """The stream's version at a time (fixed-width UTC text), from the write-time index."""
+        rows = self.fetch(
+            "SELECT MAX(originator_version) AS version FROM event_chain "
+            "WHERE originator_id = ? AND occurred_at <= ?",
+            (self.stream_key(stream), moment),
+        )
+        return rows[0]["version"] if rows else None
 
 
-class KefuSQLiteRecorder(SQLiteProcessRecorder):
+class KefuSQLiteRecorder(ChainQueries, SQLiteProcessRecorder):
     """SQLite recorder with idempotency records (and tracking, for process policies)."""
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
@@ -106,14 +135,13 @@ class KefuSQLiteRecorder(SQLiteProcessRecorder):
             [_link_row(k, k.originator_id) for k in links],
         )
 
-    def select_links(self, after: int, limit: int) -> list[ChainLink]:
-        """Chain rows after position `after`, in position order."""
+    def fetch(self, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT * FROM event_chain WHERE position > ? ORDER BY position LIMIT ?",
-                (after, limit),
-            )
-            return [_link(dict(row)) for row in c.fetchall()]
+            c.execute(statement, params)
+            return [dict(row) for row in c.fetchall()]
+
+    def stream_key(self, stream: UUID) -> object:
+        return stream.hex
 
     def find_answer(self, scope: str, key: str) -> StoredAnswer | None:
         with self.datastore.transaction(commit=False) as c:
@@ -131,7 +159,7 @@ class KefuSQLiteRecorder(SQLiteProcessRecorder):
         return StoredAnswer(row[0], row[1], bytes(row[2]), row[3])
 
 
-class KefuPostgresRecorder(PostgresProcessRecorder):
+class KefuPostgresRecorder(ChainQueries, PostgresProcessRecorder):
     """PostgreSQL recorder with idempotency records (and tracking, for process policies)."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
@@ -171,9 +199,6 @@ class KefuPostgresRecorder(PostgresProcessRecorder):
         ).format(schema=schema)
         self._insert_links = SQL(
             "INSERT INTO {schema}.event_chain VALUES (%s,%s,%s,%s,%s,%s)"
-        ).format(schema=schema)
-        self._select_links = SQL(
-            "SELECT * FROM {schema}.event_chain WHERE position > %s ORDER BY position LIMIT %s"
         ).format(schema=schema)
         self._insert_key = SQL(
             "INSERT INTO {schema}.idempotency_keys VALUES (%s,%s,%s,%s,%s,%s,%s)"
@@ -236,11 +261,13 @@ class KefuPostgresRecorder(PostgresProcessRecorder):
             [_link_row(k, UUID(k.originator_id)) for k in links],
         )
 
-    def select_links(self, after: int, limit: int) -> list[ChainLink]:
-        """Chain rows after position `after`, in position order."""
+    def fetch(self, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._select_links, (after, limit), prepare=True)
-            return [_link(row) for row in curs.fetchall()]
+            curs.execute(statement.replace("?", "%s"), params, prepare=True)
+            return [dict(row) for row in curs.fetchall()]
+
+    def stream_key(self, stream: UUID) -> object:
+        return stream
 
     def find_answer(self, scope: str, key: str) -> StoredAnswer | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

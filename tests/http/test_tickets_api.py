@@ -654,11 +654,12 @@ def test_ready_shows_the_log_head_and_how_far_each_projection_lags(
     assert behind.status_code == caught_up.status_code == 200
     assert behind.json["status"] == "ready"
     assert behind.json["head"] == 2
-    assert behind.json["projections"] == [
-        {"projection": "ticket_views", "position": 0, "head": 2, "behind": 2}
-    ]
-    assert caught_up.json["projections"][0]["behind"] == 0
-    assert caught_up.json["projections"][0]["position"] == 2
+    tickets_before = next(
+        p for p in behind.json["projections"] if p["projection"] == "ticket_views"
+    )
+    assert tickets_before == {"projection": "ticket_views", "position": 0, "head": 2, "behind": 2}
+    assert all(p["behind"] == 0 for p in caught_up.json["projections"])
+    assert all(p["position"] == 2 for p in caught_up.json["projections"])
 
 
 def test_the_openapi_document_is_public_and_describes_every_ticket_action(

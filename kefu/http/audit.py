@@ -1,0 +1,116 @@
+"""The /audit endpoints: histories, state at a moment, diffs, actors' trails, and reads.
+
+Only auditors and admins reach them, and every read is itself recorded in the event log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+import falcon
+
+from kefu.audit.history import diff, state_at, stream_events
+from kefu.bootstrap import Services
+from kefu.commands.access import AccessLog
+from kefu.commands.execution import CommandRunner
+from kefu.http.auth import Role
+from kefu.http.params import rfc3339
+from kefu.http.requests import command_context
+from kefu.http.responses import write_json
+from kefu.projections.actor_events import Window
+
+AUDITORS = frozenset({Role.AUDITOR})
+ADMINS = frozenset[Role]()  # admin is always allowed
+
+
+def _time(req: falcon.Request, name: str) -> datetime | None:
+    text = req.get_param(name)
+    return None if text is None else rfc3339(name, text)
+
+
+def _window(req: falcon.Request) -> Window:
+    return Window(
+        since=_time(req, "from"),
+        until=_time(req, "to"),
+        limit=req.get_param_as_int("limit", min_value=1, max_value=1000, default=100),
+        after=req.get_param_as_int("cursor", min_value=0, default=0),
+    )
+
+
+class _Audited:
+    """Base of every audit resource: records the read, then answers."""
+
+    roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": AUDITORS}
+
+    def __init__(self, services: Services, access: AccessLog) -> None:
+        self.services = services
+        self.access = access
+
+    def answer(
+        self, req: falcon.Request, resp: falcon.Response, stream: UUID | None, body: Any
+    ) -> None:
+        write_json(resp, body)
+        request = req.relative_uri
+        self.access.record(command_context(req, b""), str(stream) if stream else None, request)
+
+
+class StreamEventsResource(_Audited):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, stream_id: UUID) -> None:
+        events = stream_events(self.services.app, stream_id, _time(req, "from"), _time(req, "to"))
+        self.answer(req, resp, stream_id, {"id": stream_id, "events": events})
+
+
+class StreamStateResource(_Audited):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, stream_id: UUID) -> None:
+        at, version = _time(req, "at"), req.get_param_as_int("version", min_value=1)
+        if (at is None) == (version is None):
+            raise falcon.HTTPBadRequest(
+                title="Bad query parameter", description="give exactly one of at= or version="
+            )
+        self.answer(req, resp, stream_id, state_at(self.services.app, stream_id, at, version))
+
+
+class StreamDiffResource(_Audited):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, stream_id: UUID) -> None:
+        v1 = req.get_param_as_int("from", required=True, min_value=1)
+        v2 = req.get_param_as_int("to", required=True, min_value=1)
+        self.answer(req, resp, stream_id, diff(self.services.app, stream_id, v1, v2))
+
+
+class ActorEventsResource(_Audited):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, actor_id: str) -> None:
+        window = _window(req)
+        rows = self.services.read_models.actor_events.by_actor(actor_id, window)
+        self.answer(req, resp, None, _page(rows, window))
+
+
+class ReadsResource(_Audited):
+    """GET /audit/reads: who read what through the audit endpoints (admins only)."""
+
+    roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": ADMINS}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        window = _window(req)
+        rows = self.services.read_models.actor_events.reads(req.get_param("actor"), window)
+        self.answer(req, resp, None, _page(rows, window))
+
+
+def _page(rows: list[dict[str, Any]], window: Window) -> dict[str, Any]:
+    more = len(rows) == window.limit
+    return {"items": rows, "next_cursor": rows[-1]["position"] if more else None}
+
+
+def add_audit_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+    access = AccessLog(CommandRunner(s.app, s.clock))
+    routes: dict[str, Callable[[Services, AccessLog], _Audited]] = {
+        "/audit/streams/{stream_id:uuid}/events": StreamEventsResource,
+        "/audit/streams/{stream_id:uuid}/state": StreamStateResource,
+        "/audit/streams/{stream_id:uuid}/diff": StreamDiffResource,
+        "/audit/actors/{actor_id}/events": ActorEventsResource,
+        "/audit/reads": ReadsResource,
+    }
+    for path, resource in routes.items():
+        app.add_route(path, resource(s, access))

@@ -1,0 +1,22 @@
+"""Query-parameter parsing shared by the read endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import falcon
+
+
+def rfc3339(name: str, text: str) -> datetime:
+    """An RFC 3339 time with its UTC offset; 400 otherwise."""
+    try:
+        moment: datetime | None = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter",
+            description=f"{name} must be an RFC 3339 time with an offset, "
+            "e.g. 2026-01-31T09:00:00+08:00",
+        )
+    return moment
