@@ -7,6 +7,8 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from kefu.settings import ENVIRONMENT_HELP, Settings
 
@@ -35,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="re-compute the hash chains; exit status 1 if anything was altered"
     )
     check.add_argument("--digest", help="a digest printed earlier; checks the log extends it")
+    _archive_parser(commands)
     docs = commands.add_parser("docs", help="print reference tables")
     docs.add_argument("topic", choices=["transitions"], help="transitions: the ticket lifecycle")
     token = commands.add_parser("hash-token", help="print a token's line for KEFU_API_TOKENS_FILE")
@@ -42,6 +45,42 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("actor")
     token.add_argument("role", choices=["service", "auditor", "reporter", "admin"])
     return parser
+
+
+def _archive_parser(commands: Any) -> None:
+    archive = commands.add_parser("archive", help="归档: self-contained, verifiable exports")
+    what = archive.add_subparsers(dest="action", required=True, metavar="ACTION")
+    export = what.add_parser("export", help="write whole streams and their chain to one file")
+    export.add_argument("--out", required=True, type=Path, help="the archive file to write")
+    export.add_argument("--stream", action="append", default=[], help="a stream id (repeat)")
+    export.add_argument("--customer", help="every record of one customer")
+    export.add_argument("--from", dest="since", help="streams active from (RFC 3339)")
+    export.add_argument("--to", dest="until", help="streams active until (RFC 3339)")
+    export.add_argument("--archived", action="store_true", help="every archived record")
+    check = what.add_parser("verify", help="check an archive offline, without the database")
+    check.add_argument("file", type=Path)
+    show = what.add_parser("show", help="rebuild a record from an archive alone")
+    show.add_argument("file", type=Path)
+    show.add_argument("--stream", required=True)
+    show.add_argument("--at", help="the moment (RFC 3339); default: its last version")
+
+
+def _archive(args: argparse.Namespace) -> int:
+    from kefu.audit import commands as audit
+
+    if args.action == "verify":
+        return audit.run_archive_verify(args.file)
+    if args.action == "show":
+        return audit.run_archive_show(args.file, args.stream, args.at)
+    from kefu.bootstrap import build_services
+
+    services = build_services(Settings.from_env())
+    try:
+        return audit.run_export(
+            services, args.out, args.stream, args.customer, args.since, args.until, args.archived
+        )
+    finally:
+        services.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args.bind, args.workers)
     if args.command == "projections":
         return _projections(args.action)
+    if args.command == "archive":
+        return _archive(args)
     if args.command == "audit":
         return _audit(args.action, getattr(args, "digest", None))
     if args.command == "docs":

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from uuid import UUID
 
+import msgspec
+
+from kefu.audit.archive import export_archive, state_from_archive, stderr_progress, verify_archive
 from kefu.audit.log_reading import all_events, all_links
+from kefu.audit.selection import active_streams, archived_streams, customer_streams
 from kefu.audit.verify import verify
+from kefu.bootstrap import Services
 from kefu.commands.application import ServiceDesk
 from kefu.store.chain import format_digest, parse_digest
 
@@ -36,3 +45,67 @@ def run_verify(app: ServiceDesk, digest: str | None) -> int:
 
 def _progress(checked: int) -> None:
     print(f"  … {checked} events checked", file=sys.stderr, flush=True)
+
+
+def run_export(
+    services: Services,
+    out: Path,
+    streams: list[str],
+    customer: str | None,
+    since: str | None,
+    until: str | None,
+    archived: bool,
+) -> int:
+    """`kefu archive export`: exactly one selection."""
+    chosen = [bool(streams), customer is not None, since is not None or until is not None, archived]
+    if sum(chosen) != 1:
+        print(
+            "kefu archive export: choose one of --stream, --customer, --from/--to, --archived",
+            file=sys.stderr,
+        )
+        return 2
+    selection, ids = _selection(services, streams, customer, since, until)
+    manifest = export_archive(services.app, ids, out, selection, stderr_progress)
+    print(f"{out}: {manifest.streams} streams, {manifest.events} events, log {manifest.log_digest}")
+    return 0
+
+
+def _selection(
+    services: Services,
+    streams: list[str],
+    customer: str | None,
+    since: str | None,
+    until: str | None,
+) -> tuple[str, Iterable[UUID]]:
+    if streams:
+        return f"streams {', '.join(streams)}", [UUID(s) for s in streams]
+    if customer is not None:
+        return f"customer {customer}", customer_streams(services.read_models, customer)
+    if since is not None or until is not None:
+        low = datetime.fromisoformat(since or "1970-01-01T00:00:00+00:00")
+        high = datetime.fromisoformat(until or "9999-01-01T00:00:00+00:00")
+        return f"active from {low.isoformat()} to {high.isoformat()}", active_streams(
+            services.app, low, high
+        )
+    return "every archived record", archived_streams(services.read_models)
+
+
+def run_archive_verify(path: Path) -> int:
+    check = verify_archive(path, stderr_progress)
+    for problem in check.problems:
+        print(problem)
+    if check.manifest is not None:
+        print(f"{check.events} events; log digest at export {check.manifest.log_digest}")
+    print("OK" if check.ok else f"FAILED: {len(check.problems)} problem(s)")
+    return 0 if check.ok else 1
+
+
+def run_archive_show(path: Path, stream: str, at: str | None) -> int:
+    moment = datetime.fromisoformat(at) if at else None
+    try:
+        state = state_from_archive(path, UUID(stream), moment)
+    except LookupError as e:
+        print(f"kefu archive show: {e}", file=sys.stderr)
+        return 1
+    print(msgspec.json.format(msgspec.json.encode(state)).decode())
+    return 0

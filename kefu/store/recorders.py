@@ -73,6 +73,18 @@ class ChainQueries:
         )
         return [_link(row) for row in rows]
 
+    def streams_active(
+        self, since: str, until: str, after: str = "", limit: int = 1000
+    ) -> list[str]:
+        """Ids (as stored) of streams with an event in [since, until), in id order, paged."""
+        rows = self.fetch(
+            "SELECT DISTINCT originator_id FROM event_chain WHERE occurred_at >= ? "
+            "AND occurred_at < ? AND CAST(originator_id AS TEXT) > ? "
+            "ORDER BY originator_id LIMIT ?",
+            (since, until, after, limit),
+        )
+        return [str(row["originator_id"]) for row in rows]
+
     def version_at(self, stream: UUID, moment: str) -> int | None:
         """The stream's version at a time (fixed-width UTC text), from the write-time index."""
         rows = self.fetch(
