@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     check = audit_what.add_parser(
         "verify", help="re-compute the hash chains; exit status 1 if anything was altered"
     )
+    audit_what.add_parser(
+        "replay", help="rebuild every read model from the events and compare with the live ones"
+    )
     check.add_argument("--digest", help="a digest printed earlier; checks the log extends it")
     _archive_parser(commands)
     docs = commands.add_parser("docs", help="print reference tables")
@@ -110,6 +113,15 @@ def _audit(action: str, digest: str | None) -> int:
     from kefu.audit.commands import print_digest, run_verify
     from kefu.commands.application import ServiceDesk
 
+    if action == "replay":
+        from kefu.audit.commands import run_replay
+        from kefu.bootstrap import build_services
+
+        services = build_services(Settings.from_env())
+        try:
+            return run_replay(services)
+        finally:
+            services.close()
     app = ServiceDesk(Settings.from_env().database_url)
     try:
         return print_digest(app) if action == "digest" else run_verify(app, digest)

@@ -12,6 +12,7 @@ import msgspec
 
 from kefu.audit.archive import export_archive, state_from_archive, stderr_progress, verify_archive
 from kefu.audit.log_reading import all_events, all_links
+from kefu.audit.replay import replay
 from kefu.audit.selection import active_streams, archived_streams, customer_streams
 from kefu.audit.verify import verify
 from kefu.bootstrap import Services
@@ -109,3 +110,18 @@ def run_archive_show(path: Path, stream: str, at: str | None) -> int:
         return 1
     print(msgspec.json.format(msgspec.json.encode(state)).decode())
     return 0
+
+
+def run_replay(services: Services) -> int:
+    """`kefu audit replay`: every difference printed; exit status 1 if there is any."""
+    result = replay(services.app, services.read_models, stderr_progress)
+    for difference in result.differences:
+        print(difference)
+    for name, position in result.positions.items():
+        print(f"{name:<24} compared at position {position}")
+    print(
+        "OK: the read models equal a replay of the events"
+        if result.ok
+        else f"FAILED: {len(result.differences)} difference(s)"
+    )
+    return 0 if result.ok else 1

@@ -41,11 +41,12 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self._topics = {p.name: p.topic_set() for p in self.projections}
 
-    def step(self, projection: BatchProjection[Any]) -> int:
-        """Processes the next batch for one projection; returns how many notifications it read."""
+    def step(self, projection: BatchProjection[Any], until: int | None = None) -> int:
+        """Processes the next batch for one projection (up to position `until`, if given);
+        returns how many notifications it read."""
         position = projection.view.max_tracking_id(projection.name) or 0
         notifications = self.app.recorder.select_notifications(
-            start=position, limit=self.batch_size, inclusive_of_start=False
+            start=position, limit=self.batch_size, stop=until, inclusive_of_start=False
         )
         if not notifications:
             return 0
