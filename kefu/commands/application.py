@@ -6,7 +6,8 @@ customer timeline and the audit chain all follow.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -17,6 +18,7 @@ from eventsourcing.utils import get_topic
 from kefu.commands.context import Context
 from kefu.commands.errors import ConcurrentChange, StaleVersion
 from kefu.domain.errors import NotFound
+from kefu.domain.ticket import Ticket
 from kefu.store.database import Backend, backend_of, eventsourcing_env
 from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
 from kefu.store.mapper import MsgspecMapper
@@ -33,6 +35,7 @@ TAggregate = TypeVar("TAggregate", bound=Aggregate)
 _RECORDERS = {Backend.SQLITE: KefuSQLiteRecorder, Backend.POSTGRES: KefuPostgresRecorder}
 
 APPLICATION_NAME = "kefu"
+SNAPSHOT_EVERY = 100
 
 
 def store_env(database_url: str) -> dict[str, str]:
@@ -46,6 +49,9 @@ class ServiceDesk(Application[UUID]):
     """kefu's event-sourced application: loads and saves every aggregate."""
 
     name = APPLICATION_NAME
+    # Long streams are read from their latest snapshot (state-at-time included). An aggregate
+    # is snapshotted only when it annotates every attribute (snapshots decode by those types).
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Ticket: SNAPSHOT_EVERY}
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
@@ -87,6 +93,25 @@ class ServiceDesk(Application[UUID]):
             raise ConcurrentChange(
                 f"{type(aggregate).__name__.lower()} {aggregate.id} was changed by another "
                 "command at the same time; read it again and retry"
+            ) from None
+        return recordings[-1].notification.id
+
+    def record_together(
+        self, aggregates: Sequence[Aggregate], idempotency: IdempotencyRecord | None
+    ) -> int:
+        """Saves several aggregates' events (a call and its agents) atomically, or none.
+
+        Each aggregate's version is checked on insert, so a concurrent change to any of them
+        refuses the whole save: two calls can never both book one agent. The first aggregate
+        is written last: the command's position is its last event, as the idempotency record's.
+        """
+        ordered = (*aggregates[1:], *aggregates[:1])
+        try:
+            recordings = self.save(*ordered, **{IDEMPOTENCY_KWARG: idempotency})
+        except IntegrityError:
+            names = " or ".join(f"{type(a).__name__.lower()} {a.id}" for a in aggregates)
+            raise ConcurrentChange(
+                f"{names} was changed by another command at the same time; retry"
             ) from None
         return recordings[-1].notification.id
 

@@ -29,8 +29,23 @@ class Ticket(Aggregate):
     rules, then records one event. `at` is when it happened: the domain reads no clock.
     """
 
+    # Every attribute is declared: snapshots are decoded by these types.
+    channel: Channel
+    customer_id: str | None
+    category: str
+    priority: Priority
+    subject: str
+    description: str
+    response_due_at: datetime
+    resolution_due_at: datetime
     status: TicketStatus
+    department: str | None
+    assignee_id: str | None
     first_response_at: datetime | None
+    urge_count: int
+    resolution_count: int
+    rated_resolutions: int
+    rating: int | None
 
     class Opened(Aggregate.Created):
         """受理: the ticket was accepted, with deadlines from its priority."""
@@ -121,13 +136,13 @@ class Ticket(Aggregate):
         self.response_due_at = response_due_at
         self.resolution_due_at = resolution_due_at
         self.status = TicketStatus.OPEN
-        self.department: str | None = None
-        self.assignee_id: str | None = None
+        self.department = None
+        self.assignee_id = None
         self.first_response_at = None
         self.urge_count = 0
         self.resolution_count = 0
         self.rated_resolutions = 0
-        self.rating: int | None = None
+        self.rating = None
 
     @classmethod
     def open(
