@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Annotated
 
 import msgspec
 
 from kefu.domain.deadlines import DeadlinePolicy, Priority, ResponseTimes
+from kefu.domain.routing import RoutingPolicy, routing_policy
 from kefu.store.database import DEFAULT_DATABASE_URL
 
 ENVIRONMENT_HELP = """\
@@ -21,7 +23,12 @@ environment:
   KEFU_DEADLINES        response/resolution times by priority, e.g.
                         urgent=10m/4h,important=1h/24h,normal=4h/72h (the default)
   KEFU_TIMEZONE         business time zone for reports (default Asia/Shanghai)
+  KEFU_VISIT_RULES_FILE return-visit plan (回访规则): a JSON list of
+                        {"name", "trigger", "purpose", "days", "months", "tiers"}; default rules
+                        when unset (see kefu/domain/visit_rules.py)
   KEFU_READ_WAIT_SECONDS  how long ?after=<position> waits for projections (default 2)
+  KEFU_ROUTING          routing strategy (振铃策略) per skill group, e.g.
+                        default=longest_idle,vip=familiar/round_robin,sales=ring_all
 """
 
 
@@ -37,7 +44,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     api_tokens_file: str = ""
     deadlines: str = "urgent=10m/4h,important=1h/24h,normal=4h/72h"
     timezone: str = "Asia/Shanghai"
-    read_wait_seconds: float = 2.0
+    # Bounded: an infinite or NaN wait would never time out and could hang a worker.
+    read_wait_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 2.0
+    routing: str = "default=longest_idle"
+    visit_rules_file: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -52,10 +62,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         except msgspec.ValidationError as e:
             raise SettingsError(str(e)) from None
         settings.deadline_policy()  # fail at start-up, not on the first ticket
+        settings.routing_policy()
         return settings
 
     def deadline_policy(self) -> DeadlinePolicy:
         return DeadlinePolicy(parse_deadlines(self.deadlines))
+
+    def routing_policy(self) -> RoutingPolicy:
+        try:
+            return routing_policy(self.routing)
+        except ValueError as e:
+            raise SettingsError(f"KEFU_ROUTING {self.routing!r}: {e}") from None
 
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -66,9 +83,12 @@ def parse_deadlines(spec: str) -> dict[Priority, ResponseTimes]:
     times: dict[Priority, ResponseTimes] = {}
     try:
         for item in filter(None, (part.strip() for part in spec.split(","))):
-            name, durations = item.split("=")
-            respond, resolve = durations.split("/")
-            times[Priority(name.strip())] = ResponseTimes(_duration(respond), _duration(resolve))
+            name, _, durations = item.partition("=")
+            respond, resolve = _two_durations(item, durations)
+            priority = Priority(name.strip())
+            if priority in times:
+                raise ValueError(f"{priority} is given twice")
+            times[priority] = ResponseTimes(respond, resolve)
     except ValueError as e:
         raise SettingsError(f"KEFU_DEADLINES {spec!r}: {e}") from None
     missing = set(Priority) - set(times)
@@ -77,9 +97,16 @@ def parse_deadlines(spec: str) -> dict[Priority, ResponseTimes]:
     return times
 
 
+def _two_durations(item: str, durations: str) -> tuple[timedelta, timedelta]:
+    parts = durations.split("/")
+    if len(parts) != 2:
+        raise ValueError(f"{item!r} should look like urgent=10m/4h (respond/resolve)")
+    return _duration(parts[0]), _duration(parts[1])
+
+
 def _duration(text: str) -> timedelta:
     text = text.strip()
     unit = _UNITS.get(text[-1:])
-    if unit is None or not text[:-1].isdigit():
+    if unit is None or not (text[:-1].isascii() and text[:-1].isdigit()):
         raise ValueError(f"{text!r} is not a duration like 10m, 4h or 3d")
     return timedelta(**{unit: int(text[:-1])})

@@ -233,7 +233,7 @@ class Ticket(Aggregate):
     def rate(self, *, score: int, comment: str, meta: EventMetadata, at: datetime) -> None:
         """满意度: the customer's rating, 1 to 5, once per resolution."""
         self._check_allowed(A.RATE)
-        if not 1 <= score <= 5:
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
             raise RuleViolated("a rating is a whole number from 1 to 5", self.allowed_now)
         if self.rated_resolutions >= self.resolution_count:
             raise RuleViolated("this resolution has already been rated", self.allowed_now)
