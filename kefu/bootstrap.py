@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
 
+from kefu.commands.agents import AgentCommands
 from kefu.commands.application import ServiceDesk
+from kefu.commands.calls import CallCommands
+from kefu.commands.complaints import ComplaintCommands
+from kefu.commands.customers import CustomerCommands
 from kefu.commands.execution import Clock, CommandRunner, utc_now
 from kefu.commands.policies import Policies
 from kefu.commands.tickets import TicketCommands
+from kefu.commands.visit_config import visit_policy
+from kefu.commands.visit_planner import VisitPlanner
+from kefu.commands.visits import VisitCommands
+from kefu.domain.callbacks import CallbackPolicy
 from kefu.http.auth import TokenRegistry
 from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import ProjectionRunner
@@ -22,11 +31,19 @@ class Services:
     app: ServiceDesk
     read_models: ReadModels
     tickets: TicketCommands
+    agents: AgentCommands
+    calls: CallCommands
+    complaints: ComplaintCommands
+    customers: CustomerCommands
+    visits: VisitCommands
+    visit_planner: VisitPlanner
     tokens: TokenRegistry
     clock: Clock
 
     def projection_runner(self) -> ProjectionRunner:
-        return ProjectionRunner(self.app, self.read_models.projections)
+        return ProjectionRunner(
+            self.app, self.read_models.projections, processes=[self.visit_planner]
+        )
 
     def close(self) -> None:
         self.read_models.close()
@@ -37,11 +54,26 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     app = ServiceDesk(settings.database_url)
     runner = CommandRunner(app, clock)
     policies = Policies(deadlines=settings.deadline_policy())
+    policies = replace(
+        policies, routing=settings.routing_policy(), callbacks=CallbackPolicy(settings.timezone)
+    )
+    read_models = ReadModels(settings.database_url)
+    policies = replace(
+        policies,
+        visits=visit_policy(settings.visit_rules_file),
+        timezone=ZoneInfo(settings.timezone),
+    )
     return Services(
         settings=settings,
         app=app,
-        read_models=ReadModels(settings.database_url),
+        read_models=read_models,
         tickets=TicketCommands(app, runner, policies),
+        agents=AgentCommands(app, runner, policies),
+        calls=CallCommands(app, runner, policies, read_models.agents),
+        complaints=ComplaintCommands(app, runner, policies),
+        customers=CustomerCommands(app, runner, policies),
+        visits=VisitCommands(app, runner, policies),
+        visit_planner=VisitPlanner(app, policies, clock, read_models.timeline.silent_customers),
         tokens=TokenRegistry.from_settings(settings.api_tokens, settings.api_tokens_file),
         clock=clock,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -18,6 +18,7 @@ from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
 
 Clock = Callable[[], datetime]
 Change = Callable[[EventMetadata, datetime], Aggregate]
+Changes = Callable[[EventMetadata, datetime], Sequence[Aggregate]]
 
 
 def utc_now() -> datetime:
@@ -56,13 +57,19 @@ class CommandRunner:
         self.clock = clock
 
     def run(self, ctx: Context, status_code: int, change: Change) -> Outcome:
+        return self.run_together(ctx, status_code, lambda meta, at: (change(meta, at),))
+
+    def run_together(self, ctx: Context, status_code: int, change: Changes) -> Outcome:
+        """Runs a command that changes several aggregates (a call and its agents): all are
+        saved in one transaction, and the answer is about the first."""
         stored = self.app.answer_for(ctx)
         if stored is not None:
             return _replay(stored, ctx)
-        aggregate = change(ctx.metadata(), self.clock())
+        aggregates = change(ctx.metadata(), self.clock())
+        aggregate = aggregates[0]
         body = _AnswerBody(aggregate.id, aggregate.version, str(getattr(aggregate, "status", "")))
         try:
-            position = self.app.record(aggregate, _idempotency(ctx, status_code, body))
+            position = self.app.record_together(aggregates, _idempotency(ctx, status_code, body))
         except ConcurrentChange:
             stored = self.app.answer_for(ctx)
             if stored is None:

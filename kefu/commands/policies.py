@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
+from kefu.domain.callbacks import CallbackPolicy
+from kefu.domain.complaint_policy import ComplaintPolicy
 from kefu.domain.deadlines import DeadlinePolicy
+from kefu.domain.routing import RoutingPolicy
+from kefu.domain.visit_rules import VisitPolicy
 
 
 @dataclass(frozen=True)
@@ -12,3 +17,8 @@ class Policies:
     """Configurable rules handed to domain verbs (deadlines and the like)."""
 
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    routing: RoutingPolicy = field(default_factory=RoutingPolicy)
+    callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
+    complaints: ComplaintPolicy = field(default_factory=ComplaintPolicy)
+    visits: VisitPolicy = field(default_factory=VisitPolicy)
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))

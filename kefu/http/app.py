@@ -6,11 +6,15 @@ import falcon
 
 from kefu.bootstrap import Services
 from kefu.http.audit import add_audit_routes
+from kefu.http.calls import add_call_centre_routes
+from kefu.http.complaints import add_complaint_routes
+from kefu.http.customers import add_customer_routes
 from kefu.http.health import HealthResource, ReadyResource
 from kefu.http.middleware import AuthMiddleware
 from kefu.http.openapi import OpenApiResource
 from kefu.http.problems import add_problem_handlers
 from kefu.http.tickets import add_ticket_routes
+from kefu.http.visits import add_visit_routes
 
 
 def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response]:
@@ -21,5 +25,9 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     app.add_route("/ready", ReadyResource(services))
     app.add_route("/openapi.json", OpenApiResource())
     add_ticket_routes(app, services)
+    add_call_centre_routes(app, services)
     add_audit_routes(app, services)
+    add_complaint_routes(app, services)
+    add_customer_routes(app, services)
+    add_visit_routes(app, services)
     return app

@@ -9,6 +9,9 @@ import msgspec
 
 from kefu.commands.execution import Answer
 from kefu.commands.tickets import TICKET_ACTIONS, OpenTicket
+from kefu.http.call_openapi import call_centre_paths, call_centre_schemas
+from kefu.http.complaint_openapi import complaint_paths, complaint_schemas
+from kefu.http.customer_openapi import customer_paths, customer_schemas
 from kefu.http.responses import write_json
 from kefu.projections.ticket_view import TicketView
 
@@ -33,6 +36,12 @@ def build_openapi() -> dict[str, Any]:
     _, components = msgspec.json.schema_components(
         [*commands, Answer, TicketView], ref_template=_REF
     )
+    _, more = msgspec.json.schema_components(complaint_schemas(), ref_template=_REF)
+    components.update(more)
+    _, calls = msgspec.json.schema_components(call_centre_schemas(), ref_template=_REF)
+    components.update(calls)
+    _, customer = msgspec.json.schema_components(customer_schemas(), ref_template=_REF)
+    components.update(customer)
     paths: dict[str, Any] = {
         "/tickets": {"post": _op("Open a ticket (受理)", OpenTicket, Answer, "201")},
         "/tickets/{ticket_id}": {"get": _op("The ticket view", None, TicketView)},
@@ -42,6 +51,9 @@ def build_openapi() -> dict[str, Any]:
         paths[f"/tickets/{{ticket_id}}/{action}"] = {
             "post": _op(f"Ticket action: {action}", command, Answer)
         }
+    paths.update(complaint_paths(_op))
+    paths.update(call_centre_paths(_op))
+    paths.update(customer_paths(_op))
     return {
         "openapi": "3.1.0",
         "info": {"title": "kefu", "version": "0.1.0"},

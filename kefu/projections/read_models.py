@@ -9,9 +9,15 @@ from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
 from kefu.projections.actor_events import ActorEventsProjection, ActorEventsView
+from kefu.projections.agent_store import AgentViewProjection, AgentViewStore
 from kefu.projections.batch import BatchProjection
+from kefu.projections.call_store import CallViewProjection, CallViewStore
+from kefu.projections.complaint_store import ComplaintViewProjection, ComplaintViewStore
+from kefu.projections.customer_store import CustomerViewProjection, CustomerViewStore
 from kefu.projections.sql import view_class_for
 from kefu.projections.ticket_store import TicketViewProjection, TicketViewStore
+from kefu.projections.timeline_store import TimelineProjection, TimelineStore
+from kefu.projections.visit_store import VisitViewProjection, VisitViewStore
 from kefu.store.database import Backend, backend_of, eventsourcing_env
 
 
@@ -33,8 +39,20 @@ class ReadModels:
         self._postgres = backend_of(database_url) is Backend.POSTGRES
         self.tickets = self._open(TicketViewStore)
         self.projections: list[BatchProjection[Any]] = [TicketViewProjection(self.tickets)]
+        self.agents: AgentViewStore = self._open(AgentViewStore)
+        self.projections.append(AgentViewProjection(self.agents))
+        self.calls: CallViewStore = self._open(CallViewStore)
+        self.projections.append(CallViewProjection(self.calls))
         self.actor_events = self._open(ActorEventsView)
         self.projections.append(ActorEventsProjection(self.actor_events))
+        self.complaints: ComplaintViewStore = self._open(ComplaintViewStore)
+        self.projections.append(ComplaintViewProjection(self.complaints))
+        self.customers: CustomerViewStore = self._open(CustomerViewStore)
+        self.projections.append(CustomerViewProjection(self.customers))
+        self.visits: VisitViewStore = self._open(VisitViewStore)
+        self.projections.append(VisitViewProjection(self.visits))
+        self.timeline: TimelineStore = self._open(TimelineStore)
+        self.projections.append(TimelineProjection(self.timeline))
 
     def _open(self, view: type[Any]) -> Any:
         recorder = self._factory.tracking_recorder(view_class_for(view, self._postgres))

@@ -101,7 +101,7 @@ REFUSALS = {
     "an unknown action is 404": Refused(404, "/tickets/{ticket}/escalate", **_json({})),
     "a malformed ticket id is 404": Refused(404, "/tickets/12345/review", **_json({})),
     "an unknown ticket id is 404": Refused(404, f"/tickets/{uuid.uuid4()}/review", **_json({})),
-    "an unknown path is 404": Refused(404, "/complaints", method="GET"),
+    "an unknown path is 404": Refused(404, "/no-such-records", method="GET"),
     "GET on an action is 405": Refused(405, "/tickets/{ticket}/review", method="GET"),
     "no token is 401": Refused(401, role=None, **_json(VALID_TICKET)),
     "an unknown token is 401": Refused(

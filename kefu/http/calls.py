@@ -1,0 +1,83 @@
+"""The /calls routes, and the /agents routes with them: the call centre (呼叫中心)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import falcon
+import msgspec
+
+from kefu.bootstrap import Services
+from kefu.commands.calls import StartCall
+from kefu.domain.call import Call
+from kefu.domain.call_lifecycle import CallStatus
+from kefu.http.agents import add_agent_routes
+from kefu.http.aggregates import (
+    AggregateResource,
+    CreateResource,
+    HistoryResource,
+    add_aggregate_routes,
+)
+from kefu.http.listing import ListResource, Param, time_param
+
+PREFIX = "/calls"
+
+
+def one_of(name: str, values: list[str]) -> Any:
+    def convert(text: str) -> object:
+        if text not in values:
+            raise falcon.HTTPBadRequest(
+                title="Bad query parameter", description=f"{name} is one of: {', '.join(values)}"
+            )
+        return text
+
+    return convert
+
+
+def agent_param(text: str) -> object:
+    try:
+        return str(UUID(text))
+    except ValueError:
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter", description=f"agent {text!r} is not an agent id"
+        ) from None
+
+
+def call_list(s: Services) -> ListResource:
+    """GET /calls: by direction, status, agent, customer, number, group and time."""
+    params = [
+        Param("direction", "direction", convert=one_of("direction", ["inbound", "outbound"])),
+        Param("status", "status", convert=one_of("status", [str(c) for c in CallStatus])),
+        Param("agent", "agent_id", convert=agent_param),
+        Param("customer", "customer_id"),
+        Param("number", "customer_number"),
+        Param("group", "group_name"),
+        Param("from", "started_at", "ge", time_param),
+        Param("to", "started_at", "lt", time_param),
+        Param("callback_due_to", "callback_due_at", "lt", time_param),
+    ]
+    sorts = {"started": "started_at", "updated": "updated_at", "callback_due": "callback_due_at"}
+    return ListResource(s.read_models.calls, params, sorts)
+
+
+def add_call_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+    def render(call_id: UUID) -> dict[str, Any] | None:
+        view = s.read_models.calls.get(call_id)
+        return None if view is None else msgspec.to_builtins(view)
+
+    add_aggregate_routes(
+        app,
+        PREFIX,
+        CreateResource(StartCall, s.calls.start, PREFIX, call_list(s)),
+        AggregateResource(
+            s.calls, s.read_models.projection("call_views"), render, s.settings.read_wait_seconds
+        ),
+        HistoryResource(s.app, Call),
+    )
+
+
+def add_call_centre_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+    """/agents and /calls: presence, calls, routing (POST /calls/{id}/route)."""
+    add_agent_routes(app, s)
+    add_call_routes(app, s)

@@ -1,0 +1,144 @@
+"""The /complaints routes."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from uuid import UUID
+
+import falcon
+import msgspec
+
+from kefu.bootstrap import Services
+from kefu.commands.complaints import (
+    TASK_OUTCOME_BODIES,
+    ComplaintCommands,
+    FinishTask,
+    RegisterComplaint,
+)
+from kefu.domain.complaint import Complaint
+from kefu.http.aggregates import (
+    WRITERS,
+    AggregateResource,
+    CreateResource,
+    HistoryResource,
+    add_aggregate_routes,
+)
+from kefu.http.auth import Role
+from kefu.http.listing import Condition, ListResource, Param, time_param
+from kefu.http.requests import command_context, decode, read_body
+from kefu.http.responses import write_outcome
+from kefu.projections.complaint_view import ComplaintView
+from kefu.projections.sql import db_time
+
+PREFIX = "/complaints"
+
+# A complaint missed a deadline when its reply came after it, or has not come and it passed.
+_FIRST_REPLY_LATE = "COALESCE(acknowledged_at, :now) > first_reply_due_at"
+_FINAL_ANSWER_LATE = "COALESCE(answered_at, :now) > final_answer_due_at"
+
+# Which SQL condition each value of ?overdue= selects.
+OVERDUE = {
+    "first_reply": _FIRST_REPLY_LATE,
+    "final_answer": _FINAL_ANSWER_LATE,
+    "any": f"({_FIRST_REPLY_LATE} OR {_FINAL_ANSWER_LATE})",
+}
+
+
+class TaskOutcomeResource:
+    """POST /complaints/{id}/tasks/{task_id}/complete|fail: one task's outcome."""
+
+    roles: ClassVar[dict[str, frozenset[Role]]] = {"POST": WRITERS}
+
+    def __init__(self, commands: ComplaintCommands) -> None:
+        self.commands = commands
+
+    def on_post(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        aggregate_id: UUID,
+        task_id: str,
+        outcome: str,
+    ) -> None:
+        action = f"tasks/{outcome}"
+        self.commands.command_for(action)  # an unknown outcome is a 404 before the body is read
+        body = read_body(req)
+        report = decode(body, TASK_OUTCOME_BODIES[outcome])
+        command = FinishTask(task_id=task_id, note=report.note)
+        ctx = command_context(req, body)
+        write_outcome(resp, self.commands.act(aggregate_id, action, command, ctx))
+
+
+def overdue_condition(s: Services) -> Condition:
+    """?overdue=first_reply|final_answer|any, as of the service's clock."""
+
+    def condition(kind: str) -> tuple[str, dict[str, object]]:
+        if kind not in OVERDUE:
+            raise falcon.HTTPBadRequest(
+                title="Bad query parameter",
+                description=f"overdue is one of: {', '.join(OVERDUE)}",
+            )
+        return f"({OVERDUE[kind]})", {"now": db_time(s.clock())}
+
+    return condition
+
+
+def flag_param(text: str) -> object:
+    """`true` or `false`, stored as 1 or 0."""
+    if text not in ("true", "false"):
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter", description=f"{text!r} is not true or false"
+        )
+    return int(text == "true")
+
+
+def complaint_list(s: Services) -> ListResource:
+    """GET /complaints: filters, sorts and cursor pagination over the complaint view."""
+    params = [
+        Param("status", "status"),
+        Param("type", "type"),
+        Param("severity", "severity"),
+        Param("major", "major", convert=flag_param),
+        Param("department", "responsible_department"),
+        Param("customer", "customer_id"),
+        Param("ticket", "ticket_id"),
+        Param("channel", "channel"),
+        Param("registered_from", "registered_at", "ge", time_param),
+        Param("registered_to", "registered_at", "lt", time_param),
+        Param("overdue", condition=overdue_condition(s)),
+    ]
+    sorts = {
+        "registered": "registered_at",
+        "due": "final_answer_due_at",
+        "severity": "severity_rank",
+        "updated": "updated_at",
+    }
+    return ListResource(s.read_models.complaints, params, sorts, render=_renderer(s))
+
+
+def _renderer(s: Services) -> Any:
+    def render(view: ComplaintView) -> dict[str, Any]:
+        body: dict[str, Any] = msgspec.to_builtins(view)
+        body.update(view.overdue(s.clock()))
+        return body
+
+    return render
+
+
+def add_complaint_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+    def render(complaint_id: UUID) -> dict[str, Any] | None:
+        view = s.read_models.complaints.get(complaint_id)
+        return None if view is None else _renderer(s)(view)
+
+    projection = s.read_models.projection("complaint_views")
+    add_aggregate_routes(
+        app,
+        PREFIX,
+        CreateResource(RegisterComplaint, s.complaints.register, PREFIX, complaint_list(s)),
+        AggregateResource(s.complaints, projection, render, s.settings.read_wait_seconds),
+        HistoryResource(s.app, Complaint),
+    )
+    app.add_route(
+        f"{PREFIX}/{{aggregate_id:uuid}}/tasks/{{task_id}}/{{outcome}}",
+        TaskOutcomeResource(s.complaints),
+    )

@@ -1,0 +1,96 @@
+"""The /customers routes: files, lookups by phone, and the one-customer timeline (服务中台)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import falcon
+import msgspec
+
+from kefu.bootstrap import Services
+from kefu.commands.customers import RegisterCustomer
+from kefu.domain.customer import Customer
+from kefu.domain.errors import NotFound
+from kefu.domain.phones import InvalidPhone, normalise_phone
+from kefu.http.aggregates import (
+    AggregateResource,
+    CreateResource,
+    HistoryResource,
+    add_aggregate_routes,
+)
+from kefu.http.listing import ListResource, Param
+from kefu.http.reading import wait_for_position
+from kefu.http.responses import write_json
+from kefu.projections.batch import BatchProjection
+from kefu.projections.customer_store import CustomerViewStore
+from kefu.projections.listing import BadCursor
+
+
+def phone_condition(text: str) -> tuple[str, dict[str, object]]:
+    """`?phone=138 0013 8000` finds the file of that number, however it was written."""
+    try:
+        phone = normalise_phone(text)
+    except InvalidPhone as e:
+        raise falcon.HTTPBadRequest(title="Bad query parameter", description=str(e)) from None
+    return CustomerViewStore.key_condition("phone", phone)
+
+
+def customer_list(s: Services) -> ListResource:
+    """GET /customers: by phone, name prefix, tier, owner agent, tag or status."""
+    params = [
+        Param("phone", condition=phone_condition),
+        Param("name", "name", "prefix"),
+        Param("tier", "tier"),
+        Param("owner", "owner_id"),
+        Param("status", "status"),
+        Param("tag", condition=lambda tag: CustomerViewStore.key_condition("tag", tag)),
+    ]
+    sorts = {"registered": "registered_at", "name": "name"}
+    return ListResource(s.read_models.customers, params, sorts)
+
+
+class TimelineResource(ListResource):
+    """GET /customers/{id}/timeline: every case and fact of the customer (and of the duplicates
+    merged into it), in time order (`sort=-at`: newest first), a page at a time."""
+
+    def __init__(self, s: Services, projection: BatchProjection[Any]) -> None:
+        # `after` (read-your-writes) is honoured by on_get before the page is read.
+        params = [Param("kind", "kind"), Param("after", condition=lambda _: ("1 = 1", {}))]
+        super().__init__(s.read_models.timeline, params, {"at": "at"})
+        self.services = s
+        self.projection = projection
+
+    def on_get(  # type: ignore[override]
+        self, req: falcon.Request, resp: falcon.Response, aggregate_id: UUID
+    ) -> None:
+        wait_for_position(req, self.projection, self.services.settings.read_wait_seconds)
+        customer = self.services.read_models.customers.get(aggregate_id)
+        if customer is None:
+            raise NotFound("customer", aggregate_id)
+        ids = [str(i) for i in (customer.id, *customer.merged_from)]
+        try:
+            entries, next_cursor = self.services.read_models.timeline.for_customers(
+                ids, self._query(req)
+            )
+        except BadCursor as e:
+            raise falcon.HTTPBadRequest(title="Bad cursor", description=str(e)) from None
+        items = [msgspec.to_builtins(e) for e in entries]
+        write_json(resp, {"customer_id": customer.id, "items": items, "next_cursor": next_cursor})
+
+
+def add_customer_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+    def render(customer_id: UUID) -> dict[str, Any] | None:
+        view = s.read_models.customers.get(customer_id)
+        return None if view is None else msgspec.to_builtins(view)
+
+    projection = s.read_models.projection("customer_views")
+    add_aggregate_routes(
+        app,
+        "/customers",
+        CreateResource(RegisterCustomer, s.customers.register, "/customers", customer_list(s)),
+        AggregateResource(s.customers, projection, render, s.settings.read_wait_seconds),
+        HistoryResource(s.app, Customer),
+    )
+    timeline = TimelineResource(s, s.read_models.projection("customer_timeline"))
+    app.add_route("/customers/{aggregate_id:uuid}/timeline", timeline)

@@ -1,0 +1,90 @@
+"""The /visits routes: return-visit tasks (回访), due today, overdue, late, by agent."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import falcon
+import msgspec
+
+from kefu.bootstrap import Services
+from kefu.commands.visits import ScheduleVisit
+from kefu.domain.visit import Visit
+from kefu.domain.visit_rules import business_date
+from kefu.http.aggregates import (
+    AggregateResource,
+    CreateResource,
+    HistoryResource,
+    add_aggregate_routes,
+)
+from kefu.http.listing import ListResource, Param
+from kefu.projections.visit_view import VisitView
+
+OPEN = "status <> 'done'"
+DUE = {
+    "today": f"({OPEN} AND due_on = :today)",
+    "overdue": f"({OPEN} AND due_on < :today)",
+    "late": f"({OPEN} AND finish_by < :today)",  # members' visits past their 3-day limit
+}
+
+
+def date_param(text: str) -> object:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter", description=f"{text!r} is not a date like 2030-03-04"
+        ) from None
+
+
+def visit_list(s: Services) -> ListResource:
+    """GET /visits: `due=today|overdue|late` (business dates in the desk's zone), by agent."""
+    zone = ZoneInfo(s.settings.timezone)
+
+    def due(kind: str) -> tuple[str, dict[str, object]]:
+        if kind not in DUE:
+            raise falcon.HTTPBadRequest(
+                title="Bad query parameter", description=f"due is one of: {', '.join(DUE)}"
+            )
+        return DUE[kind], {"today": business_date(s.clock(), zone).isoformat()}
+
+    params = [
+        Param("due", condition=due),
+        Param("status", "status"),
+        Param("assignee", "assignee_id"),
+        Param("customer", "customer_id"),
+        Param("rule", "rule"),
+        Param("due_from", "due_on", "ge", date_param),
+        Param("due_to", "due_on", "le", date_param),
+    ]
+    sorts = {"due": "due_on", "scheduled": "scheduled_at"}
+    return ListResource(s.read_models.visits, params, sorts, render=_renderer(s))
+
+
+def _renderer(s: Services) -> Any:
+    zone = ZoneInfo(s.settings.timezone)
+
+    def render(view: VisitView) -> dict[str, Any]:
+        body: dict[str, Any] = msgspec.to_builtins(view)
+        body["late"] = view.late(s.clock(), zone)
+        return body
+
+    return render
+
+
+def add_visit_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+    def render(visit_id: UUID) -> dict[str, Any] | None:
+        view = s.read_models.visits.get(visit_id)
+        return None if view is None else _renderer(s)(view)
+
+    projection = s.read_models.projection("visit_views")
+    add_aggregate_routes(
+        app,
+        "/visits",
+        CreateResource(ScheduleVisit, s.visits.schedule, "/visits", visit_list(s)),
+        AggregateResource(s.visits, projection, render, s.settings.read_wait_seconds),
+        HistoryResource(s.app, Visit),
+    )

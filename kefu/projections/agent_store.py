@@ -1,0 +1,67 @@
+"""The agent view's table and projection; also the availability routing reads."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from uuid import UUID
+
+import msgspec
+
+from kefu.domain.agent import Agent
+from kefu.domain.routing import AgentSnapshot
+from kefu.projections.agent_view import AgentView, fold
+from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.sql import db_time
+
+
+def groups_column(groups: tuple[str, ...]) -> str:
+    """`|a|b|`: one text column that a LIKE on `%|a|%` matches exactly, on both backends."""
+    return "|" + "|".join(groups) + "|"
+
+
+def group_pattern(group: str) -> str:
+    escaped = group.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%|{escaped}|%"
+
+
+_DECODER = msgspec.json.Decoder(AgentView)
+IN_GROUP = "groups LIKE :group_pattern ESCAPE '\\'"
+
+
+class AgentViewStore(DocumentView[AgentView]):
+    """One row per agent, with the columns agent lists filter on and routing reads."""
+
+    table = "agent_views"
+    document = AgentView
+    columns: ClassVar[dict[str, tuple[str, Column]]] = {
+        "status": ("TEXT NOT NULL", lambda v: v.status),
+        "name": ("TEXT NOT NULL", lambda v: v.name),
+        "extension": ("TEXT NOT NULL", lambda v: v.extension),
+        "order_no": ("INTEGER NOT NULL", lambda v: v.order),
+        "groups": ("TEXT NOT NULL", lambda v: groups_column(v.skill_groups)),
+        "registered_at": ("TEXT NOT NULL", lambda v: db_time(v.registered_at)),
+        "updated_at": ("TEXT NOT NULL", lambda v: db_time(v.updated_at)),
+    }
+    indexes = ("status", "order_no")
+
+    def snapshot(self, group: str, also: UUID | None) -> list[AgentSnapshot]:
+        """Every agent of `group` (and agent `also`, the customer's own) as routing sees it."""
+        rows = self.query(
+            f"SELECT doc FROM {self.table} WHERE {IN_GROUP} OR id = :also",
+            {"group_pattern": group_pattern(group), "also": str(also) if also else ""},
+        )
+        return [_DECODER.decode(row["doc"]).snapshot() for row in rows]
+
+
+class AgentViewProjection(FoldProjection[AgentViewStore]):
+    """Keeps one row per agent up to date."""
+
+    name = "agent_views"
+    event_classes = (
+        Agent.Registered, Agent.SkillsChanged, Agent.LoggedIn, Agent.BecameAvailable,
+        Agent.WentOnBreak, Agent.LoggedOut, Agent.CallOffered, Agent.CallAnswered,
+        Agent.OfferWithdrawn, Agent.OfferMissed, Agent.CallDialled, Agent.CallReleased,
+    )  # fmt: skip
+
+    def fold(self, doc: Any | None, event: Any, position: int) -> AgentView:
+        return fold(doc, event, position)

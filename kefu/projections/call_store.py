@@ -1,0 +1,44 @@
+"""The call view's table and projection."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from kefu.domain.call import Call
+from kefu.projections.call_view import CallView, fold
+from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.sql import db_time
+
+
+class CallViewStore(DocumentView[CallView]):
+    """One row per call, with the columns the call lists filter and sort on."""
+
+    table = "call_views"
+    document = CallView
+    columns: ClassVar[dict[str, tuple[str, Column]]] = {
+        "direction": ("TEXT NOT NULL", lambda v: v.direction),
+        "status": ("TEXT NOT NULL", lambda v: v.status),
+        "agent_id": ("TEXT", lambda v: str(v.agent_id) if v.agent_id else None),
+        "customer_id": ("TEXT", lambda v: v.customer_id),
+        "customer_number": ("TEXT NOT NULL", lambda v: v.customer_number),
+        "group_name": ("TEXT", lambda v: v.group),
+        "started_at": ("TEXT NOT NULL", lambda v: db_time(v.started_at)),
+        "ended_at": ("TEXT", lambda v: db_time(v.ended_at)),
+        "callback_due_at": ("TEXT", lambda v: db_time(v.callback_due_at)),
+        "updated_at": ("TEXT NOT NULL", lambda v: db_time(v.updated_at)),
+    }
+    indexes = ("status, started_at", "agent_id", "customer_id", "callback_due_at")
+
+
+class CallViewProjection(FoldProjection[CallViewStore]):
+    """Keeps one row per call up to date."""
+
+    name = "call_views"
+    event_classes = (
+        Call.Started, Call.IvrChosen, Call.Queued, Call.Offered, Call.OfferMissed, Call.Answered,
+        Call.Held, Call.Resumed, Call.Transferred, Call.TransferredOut, Call.Ended,
+        Call.RecordingAttached, Call.NoteAdded, Call.Linked,
+    )  # fmt: skip
+
+    def fold(self, doc: Any | None, event: Any, position: int) -> CallView:
+        return fold(doc, event, position)

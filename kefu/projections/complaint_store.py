@@ -1,0 +1,59 @@
+"""The complaint view's table and projection."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from kefu.domain.complaint import Complaint
+from kefu.projections.complaint_view import ComplaintView, fold
+from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.sql import db_time
+from kefu.projections.ticket_store import PRIORITY_RANK
+
+
+class ComplaintViewStore(DocumentView[ComplaintView]):
+    """One row per complaint, with the columns the complaint lists filter and sort on."""
+
+    table = "complaint_views"
+    document = ComplaintView
+    columns: ClassVar[dict[str, tuple[str, Column]]] = {
+        "status": ("TEXT NOT NULL", lambda v: v.status),
+        "type": ("TEXT NOT NULL", lambda v: v.type),
+        "severity": ("TEXT NOT NULL", lambda v: v.severity),
+        "severity_rank": ("INTEGER NOT NULL", lambda v: PRIORITY_RANK[v.severity]),
+        "major": ("INTEGER NOT NULL", lambda v: int(v.major)),
+        "channel": ("TEXT NOT NULL", lambda v: v.channel),
+        "customer_id": ("TEXT NOT NULL", lambda v: v.customer_id),
+        "ticket_id": ("TEXT", lambda v: None if v.ticket_id is None else str(v.ticket_id)),
+        "responsible_department": ("TEXT", lambda v: v.responsible_department),
+        "registered_at": ("TEXT NOT NULL", lambda v: db_time(v.registered_at)),
+        "updated_at": ("TEXT NOT NULL", lambda v: db_time(v.updated_at)),
+        "first_reply_due_at": ("TEXT NOT NULL", lambda v: db_time(v.first_reply_due_at)),
+        "final_answer_due_at": ("TEXT NOT NULL", lambda v: db_time(v.final_answer_due_at)),
+        "acknowledged_at": ("TEXT", lambda v: db_time(v.acknowledged_at)),
+        "answered_at": ("TEXT", lambda v: db_time(v.answered_at)),
+        "closed_at": ("TEXT", lambda v: db_time(v.closed_at)),
+    }
+    indexes = (
+        "status, registered_at",
+        "customer_id",
+        "responsible_department",
+        "final_answer_due_at",
+    )
+
+
+class ComplaintViewProjection(FoldProjection[ComplaintViewStore]):
+    """Keeps one row per complaint up to date."""
+
+    name = "complaint_views"
+    event_classes = (
+        Complaint.Registered, Complaint.ReportedToManager, Complaint.Acknowledged,
+        Complaint.FactsRecorded, Complaint.ResponsibilityAttributed, Complaint.Escalated,
+        Complaint.ResolutionProposed, Complaint.ResolutionAccepted, Complaint.ResolutionRejected,
+        Complaint.TaskAssigned, Complaint.TaskCompleted, Complaint.TaskFailed,
+        Complaint.ContactAttempted, Complaint.Confirmed, Complaint.Closed, Complaint.Reopened,
+        Complaint.Archived,
+    )  # fmt: skip
+
+    def fold(self, doc: Any | None, event: Any, position: int) -> ComplaintView:
+        return fold(doc, event, position)

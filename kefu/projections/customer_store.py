@@ -1,0 +1,98 @@
+"""The customer view's tables and projection; phones and tags are kept in a key table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from kefu.domain.customer import Customer
+from kefu.projections.batch import Positioned
+from kefu.projections.customer_view import CustomerView, absorb, fold
+from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.sql import Tx, db_time
+
+KEYS_TABLE = "customer_keys"
+
+
+class CustomerViewStore(DocumentView[CustomerView]):
+    """One row per customer file, and a row per (phone or tag, file) to look files up by."""
+
+    table = "customer_views"
+    document = CustomerView
+    columns: ClassVar[dict[str, tuple[str, Column]]] = {
+        "status": ("TEXT NOT NULL", lambda v: v.status),
+        "name": ("TEXT NOT NULL", lambda v: v.name),
+        "tier": ("TEXT NOT NULL", lambda v: v.tier),
+        "owner_id": ("TEXT", lambda v: v.owner_id),
+        "registered_at": ("TEXT NOT NULL", lambda v: db_time(v.registered_at)),
+    }
+    indexes = ("name", "owner_id", "registered_at")
+
+    def create_statements(self) -> tuple[str, ...]:
+        return (
+            *super().create_statements(),
+            f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (kind TEXT NOT NULL, value TEXT NOT NULL, "
+            "customer_id TEXT NOT NULL, PRIMARY KEY (kind, value, customer_id))",
+            f"CREATE INDEX IF NOT EXISTS {KEYS_TABLE}_customer ON {KEYS_TABLE} (customer_id)",
+        )
+
+    def save(self, tx: Tx, docs: Mapping[UUID, CustomerView], tracking: Tracking) -> None:
+        super().save(tx, docs, tracking)
+        for customer_id, doc in docs.items():
+            tx.execute(
+                f"DELETE FROM {KEYS_TABLE} WHERE customer_id = :id", {"id": str(customer_id)}
+            )
+            tx.executemany(
+                f"INSERT INTO {KEYS_TABLE} VALUES (:kind, :value, :id)",
+                [{"kind": k, "value": v, "id": str(customer_id)} for k, v in _keys(doc)],
+            )
+
+    @staticmethod
+    def key_condition(kind: str, value: str) -> tuple[str, dict[str, object]]:
+        """A WHERE condition for files found by one key (used by the list's filters)."""
+        sql = (
+            f"id IN (SELECT customer_id FROM {KEYS_TABLE} "
+            f"WHERE kind = :{kind}_kind AND value = :{kind}_value)"
+        )
+        return sql, {f"{kind}_kind": kind, f"{kind}_value": value}
+
+
+def _keys(doc: CustomerView) -> list[tuple[str, str]]:
+    if doc.merged_into is not None:
+        return []  # a merged file is found through its survivor
+    phones = [("phone", p) for p in doc.lookup_phones()]
+    return phones + [("tag", t) for t in dict.fromkeys(doc.tags)]
+
+
+class CustomerViewProjection(FoldProjection[CustomerViewStore]):
+    """Keeps one row per customer file; a merge also updates the survivor's row."""
+
+    name = "customer_views"
+    event_classes = (
+        Customer.Registered, Customer.DetailsChanged, Customer.OwnerAssigned,
+        Customer.OrderRecorded, Customer.MilestoneRecorded, Customer.StaffRecorded,
+        Customer.SurveyRecorded, Customer.PreferencesMarked, Customer.MergedInto,
+    )  # fmt: skip
+
+    def fold(self, doc: Any | None, event: Any, position: int) -> CustomerView:
+        return fold(doc, event, position)
+
+    def process_batch(self, events: Sequence[Positioned], tracking: Tracking) -> None:
+        with self.view.write() as tx:
+            survivors = [p.event.survivor_id for p in events if _is_merge(p.event)]
+            ids = list(dict.fromkeys([*(p.event.originator_id for p in events), *survivors]))
+            docs = self.view.get_many(tx, ids)
+            for p in events:
+                key = p.event.originator_id
+                docs[key] = fold(docs.get(key), p.event, p.position)
+                survivor = docs.get(p.event.survivor_id) if _is_merge(p.event) else None
+                if survivor is not None:
+                    docs[survivor.id] = absorb(survivor, docs[key], p.position)
+            self.view.save(tx, docs, tracking)
+
+
+def _is_merge(event: Any) -> bool:
+    return isinstance(event, Customer.MergedInto)

@@ -1,0 +1,184 @@
+"""Complaints on the real stores, SQLite and PostgreSQL: commands, the view, lists, restarts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import pytest
+
+from kefu.bootstrap import Services
+from kefu.commands.base import Command
+from kefu.commands.complaints import (
+    AcceptResolution,
+    AcknowledgeComplaint,
+    AssignTask,
+    AttributeResponsibility,
+    CloseComplaint,
+    ConfirmOutcome,
+    EscalateComplaint,
+    FinishTask,
+    ProposeResolution,
+    RecordFacts,
+    RegisterComplaint,
+    RemedyItem,
+)
+from kefu.domain.channels import Channel
+from kefu.domain.complaint_values import ComplaintType, EscalationLevel, RemedyKind
+from kefu.domain.errors import RuleViolated
+from kefu.http.complaints import OVERDUE
+from kefu.projections.listing import Filter, ListQuery
+from kefu.projections.sql import db_time
+from tests.integration.conftest import ServicesFactory, context
+
+REGISTER = RegisterComplaint(
+    channel=Channel.PHONE,
+    customer_id="c-42",
+    type=ComplaintType.PRODUCT_DEFECT,
+    description="the kettle leaks",
+    contact="138-0000-0000",
+)
+REFUND = ProposeResolution(
+    remedies=[
+        RemedyItem(kind=RemedyKind.APOLOGY),
+        RemedyItem(kind=RemedyKind.REFUND, amount=Decimal("59.90")),
+    ]
+)
+
+FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
+
+# The steps from registration to a closed complaint, each an action and its command.
+TO_CLOSED: list[tuple[str, Command]] = [
+    ("acknowledge", AcknowledgeComplaint(message="we are sorry")),
+    ("facts", RecordFacts(facts="the seal is cracked")),
+    ("attribute", AttributeResponsibility(department="quality", cause=ComplaintType.OTHER)),
+    ("proposals", REFUND),
+    ("accept", AcceptResolution()),
+    ("tasks", AssignTask(department="finance", owner="fin-3", due_at=FAR_FUTURE)),
+    ("tasks/complete", FinishTask(task_id="1", note="paid")),
+    ("confirm", ConfirmOutcome(resolved=True, satisfaction=5)),
+    ("close", CloseComplaint()),
+]  # fmt: skip
+
+
+def register(services: Services, **changes: Any) -> UUID:
+    command = msgspec.structs.replace(REGISTER, **changes)
+    return services.complaints.register(command, context()).answer.id
+
+
+def walk(services: Services, complaint_id: UUID, steps: list[tuple[str, Command]]) -> int:
+    position = 0
+    for action, command in steps:
+        position = services.complaints.act(complaint_id, action, command, context()).answer.position
+    return position
+
+
+def head(services: Services) -> int:
+    return services.app.recorder.max_notification_id() or 0
+
+
+def test_a_complaint_walked_to_closed_is_in_the_view_and_survives_a_restart(
+    open_services: ServicesFactory,
+) -> None:
+    services = open_services()
+    complaint_id = register(services)
+    walk(services, complaint_id, TO_CLOSED)
+
+    restarted = open_services()
+    restarted.projection_runner().catch_up()
+
+    view = restarted.read_models.complaints.get(complaint_id)
+    assert view is not None
+    assert (view.status, view.version, view.satisfaction) == ("closed", 10, 5)
+    assert view.current_proposal is not None
+    assert [(r.kind, r.amount) for r in view.current_proposal.remedies] == [
+        ("apology", None),
+        ("refund", Decimal("59.90")),
+    ]
+    assert view.open_tasks == ()
+    assert view.final_answer_due_at - view.registered_at == timedelta(days=3)
+    complaint = restarted.app.repository.get(complaint_id)
+    assert complaint.proposals[0].remedies[1].amount == Decimal("59.90")
+
+
+def test_a_major_complaint_is_saved_with_its_report_to_the_manager_in_one_save(
+    services: Services,
+) -> None:
+    command = msgspec.structs.replace(REGISTER, major=True)
+    outcome = services.complaints.register(command, context())
+
+    assert (outcome.answer.version, outcome.answer.position, head(services)) == (2, 2, 2)
+    events = list(services.app.events.get(outcome.answer.id))
+    assert [type(e).__name__ for e in events] == ["Registered", "ReportedToManager"]
+    assert events[0].meta == events[1].meta
+
+
+def test_a_refused_close_writes_nothing(services: Services) -> None:
+    complaint_id = register(services)
+    unattributed = [step for step in TO_CLOSED[:-1] if step[0] != "attribute"]
+    walk(services, complaint_id, unattributed)
+    before = head(services)
+
+    with pytest.raises(RuleViolated, match="responsibility is not attributed"):
+        services.complaints.act(complaint_id, "close", CloseComplaint(), context())
+
+    assert head(services) == before
+    assert services.app.repository.get(complaint_id).status == "confirmed"
+
+
+def test_a_retried_escalation_is_recorded_once(services: Services) -> None:
+    complaint_id = register(services)
+    escalate = EscalateComplaint(level=EscalationLevel.EXPERT, to="e-1", reason="legal risk")
+
+    first = services.complaints.act(complaint_id, "escalate", escalate, context("k-1"))
+    again = services.complaints.act(complaint_id, "escalate", escalate, context("k-1"))
+
+    assert (again.replayed, again.answer) == (True, first.answer)
+    assert services.app.repository.get(complaint_id).escalation_count == 1
+
+
+def page(services: Services, *filters: Filter, **extra: Any) -> list[UUID]:
+    query = ListQuery(filters=filters, order_by="registered_at", **extra)
+    docs, _ = services.read_models.complaints.page(query)
+    return [d.id for d in docs]
+
+
+def test_the_list_filters_on_major_department_status_and_overdue_on_both_backends(
+    services: Services,
+) -> None:
+    major = register(services, major=True)
+    attributed = register(services, customer_id="c-7")
+    walk(services, attributed, TO_CLOSED[:3])
+    services.projection_runner().catch_up()
+    soon, late = datetime.now(UTC), datetime.now(UTC) + timedelta(days=2)
+
+    def overdue(kind: str, now: datetime) -> list[UUID]:
+        return page(services, extra_where=[OVERDUE[kind]], extra_params={"now": db_time(now)})
+
+    assert page(services, Filter("major", "eq", 1)) == [major]
+    assert page(services, Filter("responsible_department", "eq", "quality")) == [attributed]
+    assert page(services, Filter("status", "eq", "investigating")) == [attributed]
+    assert page(services, Filter("customer_id", "eq", "c-7")) == [attributed]
+    assert overdue("first_reply", soon) == []
+    assert overdue("first_reply", late) == [major]
+    assert overdue("final_answer", late) == []
+    assert overdue("any", late + timedelta(days=2)) == [major, attributed]
+
+
+def test_the_list_pages_through_every_complaint_with_a_cursor(services: Services) -> None:
+    ids = [register(services) for _ in range(5)]
+    services.projection_runner().catch_up()
+
+    seen: list[UUID] = []
+    cursor = None
+    while True:
+        query = ListQuery(order_by="registered_at", limit=2, cursor=cursor)
+        docs, cursor = services.read_models.complaints.page(query)
+        seen += [d.id for d in docs]
+        if cursor is None:
+            break
+
+    assert seen == ids

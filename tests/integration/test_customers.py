@@ -1,0 +1,208 @@
+"""Customer files, the visit planner and the timeline on the real stores, both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.utils import get_topic
+
+from kefu.bootstrap import Services, build_services
+from kefu.commands.customers import AssignOwner, MergeCustomer, RecordOrder, RegisterCustomer
+from kefu.commands.tickets import DispatchTicket, OpenTicket, ResolveTicket, StartTicket
+from kefu.commands.visits import FinishVisit
+from kefu.domain.channels import Channel
+from kefu.domain.visit import Visit
+from kefu.projections.listing import Filter, ListQuery
+from kefu.settings import Settings
+from tests.integration.conftest import context
+
+START = datetime(2030, 1, 31, 17, 0, tzinfo=UTC)  # 01:00 on 1 February in Shanghai
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+Opener = Callable[[], Services]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def open_desk(database_url: str, clock: Clock) -> Iterator[Opener]:
+    """Opens Services with our clock; opening again is a restart of the process."""
+    opened: list[Services] = []
+
+    def open_() -> Services:
+        opened.append(build_services(Settings(database_url=database_url), clock=clock))
+        return opened[-1]
+
+    yield open_
+    for services in opened:
+        services.close()
+
+
+@pytest.fixture
+def desk(open_desk: Opener) -> Services:
+    return open_desk()
+
+
+def register(desk: Services, **fields: Any) -> UUID:
+    body = {"name": "李雷", "phones": ("138 0013 8000",), **fields}
+    return desk.customers.register(RegisterCustomer(**body), context()).answer.id
+
+
+def sell(desk: Services, customer_id: UUID, number: str = "A-1") -> None:
+    order = RecordOrder(number=number, amount=Decimal("3999"), ordered_on=date(2030, 2, 1))
+    desk.customers.act(customer_id, "orders", order, context())
+
+
+def visits(desk: Services, **equal: str) -> list[Any]:
+    filters = [Filter(column, "eq", value) for column, value in equal.items()]
+    return desk.read_models.visits.page(ListQuery(filters=filters, limit=500))[0]
+
+
+def scheduled_events(desk: Services) -> int:
+    topic = get_topic(Visit.Scheduled)
+    return len(desk.app.recorder.select_notifications(start=0, limit=10_000, topics=[topic]))
+
+
+def test_a_sale_plans_its_visits_once_across_restarts_and_a_full_replay(
+    open_desk: Opener,
+) -> None:
+    desk = open_desk()
+    customer_id = register(desk, tier="member")
+    sell(desk, customer_id)
+    desk.projection_runner().catch_up()
+
+    restarted = open_desk()
+    restarted.projection_runner().catch_up()
+    restarted.visit_planner.replay()
+    restarted.projection_runner().catch_up()
+
+    planned = {(v.rule, v.due_on, v.finish_by) for v in visits(restarted)}
+    assert planned == {
+        ("7dc-sale", date(2030, 2, 3), date(2030, 2, 6)),
+        ("maintenance-3-months", date(2030, 5, 1), date(2030, 5, 4)),
+    }
+    assert scheduled_events(restarted) == 2
+
+
+def test_a_resolved_ticket_plans_a_satisfaction_visit_for_the_owner_agent(desk: Services) -> None:
+    customer_id = register(desk)
+    desk.customers.act(customer_id, "owner", AssignOwner(agent_id="agent-7"), context())
+    opened = OpenTicket(
+        channel=Channel.PHONE, category="repair", subject="no power", customer_id=str(customer_id)
+    )
+    ticket_id = desk.tickets.open(opened, context()).answer.id
+    desk.tickets.act(ticket_id, "dispatch", DispatchTicket(department="repairs"), context())
+    desk.tickets.act(ticket_id, "start", StartTicket(), context())
+    desk.tickets.act(ticket_id, "resolve", ResolveTicket(resolution="fixed", code="FIX"), context())
+
+    desk.projection_runner().catch_up()
+
+    [visit] = visits(desk, rule="ticket-satisfaction")
+    assert (visit.assignee_id, visit.due_on) == ("agent-7", date(2030, 2, 2))
+
+
+def test_a_visit_that_raises_a_new_need_opens_exactly_one_ticket(desk: Services) -> None:
+    customer_id = register(desk)
+    sell(desk, customer_id)
+    desk.projection_runner().catch_up()
+    visit = visits(desk, rule="7dc-sale")[0]
+    outcome = FinishVisit(reached=True, satisfaction=4, new_need="a second sofa", open_ticket=True)
+    desk.visits.act(visit.id, "done", outcome, context())
+
+    desk.projection_runner().catch_up()
+    desk.visit_planner.replay()
+    desk.projection_runner().catch_up()
+
+    tickets = desk.read_models.tickets.page(ListQuery(limit=50))[0]
+    assert [(t.customer_id, t.category, t.subject) for t in tickets] == [
+        (str(customer_id), "return-visit", "a second sofa")
+    ]
+
+
+def test_a_customer_silent_for_six_months_gets_one_lost_customer_visit(
+    desk: Services, clock: Clock
+) -> None:
+    register(desk)
+    desk.projection_runner().catch_up()
+    assert visits(desk, rule="lost-customer-6-months") == []
+
+    clock.now = START + timedelta(days=200)
+    desk.projection_runner().catch_up()
+    desk.visit_planner.sweep()
+    clock.now += timedelta(hours=2)
+    desk.projection_runner().catch_up()
+
+    [lost] = visits(desk, rule="lost-customer-6-months")
+    assert lost.due_on == date(2030, 8, 1)
+
+
+def test_after_a_merge_the_duplicate_phone_finds_the_survivor_and_its_timeline(
+    desk: Services,
+) -> None:
+    survivor = register(desk, phones=("139 1111 2222",))
+    duplicate = register(desk, phones=("138 0013 8000",))
+    sell(desk, duplicate)
+    desk.customers.act(duplicate, "merge", MergeCustomer(into=survivor), context())
+    desk.projection_runner().catch_up()
+
+    condition, params = desk.read_models.customers.key_condition("phone", "+8613800138000")
+    found = desk.read_models.customers.page(
+        ListQuery(extra_where=[condition], extra_params=params)
+    )[0]
+    assert [c.id for c in found] == [survivor]
+    view = desk.read_models.customers.get(survivor)
+    assert view is not None and view.merged_from == (duplicate,)
+    ids = [str(survivor), str(duplicate)]
+    entries = desk.read_models.timeline.for_customers(ids, ListQuery(order_by="at", limit=50))[0]
+    assert {"order", "merge", "visit"} <= {e.kind for e in entries}
+
+
+def test_the_timeline_pages_through_every_case_in_time_order(desk: Services, clock: Clock) -> None:
+    customer_id = register(desk)
+    for n in range(5):
+        clock.now += timedelta(minutes=1)
+        opened = OpenTicket(
+            channel=Channel.EMAIL, category="c", subject=f"case {n}", customer_id=str(customer_id)
+        )
+        desk.tickets.open(opened, context())
+    desk.projection_runner().catch_up()
+
+    titles, cursor = [], None
+    while True:
+        page, cursor = desk.read_models.timeline.for_customers(
+            [str(customer_id)], ListQuery(order_by="at", limit=2, cursor=cursor)
+        )
+        titles += [e.title for e in page]
+        if cursor is None:
+            break
+    assert titles == ["customer file opened", *(f"case {n}" for n in range(5))]
+
+
+def test_a_planner_that_lost_its_tracking_still_makes_no_second_task(
+    desk: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sell(desk, register(desk))
+    desk.projection_runner().catch_up()
+    monkeypatch.setattr("kefu.commands.visit_planner.PLANNER_NAME", "visit_planner_amnesiac")
+
+    desk.visit_planner.catch_up()
+    desk.visit_planner.catch_up()
+
+    assert scheduled_events(desk) == 2
+    assert desk.app.processed_position("visit_planner_amnesiac") > 0
