@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--digest", help="a digest printed earlier; checks the log extends it")
     _archive_parser(commands)
     docs = commands.add_parser("docs", help="print reference tables")
-    docs.add_argument("topic", choices=["transitions"], help="transitions: the ticket lifecycle")
+    docs.add_argument("topic", choices=["transitions"], help="transitions: every lifecycle table")
     token = commands.add_parser("hash-token", help="print a token's line for KEFU_API_TOKENS_FILE")
     token.add_argument("token")
     token.add_argument("actor")
@@ -99,9 +99,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "audit":
         return _audit(args.action, getattr(args, "digest", None))
     if args.command == "docs":
-        from kefu.domain.ticket_lifecycle import transition_table_markdown
+        from kefu.domain import agent_presence, call_lifecycle, complaint_lifecycle
+        from kefu.domain import ticket_lifecycle as tickets
 
-        print(transition_table_markdown())
+        for title, module in (
+            ("Tickets (工单)", tickets),
+            ("Complaints (投诉)", complaint_lifecycle),
+            ("Calls (通话)", call_lifecycle),
+            ("Agent presence (坐席)", agent_presence),
+        ):
+            print(f"## {title}\n\n{module.transition_table_markdown()}\n")
         return 0
     from kefu.http.auth import hash_token
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from kefu.domain.lifecycle import follow, table_markdown
+
 
 class AgentStatus(StrEnum):
     """Where an agent stands; the agent reports sum the time spent in each."""
@@ -80,14 +82,9 @@ def allowed_actions(status: AgentStatus) -> tuple[str, ...]:
 
 def next_status(status: AgentStatus, action: AgentAction) -> AgentStatus:
     """The state `action` leads to from `status`; KeyError if the table does not allow it."""
-    return TRANSITIONS[status][action] or status
+    return follow(TRANSITIONS, status, action)
 
 
 def transition_table_markdown() -> str:
     """The table as Markdown, for docs/calls.md."""
-    lines = ["| state | action | next state |", "|---|---|---|"]
-    for status, row in TRANSITIONS.items():
-        lines.extend(
-            f"| {status} | {action} | {target or status} |" for action, target in row.items()
-        )
-    return "\n".join(lines)
+    return table_markdown(TRANSITIONS)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from kefu.domain.lifecycle import allowed_in, follow, table_markdown
+
 
 class Direction(StrEnum):
     """Inbound (呼入) or outbound (外呼)."""
@@ -85,19 +87,14 @@ ROUTED = frozenset({A.ROUTE, A.OFFER})
 
 def allowed_actions(status: CallStatus) -> tuple[str, ...]:
     """The actions the table allows in `status`, in the table's order."""
-    return tuple(action.value for action in TRANSITIONS[status])
+    return allowed_in(TRANSITIONS, status)
 
 
 def next_status(status: CallStatus, action: CallAction) -> CallStatus:
     """The state `action` leads to from `status`; KeyError if the table does not allow it."""
-    return TRANSITIONS[status][action] or status
+    return follow(TRANSITIONS, status, action)
 
 
 def transition_table_markdown() -> str:
     """The table as Markdown, for docs/calls.md."""
-    lines = ["| state | action | next state |", "|---|---|---|"]
-    for status, row in TRANSITIONS.items():
-        lines.extend(
-            f"| {status} | {action} | {target or status} |" for action, target in row.items()
-        )
-    return "\n".join(lines)
+    return table_markdown(TRANSITIONS)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from kefu.domain.lifecycle import allowed_in, follow, table_markdown
+
 
 class ComplaintStatus(StrEnum):
     """Where a complaint stands."""
@@ -78,9 +80,14 @@ TRANSITIONS: dict[ComplaintStatus, dict[ComplaintAction, ComplaintStatus | None]
 
 def allowed_actions(status: ComplaintStatus) -> tuple[str, ...]:
     """The actions the table allows in `status`, in the table's order."""
-    return tuple(action.value for action in TRANSITIONS[status])
+    return allowed_in(TRANSITIONS, status)
 
 
 def next_status(status: ComplaintStatus, action: ComplaintAction) -> ComplaintStatus:
     """The state `action` leads to from `status`; KeyError if the table does not allow it."""
-    return TRANSITIONS[status][action] or status
+    return follow(TRANSITIONS, status, action)
+
+
+def transition_table_markdown() -> str:
+    """The table as Markdown, for docs/api.md and `kefu docs transitions`."""
+    return table_markdown(TRANSITIONS)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from kefu.domain.lifecycle import allowed_in, follow, table_markdown
+
 
 class TicketStatus(StrEnum):
     """Where a ticket stands."""
@@ -79,20 +81,14 @@ AGENT_ACTIONS = frozenset(
 
 def allowed_actions(status: TicketStatus) -> tuple[str, ...]:
     """The actions the table allows in `status`, in the table's order."""
-    return tuple(action.value for action in TRANSITIONS[status])
+    return allowed_in(TRANSITIONS, status)
 
 
 def next_status(status: TicketStatus, action: TicketAction) -> TicketStatus:
     """The state `action` leads to from `status`; KeyError if the table does not allow it."""
-    return TRANSITIONS[status][action] or status
+    return follow(TRANSITIONS, status, action)
 
 
 def transition_table_markdown() -> str:
     """The table as Markdown, for the docs and `kefu docs transitions`."""
-    lines = ["| state | action | next state |", "|---|---|---|"]
-    for status, row in TRANSITIONS.items():
-        for action, target in row.items():
-            lines.append(f"| {status} | {action} | {target or status} |")
-        if not row:
-            lines.append(f"| {status} | (none: terminal) | |")
-    return "\n".join(lines)
+    return table_markdown(TRANSITIONS)

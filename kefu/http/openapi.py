@@ -31,19 +31,39 @@ def _op(
     return op
 
 
+_AUDIT_PATHS = {
+    "/audit/streams/{stream_id}/events": {
+        "get": _op("Every event of a record (auditors)", None, None)
+    },
+    "/audit/streams/{stream_id}/state": {
+        "get": _op("A record as it stood at=/version=", None, None)
+    },
+    "/audit/streams/{stream_id}/diff": {
+        "get": _op("What changed between two versions", None, None)
+    },
+    "/audit/actors/{actor_id}/events": {"get": _op("What one actor did", None, None)},
+    "/audit/reads": {"get": _op("Who read what through /audit (admins)", None, None)},
+}
+
+
 def build_openapi() -> dict[str, Any]:
     commands = [OpenTicket, *(c for c, _ in TICKET_ACTIONS.values())]
     _, components = msgspec.json.schema_components(
-        [*commands, Answer, TicketView], ref_template=_REF
+        [
+            *commands,
+            Answer,
+            TicketView,
+            *complaint_schemas(),
+            *call_centre_schemas(),
+            *customer_schemas(),
+        ],
+        ref_template=_REF,
     )
-    _, more = msgspec.json.schema_components(complaint_schemas(), ref_template=_REF)
-    components.update(more)
-    _, calls = msgspec.json.schema_components(call_centre_schemas(), ref_template=_REF)
-    components.update(calls)
-    _, customer = msgspec.json.schema_components(customer_schemas(), ref_template=_REF)
-    components.update(customer)
     paths: dict[str, Any] = {
-        "/tickets": {"post": _op("Open a ticket (受理)", OpenTicket, Answer, "201")},
+        "/tickets": {
+            "post": _op("Open a ticket (受理)", OpenTicket, Answer, "201"),
+            "get": _op("List tickets: filters, sorts and cursor pagination", None, None),
+        },
         "/tickets/{ticket_id}": {"get": _op("The ticket view", None, TicketView)},
         "/tickets/{ticket_id}/history": {"get": _op("Every event of the ticket", None, None)},
     }
@@ -54,6 +74,7 @@ def build_openapi() -> dict[str, Any]:
     paths.update(complaint_paths(_op))
     paths.update(call_centre_paths(_op))
     paths.update(customer_paths(_op))
+    paths.update(_AUDIT_PATHS)
     return {
         "openapi": "3.1.0",
         "info": {"title": "kefu", "version": "0.1.0"},
