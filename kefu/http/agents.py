@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-from uuid import UUID
-
 import falcon
-import msgspec
 
 from kefu.bootstrap import Services
 from kefu.commands.agents import RegisterAgent
@@ -52,16 +48,12 @@ def agent_list(s: Services) -> ListResource:
 
 
 def add_agent_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
-    def render(agent_id: UUID) -> dict[str, Any] | None:
-        view = s.read_models.agents.get(agent_id)
-        return None if view is None else msgspec.to_builtins(view)
-
     add_aggregate_routes(
         app,
         PREFIX,
         CreateResource(RegisterAgent, s.agents.register, PREFIX, agent_list(s)),
         AggregateResource(
-            s.agents, s.read_models.projection("agent_views"), render, s.settings.read_wait_seconds
+            s.agents, s.read_models.projection("agent_views"), s.settings.read_wait_seconds
         ),
         HistoryResource(s.app, Agent),
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
 import falcon
+import msgspec
 from eventsourcing.utils import get_topic
 
 from kefu.audit.records import event_record
@@ -27,6 +29,7 @@ VIEW_READERS = frozenset({Role.SERVICE, Role.REPORTER})
 HISTORY_READERS = frozenset({Role.SERVICE, Role.AUDITOR})
 
 Create = Callable[[Any, Context], Outcome]
+Render = Callable[[Any], Any]
 
 
 class CreateResource:
@@ -65,8 +68,8 @@ class AggregateResource:
         self,
         commands: AggregateCommands[Any],
         projection: BatchProjection[Any],
-        render: Callable[[UUID], Any | None],
         read_wait_seconds: float,
+        render: Render = msgspec.to_builtins,
     ) -> None:
         self.commands = commands
         self.projection = projection
@@ -76,12 +79,11 @@ class AggregateResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, aggregate_id: UUID) -> None:
         wait_for_position(req, self.projection, self.read_wait_seconds)
-        view = self.render(aggregate_id)
+        view = self.projection.view.get(aggregate_id)
         if view is None:
             raise NotFound(self.kind, aggregate_id)
-        write_json(resp, view)
-        if isinstance(view, dict) and "version" in view:
-            resp.set_header("ETag", f'"{view["version"]}"')
+        write_json(resp, self.render(view))
+        resp.set_header("ETag", f'"{view.version}"')
 
     def on_post_action(
         self, req: falcon.Request, resp: falcon.Response, aggregate_id: UUID, action: str
@@ -92,6 +94,17 @@ class AggregateResource:
             aggregate_id, action, decode(body, command), command_context(req, body)
         )
         write_outcome(resp, outcome)
+
+
+def with_overdue(clock: Callable[[], datetime]) -> Render:
+    """Renders a view with its `overdue(now)` flags, computed at read time."""
+
+    def render(view: Any) -> dict[str, Any]:
+        body: dict[str, Any] = msgspec.to_builtins(view)
+        body.update(view.overdue(clock()))
+        return body
+
+    return render
 
 
 class HistoryResource:

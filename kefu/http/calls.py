@@ -6,7 +6,6 @@ from typing import Any
 from uuid import UUID
 
 import falcon
-import msgspec
 
 from kefu.bootstrap import Services
 from kefu.commands.calls import StartCall
@@ -62,16 +61,12 @@ def call_list(s: Services) -> ListResource:
 
 
 def add_call_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
-    def render(call_id: UUID) -> dict[str, Any] | None:
-        view = s.read_models.calls.get(call_id)
-        return None if view is None else msgspec.to_builtins(view)
-
     add_aggregate_routes(
         app,
         PREFIX,
         CreateResource(StartCall, s.calls.start, PREFIX, call_list(s)),
         AggregateResource(
-            s.calls, s.read_models.projection("call_views"), render, s.settings.read_wait_seconds
+            s.calls, s.read_models.projection("call_views"), s.settings.read_wait_seconds
         ),
         HistoryResource(s.app, Call),
     )

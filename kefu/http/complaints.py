@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID
 
 import falcon
-import msgspec
 
 from kefu.bootstrap import Services
 from kefu.commands.complaints import (
@@ -22,12 +21,12 @@ from kefu.http.aggregates import (
     CreateResource,
     HistoryResource,
     add_aggregate_routes,
+    with_overdue,
 )
 from kefu.http.auth import Role
 from kefu.http.listing import Condition, ListResource, Param, time_param
 from kefu.http.requests import command_context, decode, read_body
 from kefu.http.responses import write_outcome
-from kefu.projections.complaint_view import ComplaintView
 from kefu.projections.sql import db_time
 
 PREFIX = "/complaints"
@@ -113,29 +112,18 @@ def complaint_list(s: Services) -> ListResource:
         "severity": "severity_rank",
         "updated": "updated_at",
     }
-    return ListResource(s.read_models.complaints, params, sorts, render=_renderer(s))
-
-
-def _renderer(s: Services) -> Any:
-    def render(view: ComplaintView) -> dict[str, Any]:
-        body: dict[str, Any] = msgspec.to_builtins(view)
-        body.update(view.overdue(s.clock()))
-        return body
-
-    return render
+    return ListResource(s.read_models.complaints, params, sorts, render=with_overdue(s.clock))
 
 
 def add_complaint_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
-    def render(complaint_id: UUID) -> dict[str, Any] | None:
-        view = s.read_models.complaints.get(complaint_id)
-        return None if view is None else _renderer(s)(view)
-
     projection = s.read_models.projection("complaint_views")
     add_aggregate_routes(
         app,
         PREFIX,
         CreateResource(RegisterComplaint, s.complaints.register, PREFIX, complaint_list(s)),
-        AggregateResource(s.complaints, projection, render, s.settings.read_wait_seconds),
+        AggregateResource(
+            s.complaints, projection, s.settings.read_wait_seconds, with_overdue(s.clock)
+        ),
         HistoryResource(s.app, Complaint),
     )
     app.add_route(

@@ -80,16 +80,12 @@ class TimelineResource(ListResource):
 
 
 def add_customer_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
-    def render(customer_id: UUID) -> dict[str, Any] | None:
-        view = s.read_models.customers.get(customer_id)
-        return None if view is None else msgspec.to_builtins(view)
-
     projection = s.read_models.projection("customer_views")
     add_aggregate_routes(
         app,
         "/customers",
         CreateResource(RegisterCustomer, s.customers.register, "/customers", customer_list(s)),
-        AggregateResource(s.customers, projection, render, s.settings.read_wait_seconds),
+        AggregateResource(s.customers, projection, s.settings.read_wait_seconds),
         HistoryResource(s.app, Customer),
     )
     timeline = TimelineResource(s, s.read_models.projection("customer_timeline"))

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-from uuid import UUID
-
 import falcon
-import msgspec
 
 from kefu.bootstrap import Services
 from kefu.commands.tickets import OpenTicket
@@ -16,10 +12,10 @@ from kefu.http.aggregates import (
     CreateResource,
     HistoryResource,
     add_aggregate_routes,
+    with_overdue,
 )
 from kefu.http.listing import ListResource, Param, time_param
 from kefu.projections.sql import db_time
-from kefu.projections.ticket_view import TicketView
 
 
 def ticket_list(s: Services) -> ListResource:
@@ -62,28 +58,17 @@ def ticket_list(s: Services) -> ListResource:
         "priority": "priority_rank",
         "updated": "updated_at",
     }
-    return ListResource(s.read_models.tickets, params, sorts, render=_renderer(s))
-
-
-def _renderer(s: Services) -> Any:
-    def render(view: TicketView) -> dict[str, Any]:
-        body: dict[str, Any] = msgspec.to_builtins(view)
-        body.update(view.overdue(s.clock()))
-        return body
-
-    return render
+    return ListResource(s.read_models.tickets, params, sorts, render=with_overdue(s.clock))
 
 
 def add_ticket_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
-    def render(ticket_id: UUID) -> dict[str, Any] | None:
-        view = s.read_models.tickets.get(ticket_id)
-        return None if view is None else _renderer(s)(view)
-
     projection = s.read_models.projection("ticket_views")
     add_aggregate_routes(
         app,
         "/tickets",
         CreateResource(OpenTicket, s.tickets.open, "/tickets", ticket_list(s)),
-        AggregateResource(s.tickets, projection, render, s.settings.read_wait_seconds),
+        AggregateResource(
+            s.tickets, projection, s.settings.read_wait_seconds, with_overdue(s.clock)
+        ),
         HistoryResource(s.app, Ticket),
     )

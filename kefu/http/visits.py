@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import falcon
@@ -76,15 +75,11 @@ def _renderer(s: Services) -> Any:
 
 
 def add_visit_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
-    def render(visit_id: UUID) -> dict[str, Any] | None:
-        view = s.read_models.visits.get(visit_id)
-        return None if view is None else _renderer(s)(view)
-
     projection = s.read_models.projection("visit_views")
     add_aggregate_routes(
         app,
         "/visits",
         CreateResource(ScheduleVisit, s.visits.schedule, "/visits", visit_list(s)),
-        AggregateResource(s.visits, projection, render, s.settings.read_wait_seconds),
+        AggregateResource(s.visits, projection, s.settings.read_wait_seconds, _renderer(s)),
         HistoryResource(s.app, Visit),
     )
