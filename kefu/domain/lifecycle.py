@@ -24,6 +24,18 @@ def follow(table: Mapping[S, Mapping[A, S | None]], status: S, action: A) -> S:
     return table[status][action] or status
 
 
+def status_after(
+    table: Mapping[S, Mapping[A, S | None]],
+    event_actions: Mapping[type[object], A],
+    status: S,
+    event: object,
+) -> S:
+    """The status after a stored event: its action replayed through the table (read models use
+    the aggregate's own table, so there is one source of truth); unchanged if it is no action."""
+    action = event_actions.get(type(event))
+    return status if action is None else follow(table, status, action)
+
+
 def table_markdown(table: Mapping[S, Mapping[A, S | None]]) -> str:
     """The table as Markdown: one row per allowed (state, action), terminal states marked."""
     lines = ["| state | action | next state |", "|---|---|---|"]

@@ -12,7 +12,8 @@ import msgspec
 from msgspec.structs import replace
 
 from kefu.domain.complaint import EVENT_ACTIONS, Complaint
-from kefu.domain.complaint_lifecycle import ComplaintStatus, next_status
+from kefu.domain.complaint_lifecycle import TRANSITIONS, ComplaintStatus
+from kefu.domain.lifecycle import status_after
 
 C = Complaint
 
@@ -110,12 +111,8 @@ def fold(view: ComplaintView | None, event: Any, position: int) -> ComplaintView
     )
 
 
-def _status_after(view: ComplaintView, event: Any) -> str:
-    # The aggregate's own lifecycle table decides; replaying it here keeps one source of truth.
-    action = EVENT_ACTIONS.get(type(event))
-    if action is None:
-        return view.status
-    return str(next_status(ComplaintStatus(view.status), action))
+def _status_after(view: Any, event: Any) -> str:
+    return str(status_after(TRANSITIONS, EVENT_ACTIONS, ComplaintStatus(view.status), event))
 
 
 def _registered(event: Complaint.Registered, position: int) -> ComplaintView:

@@ -10,8 +10,9 @@ from uuid import UUID
 import msgspec
 from msgspec.structs import replace
 
+from kefu.domain.lifecycle import status_after
 from kefu.domain.ticket import EVENT_ACTIONS, Ticket
-from kefu.domain.ticket_lifecycle import TicketStatus, next_status
+from kefu.domain.ticket_lifecycle import TRANSITIONS, TicketStatus
 
 
 class TicketView(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,12 +88,8 @@ def fold(view: TicketView | None, event: Any, position: int) -> TicketView:
     return changed
 
 
-def _status_after(view: TicketView, event: Any) -> str:
-    # The aggregate's own lifecycle table decides; replaying it here keeps one source of truth.
-    action = EVENT_ACTIONS.get(type(event))
-    if action is None:
-        return view.status
-    return str(next_status(TicketStatus(view.status), action))
+def _status_after(view: Any, event: Any) -> str:
+    return str(status_after(TRANSITIONS, EVENT_ACTIONS, TicketStatus(view.status), event))
 
 
 def _opened(event: Ticket.Opened, position: int) -> TicketView:
