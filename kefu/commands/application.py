@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 
 from kefu.commands.context import Context
 from kefu.commands.errors import ConcurrentChange, StaleVersion
+from kefu.domain.agent import Agent
 from kefu.domain.errors import NotFound
 from kefu.domain.ticket import Ticket
 from kefu.store.database import Backend, backend_of, eventsourcing_env
@@ -51,7 +52,12 @@ class ServiceDesk(Application[UUID]):
     name = APPLICATION_NAME
     # Long streams are read from their latest snapshot (state-at-time included). An aggregate
     # is snapshotted only when it annotates every attribute (snapshots decode by those types).
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Ticket: SNAPSHOT_EVERY}
+    # Agents live for years and take thousands of events a month: without snapshots every
+    # offer would replay an agent's whole history.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        Ticket: SNAPSHOT_EVERY,
+        Agent: SNAPSHOT_EVERY,
+    }
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url

@@ -31,7 +31,18 @@ class Agent(Aggregate):
     `seconds_in` is the time spent in each state so far (presence timing for agent reports).
     """
 
+    # Every attribute is declared: agents are snapshotted, and snapshots decode by these types.
+    name: str
+    extension: str
+    skill_groups: tuple[str, ...]
+    order: int
     status: AgentStatus
+    since: datetime
+    seconds_in: dict[str, float]
+    call_id: UUID | None
+    answered_calls: int
+    missed_offers: int
+    talk_seconds: float
 
     class Registered(Aggregate.Created):
         """The agent was registered: name, extension, skill groups and round-robin order."""
@@ -101,8 +112,8 @@ class Agent(Aggregate):
         self.order = order
         self.status = AgentStatus.LOGGED_OUT
         self.since = timestamp
-        self.seconds_in: dict[str, float] = {}
-        self.call_id: UUID | None = None
+        self.seconds_in = {}
+        self.call_id = None
         self.answered_calls = 0
         self.missed_offers = 0
         self.talk_seconds = 0.0
