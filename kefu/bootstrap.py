@@ -57,7 +57,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     policies = replace(
         policies, routing=settings.routing_policy(), callbacks=CallbackPolicy(settings.timezone)
     )
-    read_models = ReadModels(settings.database_url)
+    read_models = ReadModels(settings.database_url, settings.timezone)
     policies = replace(
         policies,
         visits=visit_policy(settings.visit_rules_file),

@@ -29,7 +29,13 @@ def _parser() -> argparse.ArgumentParser:
     projections = commands.add_parser("projections", help="the read models")
     what = projections.add_subparsers(dest="action", required=True, metavar="ACTION")
     what.add_parser("run", help="follow the event log and keep every read model current")
-    what.add_parser("status", help="position and lag of each projection")
+    what.add_parser("status", help="position and lag (events, seconds) of each projection")
+    rebuild = what.add_parser(
+        "rebuild", help="replay into fresh tables from position 0, swapped in when caught up"
+    )
+    which = rebuild.add_mutually_exclusive_group(required=True)
+    which.add_argument("name", nargs="?", help="the projection (as `status` lists them)")
+    which.add_argument("--all", action="store_true", help="every projection, one by one")
     audit = commands.add_parser("audit", help="tamper evidence of the event log")
     audit_what = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
     audit_what.add_parser("digest", help="print the log head (position:hash) to write down")
@@ -93,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return serve(args.bind, args.workers)
     if args.command == "projections":
-        return _projections(args.action)
+        return _projections(args.action, getattr(args, "name", None))
     if args.command == "archive":
         return _archive(args)
     if args.command == "audit":
@@ -136,16 +142,16 @@ def _audit(action: str, digest: str | None) -> int:
         app.close()
 
 
-def _projections(action: str) -> int:
+def _projections(action: str, name: str | None) -> int:
     from kefu.bootstrap import build_services
+    from kefu.projections.admin import print_status, run_rebuild
 
     services = build_services(Settings.from_env())
     try:
         if action == "status":
-            head = services.app.recorder.max_notification_id() or 0
-            for lag in services.read_models.lag(head):
-                print(f"{lag.projection:<24} position {lag.position:>10}  behind {lag.behind:>8}")
-            return 0
+            return print_status(services.app, services.read_models, services.clock())
+        if action == "rebuild":
+            return run_rebuild(services.app, services.read_models, name)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())

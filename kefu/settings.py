@@ -23,6 +23,7 @@ environment:
   KEFU_DEADLINES        response/resolution times by priority, e.g.
                         urgent=10m/4h,important=1h/24h,normal=4h/72h (the default)
   KEFU_TIMEZONE         business time zone for reports (default Asia/Shanghai)
+  KEFU_SERVICE_LEVEL_SECONDS  T of the call report's service level (default 20)
   KEFU_VISIT_RULES_FILE return-visit plan (回访规则): a JSON list of
                         {"name", "trigger", "purpose", "days", "months", "tiers"}; default rules
                         when unset (see kefu/domain/visit_rules.py)
@@ -48,6 +49,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     read_wait_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 2.0
     routing: str = "default=longest_idle"
     visit_rules_file: str = ""
+    # T of the call report's service level: answered within T seconds of queueing.
+    service_level_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 20
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -54,7 +54,8 @@ class Replay:
 def replay(app: ServiceDesk, live: ReadModels, progress: Progress) -> Replay:
     result = Replay()
     with tempfile.TemporaryDirectory(prefix="kefu-replay-") as scratch_dir:
-        scratch = ReadModels(f"sqlite:///{Path(scratch_dir) / 'replay.sqlite3'}")
+        scratch_url = f"sqlite:///{Path(scratch_dir) / 'replay.sqlite3'}"
+        scratch = ReadModels(scratch_url, live.reports.timezone)
         try:
             runner = ProjectionRunner(app, scratch.projections, batch_size=2000)
             for fresh in scratch.projections:

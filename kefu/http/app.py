@@ -13,8 +13,10 @@ from kefu.http.health import HealthResource, ReadyResource
 from kefu.http.middleware import AuthMiddleware
 from kefu.http.openapi import OpenApiResource
 from kefu.http.problems import add_problem_handlers
+from kefu.http.reports import add_report_routes
 from kefu.http.tickets import add_ticket_routes
 from kefu.http.visits import add_visit_routes
+from kefu.http.work_queues import add_work_queue_routes
 
 
 def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response]:
@@ -30,4 +32,6 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_complaint_routes(app, services)
     add_customer_routes(app, services)
     add_visit_routes(app, services)
+    add_work_queue_routes(app, services)
+    add_report_routes(app, services)
     return app

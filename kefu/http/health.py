@@ -6,6 +6,7 @@ import falcon
 
 from kefu.bootstrap import Services
 from kefu.http.responses import write_json
+from kefu.projections.status import projection_lags
 
 
 class HealthResource:
@@ -18,7 +19,8 @@ class HealthResource:
 
 
 class ReadyResource:
-    """GET /ready: the event store answers; how far each projection lags behind it."""
+    """GET /ready: the event store answers; how far each projection lags behind it
+    (events and seconds, as `kefu projections status` prints them)."""
 
     public = True
 
@@ -27,8 +29,9 @@ class ReadyResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         try:
-            head = self.services.app.recorder.max_notification_id() or 0
-            lag = self.services.read_models.lag(head)
+            s = self.services
+            lag = projection_lags(s.app, s.read_models, s.clock())
+            head = lag[0].head if lag else s.app.recorder.max_notification_id() or 0
         except Exception as e:  # any store failure means "not ready", reported, not raised
             write_json(resp, {"status": "unavailable", "detail": str(e)}, 503)
             return

@@ -45,6 +45,15 @@ _AUDIT_PATHS = {
     "/audit/reads": {"get": _op("Who read what through /audit (admins)", None, None)},
 }
 
+_WORK_QUEUE_PATHS = {
+    "/agents/{agent_id}/queue": {
+        "get": _op("An agent's open assigned tickets by due time (cursor pages)", None, None)
+    },
+    "/departments/{name}/board": {
+        "get": _op("A department's tickets by status, and the overdue count", None, None)
+    },
+}
+
 
 def build_openapi() -> dict[str, Any]:
     commands = [OpenTicket, *(c for c, _ in TICKET_ACTIONS.values())]
@@ -75,6 +84,7 @@ def build_openapi() -> dict[str, Any]:
     paths.update(call_centre_paths(_op))
     paths.update(customer_paths(_op))
     paths.update(_AUDIT_PATHS)
+    paths.update(_WORK_QUEUE_PATHS)
     return {
         "openapi": "3.1.0",
         "info": {"title": "kefu", "version": "0.1.0"},

@@ -14,7 +14,8 @@ from kefu.projections.batch import BatchProjection
 from kefu.projections.call_store import CallViewProjection, CallViewStore
 from kefu.projections.complaint_store import ComplaintViewProjection, ComplaintViewStore
 from kefu.projections.customer_store import CustomerViewProjection, CustomerViewStore
-from kefu.projections.sql import view_class_for
+from kefu.projections.reports.registry import ReportViews
+from kefu.projections.sql import rebuild_class_of, view_class_for
 from kefu.projections.ticket_store import TicketViewProjection, TicketViewStore
 from kefu.projections.timeline_store import TimelineProjection, TimelineStore
 from kefu.projections.visit_store import VisitViewProjection, VisitViewStore
@@ -28,12 +29,13 @@ class Lag(msgspec.Struct, frozen=True):
     position: int
     head: int
     behind: int
+    seconds: float = 0.0  # now minus the time of the oldest event it has not processed
 
 
 class ReadModels:
     """Every view, opened once per process; the runner and the query side share them."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, timezone: str = "Asia/Shanghai") -> None:
         env = Environment(name="kefu_views", env=eventsourcing_env(database_url))
         self._factory = InfrastructureFactory[TrackingRecorder].construct(env)
         self._postgres = backend_of(database_url) is Backend.POSTGRES
@@ -53,10 +55,16 @@ class ReadModels:
         self.projections.append(VisitViewProjection(self.visits))
         self.timeline: TimelineStore = self._open(TimelineStore)
         self.projections.append(TimelineProjection(self.timeline))
+        self.reports = ReportViews(self._open, timezone)  # buckets in the business time zone
+        self.projections.extend(self.reports.projections)
 
     def _open(self, view: type[Any]) -> Any:
         recorder = self._factory.tracking_recorder(view_class_for(view, self._postgres))
         return cast(Any, recorder)
+
+    def reopen(self, view: Any, prefix: str) -> Any:
+        """Another instance of `view`'s kind on tables of its own, named `prefix + name`."""
+        return self._factory.tracking_recorder(rebuild_class_of(type(view), prefix))
 
     def projection(self, name: str) -> BatchProjection[Any]:
         return next(p for p in self.projections if p.name == name)

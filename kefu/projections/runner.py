@@ -51,7 +51,13 @@ class ProjectionRunner:
         if not notifications:
             return 0
         events = self._decode(notifications, self._topics[projection.name])
-        projection.process_batch(events, Tracking(projection.name, notifications[-1].id))
+        view = projection.view
+        with view.write() as tx, view.joined(tx):
+            # Under the view's write lock: if a rebuild swapped the tables in since the read
+            # above, the position moved; skip this batch and read again from the new one.
+            if tx.position(projection.name) == position:
+                tracking = Tracking(projection.name, notifications[-1].id)
+                projection.process_batch(events, tracking)
         return len(notifications)
 
     def catch_up(self) -> int:

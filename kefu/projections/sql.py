@@ -3,15 +3,22 @@
 Statements use `:name` parameters (SQLite's style); for PostgreSQL they are rewritten once
 to psycopg's `%(name)s`. Times are stored as fixed-width UTC text, which sorts correctly and
 compares the same way on both backends.
+
+A view class with a `table_prefix` (made by `rebuild_class_of`) runs the same statements on
+tables and indexes of its own: every name its DDL creates is rewritten to `prefix + name`.
+So a view must send all its SQL through `Tx` / `query` (never its datastore directly), and
+must not name a column or a literal like one of its tables.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresTrackingRecorder
@@ -21,12 +28,34 @@ from psycopg.sql import SQL
 from kefu.store.schema import create_tables_serially
 from kefu.store.times import db_time, from_db_time
 
-__all__ = ["SqlView", "Tx", "db_time", "from_db_time", "view_class_for"]
+__all__ = [
+    "SqlView",
+    "Tx",
+    "db_time",
+    "from_db_time",
+    "rebuild_class_of",
+    "schema_names",
+    "view_class_for",
+]
 
 Row = Mapping[str, Any]
 Params = Mapping[str, Any]
 
 _NAMED_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+_CREATED = re.compile(
+    r"CREATE\s+(TABLE|(?:UNIQUE\s+)?INDEX)\s+IF\s+NOT\s+EXISTS\s+(\w+)", re.IGNORECASE
+)
+VIEW_LOCK_CLASS = 0x6B656676  # "kefv": the key space of the per-view write locks
+
+
+def schema_names(statements: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The tables and the indexes that CREATE ... IF NOT EXISTS statements create."""
+    tables: list[str] = []
+    indexes: list[str] = []
+    for statement in statements:
+        for kind, name in _CREATED.findall(statement):
+            (tables if kind.upper() == "TABLE" else indexes).append(name)
+    return tables, indexes
 
 
 @lru_cache(maxsize=512)
@@ -60,6 +89,22 @@ class Tx:
         """Records the position in this same transaction: exactly once across crashes."""
         self._view.insert_tracking_in(self._cursor, tracking)
 
+    def position(self, name: str) -> int:
+        """The tracking position of `name` as this transaction sees it (0 when none)."""
+        return self._view.tracking_position_in(self._cursor, name) or 0
+
+    def lock(self, view: SqlView) -> None:
+        """Holds `view`'s write lock until the end of this transaction (PostgreSQL; SQLite's
+        BEGIN IMMEDIATE already excludes every other writer)."""
+        if self._view.is_postgres:
+            self._cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", (VIEW_LOCK_CLASS, view.lock_key())
+            )
+
+    def on(self, view: SqlView) -> Tx:
+        """The same transaction, speaking `view`'s table names."""
+        return Tx(view, self._cursor)
+
 
 class SqlView(TrackingRecorder):
     """Mixin for a view: its DDL, its transactions, and the backend it runs on.
@@ -70,16 +115,41 @@ class SqlView(TrackingRecorder):
 
     ddl: tuple[str, ...] = ()
     is_postgres: bool = False
+    table_prefix: ClassVar[str] = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._local = threading.local()
+        self._renamed: dict[str, str] = {}
+        tables, indexes = schema_names(self.create_statements())
+        self._names = (
+            re.compile(r"\b(" + "|".join([*tables, *indexes]) + r")\b") if tables else None
+        )
+        first = self.renamed(tables[0]) if tables else type(self).__name__
+        self._lock_key = zlib.crc32(first.encode()) - 2**31
         super().__init__(*args, **kwargs)
         if isinstance(self, PostgresTrackingRecorder):
             statements: list[Any] = self.sql_create_statements
-            statements.extend(SQL(cast(Any, s)) for s in self.create_statements())
+            statements.extend(SQL(cast(Any, s)) for s in self.schema_statements())
 
     def construct_create_table_statements(self) -> list[str]:
         statements: list[str] = super().construct_create_table_statements()  # type: ignore[misc]
-        return [*statements, *self.create_statements()]
+        return [*statements, *self.schema_statements()]
+
+    def schema_statements(self) -> list[str]:
+        """`create_statements()` as run on this instance's tables (prefixed for a rebuild)."""
+        return [self.renamed(s) for s in self.create_statements()]
+
+    def renamed(self, statement: str) -> str:
+        """`statement` with every table and index name of the view prefixed, if it has one."""
+        if not self.table_prefix or self._names is None:
+            return statement
+        if statement not in self._renamed:
+            self._renamed[statement] = self._names.sub(self.table_prefix + r"\1", statement)
+        return self._renamed[statement]
+
+    def lock_key(self) -> int:
+        """This view's write-lock key (a signed 32-bit int): from its first table's name."""
+        return self._lock_key
 
     def create_table(self) -> None:
         parent: Any = super()
@@ -97,15 +167,58 @@ class SqlView(TrackingRecorder):
         insert: Any = getattr(self, "_insert_tracking")  # noqa: B009
         insert(cursor, tracking)
 
+    def tracking_position_in(self, cursor: Any, name: str) -> int | None:
+        # Both backends' tracking recorders take (name, cursor) here.
+        select: Any = getattr(self, "_max_tracking_id")  # noqa: B009
+        position: int | None = select(name, cursor)
+        return position
+
+    def tracking_table(self) -> str:
+        """The tracking table's name, as SQL (eventsourcing names it per backend)."""
+        if not self.is_postgres:
+            return "tracking"
+        datastore: Any = getattr(self, "datastore")  # noqa: B009
+        return f"{datastore.schema}.{getattr(self, 'tracking_table_name')}"  # noqa: B009
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        joined = self._joined()
+        if joined is not None:
+            return joined.position(application_name) or None
+        parent: Any = super()
+        position: int | None = parent.max_tracking_id(application_name)
+        return position
+
     def dialect(self, statement: str) -> str:
+        statement = self.renamed(statement)
         return to_psycopg(statement) if self.is_postgres else statement
 
     @contextmanager
+    def joined(self, tx: Tx) -> Iterator[None]:
+        """Within the block, this thread's writes and position reads on this view run in `tx`."""
+        previous = self._joined()
+        self._local.tx = tx
+        try:
+            yield
+        finally:
+            self._local.tx = previous
+
+    def _joined(self) -> Tx | None:
+        tx: Tx | None = getattr(self._local, "tx", None)
+        return tx
+
+    @contextmanager
     def write(self) -> Iterator[Tx]:
+        """A write transaction (or the one joined by this thread), holding the view's lock."""
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            return
         datastore: Any = getattr(self, "datastore")  # noqa: B009
         if self.is_postgres:
             with datastore.transaction(commit=True) as cursor:
-                yield Tx(self, cursor)
+                tx = Tx(self, cursor)
+                tx.lock(self)
+                yield tx
             return
         # SQLite: take the write lock up front. A deferred transaction that reads first and
         # writes later fails with "database is locked" when another writer commits between.
@@ -129,6 +242,13 @@ class SqlView(TrackingRecorder):
         with self.read() as tx:
             tx.execute(statement, params)
             return tx.fetchall()
+
+
+def rebuild_class_of(view_class: type[Any], prefix: str) -> type[TrackingRecorder]:
+    """A subclass of a concrete view class whose tables are named `prefix + name`."""
+    name = f"{view_class.__name__}Rebuild"
+    attributes = {"table_prefix": prefix, "__module__": view_class.__module__}
+    return cast(type[TrackingRecorder], type(name, (view_class,), attributes))
 
 
 def view_class_for(view: type[SqlView], postgres: bool) -> type[TrackingRecorder]:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from kefu.domain.ticket import Ticket
 from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.sql import db_time
 from kefu.projections.ticket_view import TicketView, fold
 
 PRIORITY_RANK = {"urgent": 0, "important": 1, "normal": 2}
+UNRESOLVED = "status NOT IN ('resolved', 'feedback_given', 'closed', 'archived')"
+NOT_CLOSED = "status NOT IN ('closed', 'archived')"
+# Open work past its deadline now (a late answer or resolution already given does not count).
+RESPONSE_LATE_NOW = f"({UNRESOLVED} AND first_response_at IS NULL AND response_due_at < :now)"
+RESOLUTION_LATE_NOW = f"({UNRESOLVED} AND resolution_due_at < :now)"
 
 
 class TicketViewStore(DocumentView[TicketView]):
@@ -34,7 +41,48 @@ class TicketViewStore(DocumentView[TicketView]):
         "resolved_at": ("TEXT", lambda v: db_time(v.resolved_at)),
         "closed_at": ("TEXT", lambda v: db_time(v.closed_at)),
     }
-    indexes = ("status, opened_at", "assignee_id", "customer_id", "resolution_due_at")
+    indexes = (
+        "status, opened_at",
+        "assignee_id",
+        "customer_id",
+        "resolution_due_at",
+        "department, status",
+    )
+
+    def queue(
+        self, assignee_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[TicketView], str | None]:
+        """One page of an agent's work queue: assigned, not closed or archived, by due time."""
+        query = ListQuery(
+            filters=[Filter("assignee_id", "eq", assignee_id)],
+            order_by="resolution_due_at",
+            limit=limit,
+            cursor=cursor,
+            extra_where=[NOT_CLOSED],
+        )
+        return self.page(query)
+
+    def board(self, department: str, now: datetime) -> dict[str, Any]:
+        """A department's tickets counted by status, and how many are overdue now."""
+        params = {"department": department, "now": db_time(now)}
+        by_status = self.query(
+            f"SELECT status, COUNT(*) AS n FROM {self.table} "
+            "WHERE department = :department GROUP BY status ORDER BY status",
+            params,
+        )
+        late = self.query(
+            f"SELECT SUM(CASE WHEN {RESPONSE_LATE_NOW} THEN 1 ELSE 0 END) AS response, "
+            f"SUM(CASE WHEN {RESOLUTION_LATE_NOW} THEN 1 ELSE 0 END) AS resolution "
+            f"FROM {self.table} WHERE department = :department",
+            params,
+        )[0]
+        counts = {str(row["status"]): int(row["n"]) for row in by_status}
+        return {
+            "by_status": counts,
+            "total": sum(counts.values()),
+            "overdue": int(late["resolution"] or 0),
+            "response_overdue": int(late["response"] or 0),
+        }
 
 
 class TicketViewProjection(FoldProjection[TicketViewStore]):

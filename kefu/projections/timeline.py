@@ -50,6 +50,9 @@ class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True):
     position: int = 0
 
 
+UNLINKED = ""  # the customer of a case that names none (yet): such entries are never listed
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -186,12 +189,17 @@ def file_fact(event: Any, position: int) -> TimelineEntry:
 def case_entry(
     source: CaseSource, entry: TimelineEntry | None, event: Any, position: int
 ) -> TimelineEntry | None:
-    """The case's entry after `event`; None for a case of no customer."""
-    named = getattr(event, "customer_id", None)
-    if isinstance(event, AggregateCreated) or (entry is None and named):
+    """The case's entry after `event`.
+
+    Every case gets an entry from its creating event, with no customer (`""`, never listed)
+    until it names one: a call linked to a customer after it started still knows its title and
+    status from the start.
+    """
+    if isinstance(event, AggregateCreated):
         return _opened(source, event, position)
     if entry is None:
-        return None
+        return None  # a case created before this projection knew its kind
+    named = getattr(event, "customer_id", None)
     contact = event.timestamp if source.is_contact(event) else entry.contact_at
     return replace(
         entry,
@@ -204,13 +212,11 @@ def case_entry(
     )
 
 
-def _opened(source: CaseSource, event: Any, position: int) -> TimelineEntry | None:
+def _opened(source: CaseSource, event: Any, position: int) -> TimelineEntry:
     customer_id = getattr(event, "customer_id", None)
-    if customer_id is None:
-        return None
     return TimelineEntry(
         id=event.originator_id,
-        customer_id=str(customer_id),
+        customer_id=str(customer_id) if customer_id else UNLINKED,
         kind=source.kind,
         source_id=event.originator_id,
         at=event.timestamp,

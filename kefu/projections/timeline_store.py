@@ -15,6 +15,7 @@ from kefu.projections.sql import db_time, from_db_time
 from kefu.projections.timeline import (
     CASE_SOURCES,
     FILE_FACTS,
+    UNLINKED,
     TimelineEntry,
     case_entry,
     case_of,
@@ -57,8 +58,9 @@ class TimelineStore(DocumentView[TimelineEntry]):
         """Customers whose last contact was before `before`, with that last contact."""
         rows = self.query(
             f"SELECT customer_id, MAX(contact_at) AS last FROM {self.table} "
-            "WHERE contact_at IS NOT NULL GROUP BY customer_id HAVING MAX(contact_at) < :before",
-            {"before": db_time(before)},
+            "WHERE contact_at IS NOT NULL AND customer_id <> :unlinked "
+            "GROUP BY customer_id HAVING MAX(contact_at) < :before",
+            {"before": db_time(before), "unlinked": UNLINKED},
         )
         return [(row["customer_id"], _time(row["last"])) for row in rows]
 

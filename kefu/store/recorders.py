@@ -65,6 +65,14 @@ class ChainQueries:
         )
         return [_link(row) for row in rows]
 
+    def first_time_after(self, position: int) -> str | None:
+        """When the first event after `position` happened (as stored), by the primary key."""
+        rows = self.fetch(
+            "SELECT occurred_at FROM event_chain WHERE position > ? ORDER BY position LIMIT 1",
+            (position,),
+        )
+        return rows[0]["occurred_at"] if rows else None
+
     def stream_links(self, stream: UUID) -> list[ChainLink]:
         """The chain rows of one stream, in version order: positions and times of its events."""
         rows = self.fetch(

@@ -657,7 +657,13 @@ def test_ready_shows_the_log_head_and_how_far_each_projection_lags(
     tickets_before = next(
         p for p in behind.json["projections"] if p["projection"] == "ticket_views"
     )
-    assert tickets_before == {"projection": "ticket_views", "position": 0, "head": 2, "behind": 2}
+    assert tickets_before == {
+        "projection": "ticket_views",
+        "position": 0,
+        "head": 2,
+        "behind": 2,
+        "seconds": 0.0,
+    }
     assert all(p["behind"] == 0 for p in caught_up.json["projections"])
     assert all(p["position"] == 2 for p in caught_up.json["projections"])
 

@@ -1,0 +1,191 @@
+"""Ticket facts (工单): a row per ticket, a row per counted event, a row per open spell.
+
+The satisfaction, ticket, agent and ledger reports read these tables. An event row carries the
+ticket's department and assignee as they stood right after the event (who resolved it, who was
+rated); the ticket row carries the ticket's current attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from kefu.domain.ticket import EVENT_ACTIONS, Ticket
+from kefu.domain.ticket_lifecycle import AGENT_ACTIONS, TicketStatus, next_status
+from kefu.projections.batch import Positioned
+from kefu.projections.reports.facts import (
+    BUCKET_DDL,
+    FactProjection,
+    Row,
+    insert_sql,
+    load_rows,
+    seconds_between,
+    upsert_sql,
+)
+from kefu.projections.sql import SqlView, db_time
+
+TICKETS = "report_tickets"
+FACTS = "report_ticket_facts"
+SPELLS = "report_ticket_spells"
+
+TICKET_COLUMNS = (
+    "id", "opened_at", "b_day", "b_week", "b_month", "b_hour", "channel", "category",
+    "priority", "customer_id", "department", "assignee_id", "status", "response_due_at",
+    "resolution_due_at", "first_response_at", "resolved_at", "closed_at", "reopen_count",
+    "rating", "spell_seq", "spell_started_at", "version",
+)  # fmt: skip
+FACT_COLUMNS = (
+    "position", "ticket_id", "kind", "occurred_at", "b_day", "b_week", "b_month", "b_hour",
+    "agent_id", "department", "seconds", "met", "score",
+)  # fmt: skip
+SPELL_COLUMNS = ("ticket_id", "seq", "started_at", "ended_at")
+
+
+class TicketFactsView(SqlView):
+    """The ticket fact tables."""
+
+    ddl = (
+        f"CREATE TABLE IF NOT EXISTS {TICKETS} (id TEXT PRIMARY KEY, opened_at TEXT NOT NULL, "
+        f"{BUCKET_DDL}, channel TEXT NOT NULL, category TEXT NOT NULL, priority TEXT NOT NULL, "
+        "customer_id TEXT, department TEXT, assignee_id TEXT, status TEXT NOT NULL, "
+        "response_due_at TEXT NOT NULL, resolution_due_at TEXT NOT NULL, "
+        "first_response_at TEXT, resolved_at TEXT, closed_at TEXT, "
+        "reopen_count INTEGER NOT NULL, rating INTEGER, spell_seq INTEGER NOT NULL, "
+        "spell_started_at TEXT, version INTEGER NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS {TICKETS}_opened ON {TICKETS} (opened_at)",
+        f"CREATE TABLE IF NOT EXISTS {FACTS} (position BIGINT NOT NULL, "
+        "ticket_id TEXT NOT NULL, kind TEXT NOT NULL, occurred_at TEXT NOT NULL, "
+        f"{BUCKET_DDL}, agent_id TEXT, department TEXT, seconds DOUBLE PRECISION, "
+        "met INTEGER, score INTEGER, PRIMARY KEY (position, kind))",
+        f"CREATE INDEX IF NOT EXISTS {FACTS}_kind ON {FACTS} (kind, occurred_at)",
+        f"CREATE TABLE IF NOT EXISTS {SPELLS} (ticket_id TEXT NOT NULL, seq INTEGER NOT NULL, "
+        "started_at TEXT NOT NULL, ended_at TEXT, PRIMARY KEY (ticket_id, seq))",
+        f"CREATE INDEX IF NOT EXISTS {SPELLS}_started ON {SPELLS} (started_at)",
+    )
+
+
+class TicketFactsProjection(FactProjection[TicketFactsView]):
+    """Keeps the ticket fact tables."""
+
+    name = "report_tickets"
+    event_classes = (
+        Ticket.Opened, Ticket.Reviewed, Ticket.Dispatched, Ticket.Redispatched, Ticket.Urged,
+        Ticket.FollowedUp, Ticket.Started, Ticket.Resolved, Ticket.FeedbackGiven, Ticket.Rated,
+        Ticket.Closed, Ticket.Reopened, Ticket.Archived,
+    )  # fmt: skip
+
+    def process_batch(self, events: Sequence[Positioned], tracking: Tracking) -> None:
+        with self.view.write() as tx:
+            tickets = load_rows(tx, TICKETS, (str(p.event.originator_id) for p in events))
+            facts: list[Row] = []
+            spells: dict[tuple[str, int], Row] = {}
+            for p in events:
+                key = str(p.event.originator_id)
+                if isinstance(p.event, Ticket.Opened):
+                    tickets[key] = self._opened(p.event)
+                ticket = tickets[key]
+                facts.extend(self._facts(ticket, p))
+                self._spell(ticket, p.event, spells)
+            tx.executemany(upsert_sql(TICKETS, TICKET_COLUMNS), list(tickets.values()))
+            tx.executemany(insert_sql(FACTS, FACT_COLUMNS), facts)
+            key_columns = ("ticket_id", "seq")
+            tx.executemany(upsert_sql(SPELLS, SPELL_COLUMNS, key_columns), list(spells.values()))
+            tx.track(tracking)
+
+    def _opened(self, event: Ticket.Opened) -> Row:
+        return {
+            "id": str(event.originator_id),
+            "opened_at": db_time(event.timestamp),
+            **self.buckets(event.timestamp),
+            "channel": str(event.channel),
+            "category": event.category,
+            "priority": str(event.priority),
+            "customer_id": event.customer_id,
+            "department": None,
+            "assignee_id": None,
+            "status": str(TicketStatus.OPEN),
+            "response_due_at": db_time(event.response_due_at),
+            "resolution_due_at": db_time(event.resolution_due_at),
+            "first_response_at": None,
+            "resolved_at": None,
+            "closed_at": None,
+            "reopen_count": 0,
+            "rating": None,
+            "spell_seq": 1,
+            "spell_started_at": db_time(event.timestamp),
+            "version": event.originator_version,
+        }
+
+    def _facts(self, ticket: Row, p: Positioned) -> list[Row]:
+        """Applies the event to the ticket row; returns the facts it makes."""
+        event, at = p.event, p.event.timestamp
+        if isinstance(event, Ticket.Opened):
+            return [self._fact(ticket, p, "opened")]
+        action = EVENT_ACTIONS[type(event)]
+        if isinstance(event, Ticket.Dispatched | Ticket.Redispatched):
+            ticket["department"], ticket["assignee_id"] = event.department, event.agent_id
+        ticket["status"] = str(next_status(TicketStatus(ticket["status"]), action))
+        ticket["version"] = event.originator_version
+        facts = []
+        if action in AGENT_ACTIONS and ticket["first_response_at"] is None:
+            ticket["first_response_at"] = db_time(at)
+            waited = seconds_between(ticket["opened_at"], at)
+            met = db_time(at) <= ticket["response_due_at"]
+            facts.append(self._fact(ticket, p, "first_response", seconds=waited, met=met))
+        facts.extend(self._lifecycle_facts(ticket, p))
+        return facts
+
+    def _lifecycle_facts(self, ticket: Row, p: Positioned) -> list[Row]:
+        event, at = p.event, p.event.timestamp
+        if isinstance(event, Ticket.Resolved):
+            ticket["resolved_at"] = db_time(at)
+            took = seconds_between(ticket["spell_started_at"], at)
+            met = db_time(at) <= ticket["resolution_due_at"]
+            return [self._fact(ticket, p, "resolved", seconds=took, met=met)]
+        if isinstance(event, Ticket.Rated):
+            ticket["rating"] = event.score
+            return [self._fact(ticket, p, "rated", score=event.score)]
+        if isinstance(event, Ticket.Closed):
+            ticket["closed_at"] = db_time(at)
+            return [self._fact(ticket, p, "closed")]
+        if isinstance(event, Ticket.Reopened):
+            ticket["resolution_due_at"] = db_time(event.resolution_due_at)
+            ticket["reopen_count"] += 1
+            ticket["rating"] = None
+            return [self._fact(ticket, p, "reopened")]
+        return []
+
+    def _fact(
+        self, ticket: Row, p: Positioned, kind: str, seconds: float | None = None,
+        met: bool | None = None, score: int | None = None,
+    ) -> Row:  # fmt: skip
+        return self.fact(
+            p.position,
+            p.event.timestamp,
+            ticket_id=ticket["id"],
+            kind=kind,
+            agent_id=ticket["assignee_id"],
+            department=ticket["department"],
+            seconds=seconds,
+            met=None if met is None else int(met),
+            score=score,
+        )
+
+    def _spell(self, ticket: Row, event: Any, spells: dict[tuple[str, int], Row]) -> None:
+        """An open spell runs from opening (or reopening) to the next resolution: backlog."""
+        at: datetime = event.timestamp
+        if isinstance(event, Ticket.Reopened):
+            ticket["spell_seq"] += 1
+            ticket["spell_started_at"] = db_time(at)
+        elif not isinstance(event, Ticket.Opened | Ticket.Resolved):
+            return
+        ended = db_time(at) if isinstance(event, Ticket.Resolved) else None
+        key = (ticket["id"], ticket["spell_seq"])
+        spells[key] = dict(
+            zip(SPELL_COLUMNS, (*key, ticket["spell_started_at"], ended), strict=True)
+        )
+        if ended is not None:
+            ticket["spell_started_at"] = None

@@ -1,0 +1,154 @@
+"""An agent's work queue, a department's board and /ready's lag, over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import uuid4
+
+import falcon.testing
+
+from tests.http.conftest import FakeClock, Headers, Result
+
+Client = falcon.testing.TestClient
+OpenTicket = Callable[..., dict[str, Any]]
+Act = Callable[..., Result]
+Walk = Callable[..., list[dict[str, Any]]]
+
+
+def dispatch(act: Act, ticket_id: str, department: str, agent: str | None = None) -> None:
+    result = act(ticket_id, "dispatch", {"department": department, "agent_id": agent})
+    assert result.status_code == 200, result.text
+
+
+def test_an_agent_queue_lists_assigned_open_tickets_the_one_due_first_first(
+    client: Client,
+    auth: Callable[..., Headers],
+    open_ticket: OpenTicket,
+    act: Act,
+    walk: Walk,
+    catch_up: Callable[[], int],
+) -> None:
+    agent, other = str(uuid4()), str(uuid4())
+    normal = open_ticket(priority="normal")["id"]
+    urgent = open_ticket(priority="urgent")["id"]
+    closed = open_ticket(priority="urgent")["id"]
+    someone_elses = open_ticket(priority="urgent")["id"]
+    for ticket_id in (normal, urgent, closed):
+        dispatch(act, ticket_id, "billing", agent)
+    dispatch(act, someone_elses, "billing", other)
+    walk(closed, "resolve", "close")
+    catch_up()
+
+    result = client.simulate_get(f"/agents/{agent}/queue", headers=auth())
+
+    assert result.status_code == 200, result.text
+    assert [t["id"] for t in result.json["items"]] == [urgent, normal]
+    assert result.json["next_cursor"] is None
+
+
+def test_an_agent_queue_pages_with_a_cursor_and_reporters_may_read_it(
+    client: Client,
+    auth: Callable[..., Headers],
+    open_ticket: OpenTicket,
+    act: Act,
+    catch_up: Callable[[], int],
+    clock: FakeClock,
+) -> None:
+    agent = str(uuid4())
+    opened = []
+    for _ in range(5):
+        clock.advance(minutes=1)
+        opened.append(open_ticket()["id"])
+        dispatch(act, opened[-1], "repair", agent)
+    catch_up()
+
+    pages, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.simulate_get(
+            f"/agents/{agent}/queue", params=params, headers=auth("reporter")
+        )
+        assert page.status_code == 200, page.text
+        pages.append([t["id"] for t in page.json["items"]])
+        if (cursor := page.json["next_cursor"]) is None:
+            break
+
+    assert pages == [opened[0:2], opened[2:4], opened[4:]]
+
+
+def test_an_agent_queue_refuses_a_bad_cursor_an_unknown_parameter_and_an_auditor(
+    client: Client, auth: Callable[..., Headers]
+) -> None:
+    path = f"/agents/{uuid4()}/queue"
+
+    bad_cursor = client.simulate_get(path, params={"cursor": "nope"}, headers=auth())
+    unknown = client.simulate_get(path, params={"status": "open"}, headers=auth())
+    auditor = client.simulate_get(path, headers=auth("auditor"))
+
+    assert (bad_cursor.status_code, unknown.status_code, auditor.status_code) == (400, 400, 403)
+
+
+def test_a_department_board_counts_its_tickets_by_status_and_the_overdue_ones(
+    client: Client,
+    auth: Callable[..., Headers],
+    open_ticket: OpenTicket,
+    act: Act,
+    walk: Walk,
+    catch_up: Callable[[], int],
+    clock: FakeClock,
+) -> None:
+    late, started, resolved, elsewhere = (open_ticket()["id"] for _ in range(4))
+    for ticket_id in (late, started, resolved):
+        dispatch(act, ticket_id, "billing")
+    dispatch(act, elsewhere, "repair")
+    walk(started, "start")
+    walk(resolved, "resolve")
+    clock.advance(hours=73)  # past the normal priority's 72 h resolution time
+    catch_up()
+
+    board = client.simulate_get("/departments/billing/board", headers=auth("reporter"))
+
+    assert board.status_code == 200, board.text
+    assert board.json == {
+        "department": "billing",
+        "by_status": {"dispatched": 1, "in_progress": 1, "resolved": 1},
+        "total": 3,
+        "overdue": 2,
+        "response_overdue": 0,
+    }
+
+
+def test_a_department_with_no_tickets_has_an_empty_board(
+    client: Client, auth: Callable[..., Headers]
+) -> None:
+    board = client.simulate_get("/departments/nobody/board", headers=auth())
+
+    assert board.json == {
+        "department": "nobody",
+        "by_status": {},
+        "total": 0,
+        "overdue": 0,
+        "response_overdue": 0,
+    }
+
+
+def test_ready_shows_each_projection_lag_in_seconds_since_the_oldest_unprocessed_event(
+    client: Client, open_ticket: OpenTicket, clock: FakeClock, catch_up: Callable[[], int]
+) -> None:
+    open_ticket()
+    clock.advance(seconds=42)
+
+    behind = client.simulate_get("/ready").json["projections"]
+    catch_up()
+    caught_up = client.simulate_get("/ready").json["projections"]
+
+    tickets = next(p for p in behind if p["projection"] == "ticket_views")
+    assert (tickets["behind"], tickets["seconds"]) == (1, 42.0)
+    assert {(p["behind"], p["seconds"]) for p in caught_up} == {(0, 0.0)}
+
+
+def test_the_openapi_document_lists_the_queue_and_the_board(client: Client) -> None:
+    paths = client.simulate_get("/openapi.json").json["paths"]
+
+    assert {"/agents/{agent_id}/queue", "/departments/{name}/board"} <= set(paths)
