@@ -12,6 +12,7 @@ from kefu.commands.tickets import TICKET_ACTIONS, OpenTicket
 from kefu.http.call_openapi import call_centre_paths, call_centre_schemas
 from kefu.http.complaint_openapi import complaint_paths, complaint_schemas
 from kefu.http.customer_openapi import customer_paths, customer_schemas
+from kefu.http.reports import REPORTS
 from kefu.http.responses import write_json
 from kefu.projections.ticket_view import TicketView
 
@@ -55,6 +56,24 @@ _WORK_QUEUE_PATHS = {
 }
 
 
+def _report_paths() -> dict[str, Any]:
+    def parameter(name: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": required, "schema": schema}
+
+    paths = {}
+    for name, spec in REPORTS.items():
+        op = _op(f"The {name} report as JSON or CSV (docs/reports.md)", None, None)
+        op["parameters"] = [
+            parameter("from", {"type": "string", "format": "date-time"}, required=True),
+            parameter("to", {"type": "string", "format": "date-time"}, required=True),
+            parameter("period", {"enum": ["day", "week", "month"]}),
+            parameter("group_by", {"enum": list(spec.groups)}),
+            parameter("format", {"enum": ["json", "csv"]}),
+        ]
+        paths[f"/reports/{name}"] = {"get": op}
+    return paths
+
+
 def build_openapi() -> dict[str, Any]:
     commands = [OpenTicket, *(c for c, _ in TICKET_ACTIONS.values())]
     _, components = msgspec.json.schema_components(
@@ -84,6 +103,7 @@ def build_openapi() -> dict[str, Any]:
     paths.update(call_centre_paths(_op))
     paths.update(customer_paths(_op))
     paths.update(_AUDIT_PATHS)
+    paths.update(_report_paths())
     paths.update(_WORK_QUEUE_PATHS)
     return {
         "openapi": "3.1.0",

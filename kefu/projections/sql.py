@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, ClassVar, cast
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import OperationalError, Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
@@ -156,7 +157,7 @@ class SqlView(TrackingRecorder):
         if isinstance(self, PostgresTrackingRecorder):
             create_tables_serially(self.datastore, parent.create_table)
         else:
-            parent.create_table()
+            _retry_while_locked(parent.create_table)
 
     def create_statements(self) -> tuple[str, ...]:
         """The view's CREATE TABLE/INDEX statements (IF NOT EXISTS: run at every start)."""
@@ -259,3 +260,20 @@ def view_class_for(view: type[SqlView], postgres: bool) -> type[TrackingRecorder
         type[TrackingRecorder],
         type(name, (view, base), {"is_postgres": postgres, "__module__": view.__module__}),
     )
+
+
+def _retry_while_locked(create: Any, attempts: int = 50) -> None:
+    """Runs SQLite schema creation, again while another writer holds the database.
+
+    eventsourcing creates tables in a deferred transaction that reads before it writes; when
+    another connection commits in between, SQLite refuses the upgrade at once ("database is
+    locked") instead of waiting. Creation is idempotent (IF NOT EXISTS), so trying again is safe.
+    """
+    for attempt in range(attempts):
+        try:
+            create()
+            return
+        except OperationalError as error:
+            if "locked" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(min(0.01 * 2**attempt, 0.2))
