@@ -41,7 +41,7 @@ class RebuildError(RuntimeError):
 def rebuild(app: ServiceDesk, read_models: ReadModels, name: str, progress: Progress) -> int:
     """Rebuilds projection `name` and swaps it in; returns the position it was swapped in at."""
     live = read_models.projection(name)
-    fresh = _fresh_projection(read_models, live)
+    fresh = fresh_projection(read_models, live)
     runner = ProjectionRunner(app, [fresh], batch_size=REBUILD_BATCH_SIZE)
     _catch_up(app, runner, fresh, name, progress)
     position = _swap(runner, live, fresh)
@@ -54,11 +54,14 @@ def rebuild_all(app: ServiceDesk, read_models: ReadModels, progress: Progress) -
     return {p.name: rebuild(app, read_models, p.name, progress) for p in read_models.projections}
 
 
-def _fresh_projection(read_models: ReadModels, live: BatchProjection[Any]) -> BatchProjection[Any]:
-    view: SqlView = read_models.reopen(live.view, PREFIX)
+def fresh_projection(
+    read_models: ReadModels, live: BatchProjection[Any], prefix: str = PREFIX
+) -> BatchProjection[Any]:
+    """A copy of `live` over empty `prefix`-named tables, at position 0."""
+    view: SqlView = read_models.reopen(live.view, prefix)
     fresh = copy.copy(live)  # keeps what the projection was built with (a time zone, ...)
     fresh._view = view  # eventsourcing's Projection keeps its view here
-    fresh.name = PREFIX + live.name
+    fresh.name = prefix + live.name
     with view.write() as tx:  # the view's own names: DROP ticket_views → rebuild__ticket_views
         for table in schema_names(view.create_statements())[0]:
             tx.execute(f"DROP TABLE IF EXISTS {table}")

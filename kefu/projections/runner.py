@@ -48,9 +48,44 @@ class ProjectionRunner:
         notifications = self.app.recorder.select_notifications(
             start=position, limit=self.batch_size, stop=until, inclusive_of_start=False
         )
-        if not notifications:
-            return 0
-        events = self._decode(notifications, self._topics[projection.name])
+        if notifications:
+            self._apply(projection, position, notifications, {})
+        return len(notifications)
+
+    def step_all(self) -> int:
+        """One batch read once from the log, from the position of the projection furthest
+        behind, and given to every projection it moves on; each notification is decoded at
+        most once. Returns how many notifications it read."""
+        positions = {p.name: p.view.max_tracking_id(p.name) or 0 for p in self.projections}
+        notifications = self.app.recorder.select_notifications(
+            start=min(positions.values(), default=0),
+            limit=self.batch_size,
+            inclusive_of_start=False,
+        )
+        decoded: dict[int, Any] = {}
+        for projection in self.projections:
+            position = positions[projection.name]
+            newer = [n for n in notifications if n.id > position]
+            if newer:
+                self._apply(projection, position, newer, decoded)
+        return len(notifications)
+
+    def catch_up(self) -> int:
+        """Runs every process, then every projection, to the head of the log; returns reads."""
+        # Processes first: the views then include what they made, in the same pass.
+        total = sum(process.catch_up() for process in self.processes)
+        while read := self.step_all():
+            total += read
+        return total
+
+    def _apply(
+        self,
+        projection: BatchProjection[Any],
+        position: int,
+        notifications: Sequence[Notification],
+        decoded: dict[int, Any],
+    ) -> None:
+        events = self._decode(notifications, self._topics[projection.name], decoded)
         view = projection.view
         with view.write() as tx, view.joined(tx):
             # Under the view's write lock: if a rebuild swapped the tables in since the read
@@ -58,16 +93,6 @@ class ProjectionRunner:
             if tx.position(projection.name) == position:
                 tracking = Tracking(projection.name, notifications[-1].id)
                 projection.process_batch(events, tracking)
-        return len(notifications)
-
-    def catch_up(self) -> int:
-        """Runs every process, then every projection, to the head of the log; returns reads."""
-        # Processes first: the views then include what they made, in the same pass.
-        total = sum(process.catch_up() for process in self.processes)
-        for projection in self.projections:
-            while read := self.step(projection):
-                total += read
-        return total
 
     def run_forever(self, stop: threading.Event, safety_poll: float = 1.0) -> None:
         waiter: ChangeWaiter = waiter_for(self.app, safety_poll)
@@ -77,11 +102,16 @@ class ProjectionRunner:
                     waiter.wait(stop)
 
     def _decode(
-        self, notifications: Sequence[Notification], topics: frozenset[str] | None
+        self,
+        notifications: Sequence[Notification],
+        topics: frozenset[str] | None,
+        decoded: dict[int, Any],
     ) -> list[Positioned]:
         to_event = self.app.mapper.to_domain_event
-        return [
-            Positioned(to_event(n), n.id)
-            for n in notifications
-            if topics is None or n.topic in topics
-        ]
+        events = []
+        for n in notifications:
+            if topics is None or n.topic in topics:
+                if n.id not in decoded:
+                    decoded[n.id] = to_event(n)
+                events.append(Positioned(decoded[n.id], n.id))
+        return events
