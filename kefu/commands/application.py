@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, Tracking
 from eventsourcing.utils import get_topic
 
 from kefu.commands.context import Context
-from kefu.commands.errors import ConcurrentChange, StaleVersion
+from kefu.commands.errors import ConcurrentChange, StaleVersion, UnknownReference
 from kefu.domain.agent import Agent
 from kefu.domain.errors import NotFound
 from kefu.domain.ticket import Ticket
@@ -90,6 +90,19 @@ class ServiceDesk(Application[UUID]):
         if expected is not None and expected != aggregate.version:
             raise StaleVersion(expected, aggregate.version)
         return aggregate
+
+    def exists(self, kind: type[Aggregate], aggregate_id: UUID) -> bool:
+        """Whether a record of that kind exists (its first event names the kind's topic)."""
+        first = self.recorder.select_events(aggregate_id, limit=1)
+        if not first:
+            return False
+        event = self.mapper.to_domain_event(first[0])
+        return getattr(event, "originator_topic", None) == get_topic(kind)
+
+    def require(self, kind: type[Aggregate], aggregate_id: UUID | None, field: str) -> None:
+        """Refuses a command whose `field` names a record of `kind` that does not exist."""
+        if aggregate_id is not None and not self.exists(kind, aggregate_id):
+            raise UnknownReference(field, f"{kind.__name__.lower()} {aggregate_id} does not exist")
 
     def record(self, aggregate: Aggregate, idempotency: IdempotencyRecord | None) -> int:
         """Saves the pending events (and the idempotency record); returns the last position."""

@@ -348,6 +348,7 @@ class CallCommands(AggregateCommands[Call]):
 
     def start(self, cmd: StartCall, ctx: Context) -> Outcome:
         """呼入 or 外呼: a new call; dialling out makes the agent busy in the same save."""
+        self.app.require(Agent, cmd.agent_id, "agent_id")
 
         def change(meta: EventMetadata, at: datetime) -> Sequence[Aggregate]:
             if cmd.direction is Direction.INBOUND:

@@ -26,6 +26,7 @@ from kefu.domain.complaint_values import (
     is_money,
 )
 from kefu.domain.deadlines import Priority
+from kefu.domain.ticket import Ticket
 
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 
@@ -247,6 +248,8 @@ class ComplaintCommands(AggregateCommands[Complaint]):
         super().__init__(app, runner, policies, Complaint, COMPLAINT_ACTIONS)
 
     def register(self, cmd: RegisterComplaint, ctx: Context) -> Outcome:
+        self.app.require(Ticket, cmd.ticket_id, "ticket_id")
+
         def make(e: Env) -> Complaint:
             return Complaint.register(
                 channel=cmd.channel,

@@ -18,3 +18,12 @@ class ConcurrentChange(Exception):
 
 class IdempotencyKeyReused(Exception):
     """The `Idempotency-Key` was already used for a different request."""
+
+
+class UnknownReference(Exception):
+    """A command names a record (by a field) that does not exist; nothing was recorded."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message

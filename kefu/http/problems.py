@@ -10,7 +10,12 @@ import falcon
 import msgspec
 
 from kefu.commands.actions import UnknownAction
-from kefu.commands.errors import ConcurrentChange, IdempotencyKeyReused, StaleVersion
+from kefu.commands.errors import (
+    ConcurrentChange,
+    IdempotencyKeyReused,
+    StaleVersion,
+    UnknownReference,
+)
 from kefu.domain.errors import DomainError, NotFound
 
 PROBLEM_JSON = "application/problem+json"
@@ -57,6 +62,19 @@ def _not_found(req: falcon.Request, resp: falcon.Response, ex: NotFound, _: Any)
 
 def _unknown_action(req: falcon.Request, resp: falcon.Response, ex: UnknownAction, _: Any) -> None:
     write_problem(resp, 404, "not-found", "Not found", str(ex))
+
+
+def _unknown_reference(
+    req: falcon.Request, resp: falcon.Response, ex: UnknownReference, _: Any
+) -> None:
+    write_problem(
+        resp,
+        422,
+        "unknown-reference",
+        "Unknown reference",
+        ex.message,
+        errors=[{"field": ex.field, "message": ex.message}],
+    )
 
 
 def _stale(req: falcon.Request, resp: falcon.Response, ex: StaleVersion, _: Any) -> None:
@@ -106,6 +124,7 @@ def add_problem_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> No
     app.add_error_handler(DomainError, _domain)
     app.add_error_handler(NotFound, _not_found)
     app.add_error_handler(UnknownAction, _unknown_action)
+    app.add_error_handler(UnknownReference, _unknown_reference)
     app.add_error_handler(StaleVersion, _stale)
     app.add_error_handler(ConcurrentChange, _concurrent)
     app.add_error_handler(IdempotencyKeyReused, _reused)

@@ -258,10 +258,16 @@ def test_an_unknown_call_action_or_call_is_404(
     assert post(f"/calls/{queued()}/teleport").status_code == 404
     missing = "/calls/00000000-0000-0000-0000-000000000001"
     assert post(f"{missing}/end").status_code == 404
-    assert (
-        post("/calls", {**INBOUND, "direction": "outbound", "agent_id": missing[-36:]}).status_code
-        == 404
-    )
+
+
+def test_dialling_out_as_an_agent_who_does_not_exist_is_422_naming_the_field(
+    post: Callable[..., Result],
+) -> None:
+    unknown = "00000000-0000-0000-0000-000000000001"
+    result = post("/calls", {**INBOUND, "direction": "outbound", "agent_id": unknown})
+
+    assert result.status_code == 422
+    assert result.json["errors"][0]["field"] == "agent_id"
 
 
 def test_a_stale_if_match_on_a_call_is_412(

@@ -182,9 +182,10 @@ def test_a_major_complaint_is_reported_to_the_manager_by_the_registering_request
 
 
 def test_a_registered_complaint_shows_its_template_deadlines_and_links(
-    register: Register, view: Reader
+    register: Register, view: Reader, client: Client, auth: Callable[..., Headers]
 ) -> None:
-    ticket_id = str(uuid.uuid4())
+    body = {"channel": "phone", "category": "repair", "subject": "leak"}
+    ticket_id = client.simulate_post("/tickets", json=body, headers=auth()).json["id"]
     complaint = view(register(ticket_id=ticket_id)["id"])
 
     assert complaint["status"] == "registered"
@@ -447,6 +448,19 @@ def test_an_unknown_task_outcome_or_action_is_404(
 def test_an_action_on_an_unknown_complaint_is_404(act: Act) -> None:
     problem(act(str(uuid.uuid4()), "acknowledge"), 404)
     problem(act(str(uuid.uuid4()), "tasks/1/complete"), 404)
+
+
+def test_a_complaint_about_a_ticket_that_does_not_exist_is_422_and_writes_nothing(
+    client: Client, auth: Callable[..., Headers], services: Any
+) -> None:
+    head = services.app.recorder.max_notification_id()
+    body = {**VALID_COMPLAINT, "ticket_id": str(uuid.uuid4())}
+
+    result = client.simulate_post("/complaints", json=body, headers=auth())
+
+    assert result.status_code == 422
+    assert result.json["errors"][0]["field"] == "ticket_id"
+    assert services.app.recorder.max_notification_id() == head
 
 
 def test_a_ticket_id_is_not_a_complaint(client: Client, auth: Callable[..., Headers]) -> None:
