@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -86,18 +88,31 @@ def tables_of(projection: BatchProjection[Any]) -> list[str]:
 def _compare(
     name: str, live: BatchProjection[Any], fresh: BatchProjection[Any]
 ) -> Iterator[Difference]:
+    """Rows compared as multisets (whole rows, so composite keys count); the differing rows
+    are paired by their first column for the report."""
     for table in tables_of(live):
-        live_rows = _rows(live, table)
-        fresh_rows = _rows(fresh, table)
-        for key in sorted(set(live_rows) | set(fresh_rows)):
-            before, after = live_rows.get(key), fresh_rows.get(key)
-            if before != after:
+        live_rows, fresh_rows = Counter(_rows(live, table)), Counter(_rows(fresh, table))
+        live_only = _by_first_column(live_rows - fresh_rows)
+        fresh_only = _by_first_column(fresh_rows - live_rows)
+        for key in sorted(set(live_only) | set(fresh_only)):
+            pairs = zip_longest(live_only.get(key, []), fresh_only.get(key, []))
+            for before, after in pairs:
                 yield Difference(name, table, key, before, after)
 
 
-def _rows(projection: BatchProjection[Any], table: str) -> dict[str, tuple[str | None, ...]]:
+Row = tuple[str | None, ...]
+
+
+def _rows(projection: BatchProjection[Any], table: str) -> list[Row]:
     rows = projection.view.query(f"SELECT * FROM {table}")
-    return {str(next(iter(row.values()))): tuple(_text(v) for v in row.values()) for row in rows}
+    return [tuple(_text(v) for v in row.values()) for row in rows]
+
+
+def _by_first_column(rows: Counter[Row]) -> dict[str, list[Row]]:
+    grouped: dict[str, list[Row]] = {}
+    for row in sorted(rows.elements(), key=lambda r: tuple(v or "" for v in r)):
+        grouped.setdefault(str(row[0]), []).append(row)
+    return grouped
 
 
 def _text(value: Any) -> str | None:

@@ -9,7 +9,15 @@ from enum import StrEnum
 
 from eventsourcing.persistence import Notification, StoredEvent
 
-from kefu.store.chain import GENESIS, ChainLink, log_hash, stream_hash, stream_id_bytes
+from kefu.store.chain import (
+    GENESIS,
+    ChainLink,
+    log_hash,
+    occurred_at,
+    stream_hash,
+    stream_id_bytes,
+)
+from kefu.store.times import db_time
 
 
 class Tamper(StrEnum):
@@ -133,6 +141,9 @@ def _check_event(
         return
     if stream_hash(previous, event) != link.stream_hash:
         result.findings.append(_finding(Tamper.MODIFIED, event, link.position))
+    elif link.occurred_at != db_time(occurred_at(event)):
+        # The time index is not hashed; it must agree with the (hashed) payload's own time.
+        result.findings.append(_finding(Tamper.CHAIN_BROKEN, event, link.position))
 
 
 def _finding(kind: Tamper, event: StoredEvent, position: int) -> Finding:

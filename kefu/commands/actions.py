@@ -7,7 +7,7 @@ and saving happen here, once for all kinds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -34,7 +34,9 @@ class Env:
     policies: Policies
 
 
-Handler = Callable[[TAggregate, Any, Env], None]
+# A handler calls one domain verb. It returns the other aggregates the verb changed (a merge
+# changes both files), which are then saved in the same transaction; usually None.
+Handler = Callable[[TAggregate, Any, Env], "Sequence[Aggregate] | None"]
 ActionTable = Mapping[str, tuple[type[Command], Handler[TAggregate]]]
 
 
@@ -75,9 +77,9 @@ class AggregateCommands(Generic[TAggregate]):
         self.command_for(action)
         _, handler = self.actions[action]
 
-        def change(meta: EventMetadata, at: datetime) -> TAggregate:
+        def change(meta: EventMetadata, at: datetime) -> Sequence[Aggregate]:
             aggregate = self.app.load(self.kind, aggregate_id, ctx)
-            handler(aggregate, cmd, Env(meta, at, self.policies))
-            return aggregate
+            others = handler(aggregate, cmd, Env(meta, at, self.policies))
+            return (aggregate, *(others or ()))
 
-        return self.runner.run(ctx, 200, change)
+        return self.runner.run_together(ctx, 200, change)

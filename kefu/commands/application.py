@@ -43,6 +43,12 @@ def store_env(database_url: str) -> dict[str, str]:
     """eventsourcing's settings for kefu's event store at `database_url`."""
     env = eventsourcing_env(database_url)
     env["APPLICATION_RECORDER_TOPIC"] = get_topic(_RECORDERS[backend_of(database_url)])
+    # Pinned, whatever the process environment says: the database-function insert path would
+    # skip the hash chain and the idempotency records, and a compressor or cipher would hide
+    # each event's time from the write-time index.
+    env.update(
+        POSTGRES_ENABLE_DB_FUNCTIONS="n", COMPRESSOR_TOPIC="", CIPHER_TOPIC="", CIPHER_KEY=""
+    )
     return env
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import msgspec
@@ -17,4 +18,34 @@ class Command(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
 
     frozen: a command is a value. forbid_unknown_fields: a misspelt field is a 422, not
     silently ignored. kw_only: fields are named in JSON anyway.
+    `__post_init__` refuses, in every field however nested, what the stores and the planners
+    cannot hold: the NUL character (PostgreSQL text refuses it, and a stored event that no
+    view can write would stall every projection) and dates outside the years 1900 to 2999.
+    Subclasses that add checks call `super().__post_init__()`.
     """
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            _check_value(name, getattr(self, name))
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def _check_value(name: str, value: object) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{name} may not contain the NUL character")
+    elif isinstance(value, date):  # datetimes are dates too
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise ValueError(f"{name} must be within the years {FIRST_YEAR} to {LAST_YEAR}")
+    elif isinstance(value, tuple | list | frozenset | set):
+        for item in value:
+            _check_value(name, item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_value(name, key)
+            _check_value(name, item)
+    elif isinstance(value, msgspec.Struct):
+        for field in value.__struct_fields__:
+            _check_value(f"{name}.{field}", getattr(value, field))

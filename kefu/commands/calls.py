@@ -56,6 +56,7 @@ class StartCall(Command, frozen=True):
     purpose: Name | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.direction is Direction.OUTBOUND and self.agent_id is None:
             raise ValueError("an outbound call needs the agent_id of the agent who dials")
         if self.direction is Direction.INBOUND and self.agent_id is not None:
@@ -102,6 +103,7 @@ class TransferCall(Command, frozen=True):
     group: Group | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if (self.agent_id is None) == (self.group is None):
             raise ValueError("give exactly one of agent_id and group")
 
@@ -138,6 +140,7 @@ class LinkCall(Command, frozen=True):
     complaint_id: Name | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.customer_id is self.ticket_id is self.complaint_id is None:
             raise ValueError("give customer_id, ticket_id or complaint_id")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Any
@@ -9,6 +10,7 @@ from uuid import UUID
 
 import msgspec
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 
 from kefu.commands.actions import ActionTable, AggregateCommands, Env
 from kefu.commands.application import ServiceDesk
@@ -50,6 +52,7 @@ class RegisterCustomer(Command, frozen=True):
     external_ref: Name | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         check_phones(self.phones)
 
 
@@ -65,6 +68,7 @@ class ChangeContact(Command, frozen=True):
     tags: Labels | msgspec.UnsetType = msgspec.UNSET
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         check_phones(self.phones)
 
 
@@ -83,8 +87,16 @@ class RecordOrder(Command, frozen=True):
     add_ons: Labels = ()
 
     def __post_init__(self) -> None:
-        if self.amount < 0 or not self.amount.is_finite():
-            raise ValueError("amount must be a sum of money, 0 or more")
+        super().__post_init__()
+        # is_finite first: comparing a NaN raises instead of answering.
+        amount = self.amount
+        if not amount.is_finite() or amount < 0 or amount >= 10**12 or _cents(amount) is None:
+            raise ValueError("amount must be a sum of money, 0 or more, at most 2 decimals")
+
+
+def _cents(amount: Decimal) -> int | None:
+    exponent = amount.normalize().as_tuple().exponent
+    return None if isinstance(exponent, str) or exponent < -2 else int(amount * 100)
 
 
 class RecordMilestone(Command, frozen=True):
@@ -233,11 +245,12 @@ class CustomerCommands(AggregateCommands[Customer]):
 
         return self.create(ctx, make)
 
-    def _merge(self, c: Customer, cmd: MergeCustomer, e: Env) -> None:
+    def _merge(self, c: Customer, cmd: MergeCustomer, e: Env) -> Sequence[Aggregate]:
         survivor = find_customer(self.app, cmd.into)
         if survivor is None:
             raise msgspec.ValidationError(f"no customer {cmd.into} - at `$.into`")
         c.merge_into(survivor=survivor, meta=e.meta, at=e.at)
+        return (survivor,)  # saved with the duplicate: its version is checked too
 
 
 def find_customer(app: ServiceDesk, customer_id: UUID) -> Customer | None:

@@ -15,6 +15,7 @@ duplicates it. The projection runner calls `catch_up`, which sweeps at most ever
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from datetime import date, datetime, timedelta
@@ -32,11 +33,13 @@ from kefu.commands.policies import Policies
 from kefu.domain.channels import Channel
 from kefu.domain.customer import Customer
 from kefu.domain.deadlines import Priority
+from kefu.domain.errors import DomainError
 from kefu.domain.metadata import EventMetadata
 from kefu.domain.ticket import Ticket
 from kefu.domain.visit import Visit
 from kefu.domain.visit_rules import NO_CONTACT, SALE, TICKET_RESOLVED, business_date
 
+log = logging.getLogger("kefu.visit_planner")
 PLANNER_NAME = "visit_planner"
 PLANNER_ACTOR = "visit-planner"
 _COMMAND_NAMESPACE = uuid5(NAMESPACE_URL, "urn:kefu:visit-planner")
@@ -117,7 +120,7 @@ class VisitPlanner:
 
     def _process_all(self, notifications: Sequence[Notification]) -> int:
         for notification in notifications:
-            made = self._react(self.app.mapper.to_domain_event(notification))
+            made = self._made_for(notification)
             tracking = Tracking(PLANNER_NAME, notification.id)
             try:
                 self.app.record_processed(tracking, *made)
@@ -127,6 +130,16 @@ class VisitPlanner:
                 with suppress(IntegrityError):
                     self.app.record_processed(tracking)
         return len(notifications)
+
+    def _made_for(self, notification: Notification) -> list[Aggregate]:
+        """What the rules make of one event; an event no rule can plan for (a date past what
+        the calendar holds, a rule refused by the domain) makes nothing and is logged, so one
+        event never stalls the planner and, with it, the runner."""
+        try:
+            return self._react(self.app.mapper.to_domain_event(notification))
+        except (ArithmeticError, ValueError, DomainError):
+            log.exception("visit planner: nothing planned for event %s", notification.id)
+            return []
 
     def _react(self, event: Any) -> list[Aggregate]:
         if isinstance(event, Customer.OrderRecorded):

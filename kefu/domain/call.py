@@ -223,7 +223,8 @@ class Call(Aggregate):
         self._check_allowed(A.OFFER)
         if not agent_ids or len(set(agent_ids)) != len(agent_ids):
             raise RuleViolated("an offer names one or more distinct agents", self.allowed_now)
-        self._offered(agent_ids=agent_ids, strategy=strategy, meta=meta, timestamp=at)
+        # str(): the event declares a plain string, so replays give back exactly what was saved.
+        self._offered(agent_ids=agent_ids, strategy=str(strategy), meta=meta, timestamp=at)
 
     def miss(self, *, meta: EventMetadata, at: datetime) -> None:
         """Nobody answered the ring: back to the queue, a missed offer for each agent rung."""

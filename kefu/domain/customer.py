@@ -130,6 +130,13 @@ class Customer(Aggregate):
         survivor_id: UUID
         meta: EventMetadata
 
+    class Absorbed(Aggregate.Event):
+        """The survivor's side of a merge: saved with the duplicate's `MergedInto`, so two
+        crossing merges cannot both succeed (the survivor's version is checked too)."""
+
+        duplicate_id: UUID
+        meta: EventMetadata
+
     @event(Registered)
     def __init__(
         self,
@@ -180,7 +187,7 @@ class Customer(Aggregate):
             birthday=birthday,
             tier=tier,
             tags=tuple(dict.fromkeys(tags)),
-            source_channel=source_channel,
+            source_channel=str(source_channel),  # as declared: replays give back a plain str
             external_ref=external_ref,
             meta=meta,
             timestamp=at,
@@ -307,7 +314,9 @@ class Customer(Aggregate):
         )
 
     def merge_into(self, *, survivor: Customer, meta: EventMetadata, at: datetime) -> None:
-        """This file duplicates `survivor`: point to it and refuse commands from now on."""
+        """This file duplicates `survivor`: point to it and refuse commands from now on.
+
+        Both files get an event; the caller saves them together."""
         self._check_active()
         if survivor.id == self.id:
             raise RuleViolated("a file cannot be merged into itself", self.allowed_now)
@@ -318,6 +327,7 @@ class Customer(Aggregate):
                 self.allowed_now,
             )
         self._merged_into(survivor_id=survivor.id, meta=meta, timestamp=at)
+        survivor._absorbed(duplicate_id=self.id, meta=meta, timestamp=at)
 
     def _check_active(self) -> None:
         if self.merged_into is not None:
@@ -412,6 +422,10 @@ class Customer(Aggregate):
     @event(MergedInto)
     def _merged_into(self, survivor_id: UUID, meta: EventMetadata, timestamp: datetime) -> None:
         self.merged_into = survivor_id
+
+    @event(Absorbed)
+    def _absorbed(self, duplicate_id: UUID, meta: EventMetadata, timestamp: datetime) -> None:
+        pass  # the survivor's state is unchanged; the event versions it
 
 
 def _normalised(phones: Sequence[str], allowed_now: tuple[str, ...]) -> tuple[str, ...]:

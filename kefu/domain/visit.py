@@ -212,6 +212,10 @@ class Visit(Aggregate):
     ) -> None:
         if reached and satisfaction is None:
             raise RuleViolated("a reached customer's satisfaction is required", self.allowed_now)
+        if not reached and satisfaction is not None:
+            raise RuleViolated(
+                "a customer who was not reached gave no satisfaction", self.allowed_now
+            )
         if satisfaction is not None and not 1 <= satisfaction <= 5:
             raise RuleViolated("satisfaction is a whole number from 1 to 5", self.allowed_now)
         if open_ticket and not new_need.strip():

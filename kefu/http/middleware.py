@@ -21,6 +21,13 @@ class AuthMiddleware:
     def __init__(self, tokens: TokenRegistry) -> None:
         self.tokens = tokens
 
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        # No store keeps a NUL character (PostgreSQL text refuses it): refuse it at the door.
+        if "\x00" in req.path or "%00" in req.query_string.lower() or "\x00" in req.query_string:
+            raise falcon.HTTPBadRequest(
+                title="Bad request", description="the path and query may not contain NUL"
+            )
+
     def process_resource(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]
     ) -> None:

@@ -6,6 +6,8 @@ from datetime import datetime
 
 import falcon
 
+from kefu.commands.base import FIRST_YEAR, LAST_YEAR
+
 
 def rfc3339(name: str, text: str) -> datetime:
     """An RFC 3339 time with its UTC offset; 400 otherwise."""
@@ -18,5 +20,10 @@ def rfc3339(name: str, text: str) -> datetime:
             title="Bad query parameter",
             description=f"{name} must be an RFC 3339 time with an offset, "
             "e.g. 2026-01-31T09:00:00+08:00",
+        )
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:  # also keeps UTC conversion in range
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter",
+            description=f"{name} must be within the years {FIRST_YEAR} to {LAST_YEAR}",
         )
     return moment

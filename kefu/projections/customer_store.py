@@ -75,6 +75,7 @@ class CustomerViewProjection(FoldProjection[CustomerViewStore]):
         Customer.Registered, Customer.DetailsChanged, Customer.OwnerAssigned,
         Customer.OrderRecorded, Customer.MilestoneRecorded, Customer.StaffRecorded,
         Customer.SurveyRecorded, Customer.PreferencesMarked, Customer.MergedInto,
+        Customer.Absorbed,
     )  # fmt: skip
 
     def fold(self, doc: Any | None, event: Any, position: int) -> CustomerView:

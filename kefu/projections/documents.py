@@ -11,10 +11,10 @@ from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import PersistenceError, Tracking
 
 from kefu.projections.batch import BatchProjection, Positioned
-from kefu.projections.listing import ListQuery, build_select, encode_cursor
+from kefu.projections.listing import BadCursor, ListQuery, build_select, encode_cursor
 from kefu.projections.sql import SqlView, Tx
 
 TDoc = TypeVar("TDoc", bound=msgspec.Struct)
@@ -64,7 +64,13 @@ class DocumentView(SqlView, Generic[TDoc]):
     def page(self, query: ListQuery) -> tuple[list[TDoc], str | None]:
         """One page of documents and the cursor of the next page (None on the last)."""
         sql, params = build_select(self.table, list(self.columns), query)
-        rows = self.query(sql, params)
+        try:
+            rows = self.query(sql, params)
+        except PersistenceError:
+            if query.cursor is None:
+                raise
+            # A cursor whose sort value does not fit the column (PostgreSQL refuses to compare).
+            raise BadCursor("the cursor is not one this list issued") from None
         decoder = _decoder(self.document)
         docs = [decoder.decode(row["doc"]) for row in rows[: query.limit]]
         more = len(rows) > query.limit

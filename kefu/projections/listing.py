@@ -52,9 +52,19 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
         sort_value, row_id = msgspec.json.decode(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError, binascii.Error, msgspec.DecodeError):
         raise BadCursor("the cursor is not one this list issued") from None
-    if not isinstance(row_id, str):
+    if not isinstance(row_id, str) or not _is_sort_value(sort_value):
         raise BadCursor("the cursor is not one this list issued")
     return sort_value, row_id
+
+
+def _is_sort_value(value: object) -> bool:
+    return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
+
+
+def _like_prefix(value: object) -> str:
+    """A LIKE pattern for `value` as a literal prefix (its % and _ match only themselves)."""
+    text = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return text + "%"
 
 
 def build_select(
@@ -67,19 +77,35 @@ def build_select(
         if f.column not in columns or f.op not in OPERATORS:
             raise ValueError(f"cannot filter on {f.column} {f.op}")
         name = f"f{n}"
-        params[name] = f"{f.value}%" if f.op == "prefix" else f.value
-        where.append(f"{f.column} {OPERATORS[f.op]} :{name}")
-    order, direction = query.order_by, "<" if query.descending else ">"
+        if f.op == "prefix":  # case-insensitive on both backends, wildcards escaped
+            params[name] = _like_prefix(f.value)
+            where.append(f"lower({f.column}) LIKE lower(:{name}) ESCAPE '\\'")
+        else:
+            params[name] = f.value
+            where.append(f"{f.column} {OPERATORS[f.op]} :{name}")
+    order = query.order_by
     if order not in (*columns, "position", "id"):
         raise ValueError(f"cannot sort on {order}")
     if query.cursor is not None:
-        params["c_sort"], params["c_id"] = decode_cursor(query.cursor)
-        where.append(
-            f"({order} {direction} :c_sort OR ({order} = :c_sort AND id {direction} :c_id))"
-        )
+        where.append(_after_cursor(order, query, params))
     sql = f"SELECT {order} AS sort_key, id, doc FROM {table}"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sort = "DESC" if query.descending else "ASC"
-    sql += f" ORDER BY {order} {sort}, id {sort} LIMIT {int(query.limit) + 1}"
+    # NULL sort values come last on both backends (they disagree by default).
+    sql += f" ORDER BY ({order} IS NULL), {order} {sort}, id {sort} LIMIT {int(query.limit) + 1}"
     return sql, params
+
+
+def _after_cursor(order: str, query: ListQuery, params: dict[str, Any]) -> str:
+    """Rows after the cursor's row in the (NULLs last) order."""
+    assert query.cursor is not None
+    sort_value, params["c_id"] = decode_cursor(query.cursor)
+    direction = "<" if query.descending else ">"
+    if sort_value is None:
+        return f"({order} IS NULL AND id {direction} :c_id)"
+    params["c_sort"] = sort_value
+    return (
+        f"({order} IS NULL OR {order} {direction} :c_sort "
+        f"OR ({order} = :c_sort AND id {direction} :c_id))"
+    )

@@ -6,6 +6,7 @@ notification never stalls a view; SQLite is polled.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -17,6 +18,7 @@ from kefu.projections.batch import BatchProjection, Positioned
 from kefu.projections.waiting import ChangeWaiter, waiter_for
 
 DEFAULT_BATCH_SIZE = 500
+log = logging.getLogger("kefu.projections")
 
 
 class LogProcess(Protocol):
@@ -40,6 +42,7 @@ class ProjectionRunner:
         self.processes = list(processes)
         self.batch_size = batch_size
         self._topics = {p.name: p.topic_set() for p in self.projections}
+        self.failed: dict[str, str] = {}  # projection → the error that stopped it
 
     def step(self, projection: BatchProjection[Any], until: int | None = None) -> int:
         """Processes the next batch for one projection (up to position `until`, if given);
@@ -56,19 +59,35 @@ class ProjectionRunner:
         """One batch read once from the log, from the position of the projection furthest
         behind, and given to every projection it moves on; each notification is decoded at
         most once. Returns how many notifications it read."""
-        positions = {p.name: p.view.max_tracking_id(p.name) or 0 for p in self.projections}
+        healthy = [p for p in self.projections if p.name not in self.failed]
+        positions = {p.name: p.view.max_tracking_id(p.name) or 0 for p in healthy}
+        if not positions:
+            return 0
         notifications = self.app.recorder.select_notifications(
-            start=min(positions.values(), default=0),
-            limit=self.batch_size,
-            inclusive_of_start=False,
+            start=min(positions.values()), limit=self.batch_size, inclusive_of_start=False
         )
         decoded: dict[int, Any] = {}
-        for projection in self.projections:
+        for projection in healthy:
             position = positions[projection.name]
             newer = [n for n in notifications if n.id > position]
             if newer:
-                self._apply(projection, position, newer, decoded)
+                self._apply_isolated(projection, position, newer, decoded)
         return len(notifications)
+
+    def _apply_isolated(
+        self,
+        projection: BatchProjection[Any],
+        position: int,
+        notifications: Sequence[Notification],
+        decoded: dict[int, Any],
+    ) -> None:
+        """One projection's batch; if it fails, that projection stops (its transaction rolled
+        back, its position kept) and is reported, while the others keep following the log."""
+        try:
+            self._apply(projection, position, notifications, decoded)
+        except Exception as error:
+            log.exception("projection %s stopped at position %s", projection.name, position)
+            self.failed[projection.name] = f"{type(error).__name__}: {error}"
 
     def catch_up(self) -> int:
         """Runs every process, then every projection, to the head of the log; returns reads."""

@@ -7,6 +7,9 @@ import pytest
 from kefu.audit.replay import replay, tables_of
 from kefu.bootstrap import Services
 from kefu.cli import main
+from kefu.commands.tickets import OpenTicket
+from kefu.domain.channels import Channel
+from tests.integration.conftest import context
 from tests.integration.test_tamper_evidence import tickets_with_history
 
 
@@ -50,3 +53,29 @@ def test_a_live_view_edited_behind_the_projection_is_named(
 def test_every_projection_names_the_tables_it_owns(services: Services) -> None:
     for projection in services.read_models.projections:
         assert tables_of(projection), projection.name
+
+
+def test_a_row_missing_from_a_table_with_a_composite_key_is_named(services: Services) -> None:
+    opened = OpenTicket(channel=Channel.PHONE, category="repair", subject="leak")
+    ticket_id = services.tickets.open(opened, context()).answer.id
+    bodies = {
+        "dispatch": {"department": "repairs"},
+        "resolve": {"resolution": "fixed", "code": "FIX"},
+        "reopen": {"reason": "leaks again"},
+    }
+    for action in ("dispatch", "resolve", "reopen", "resolve"):
+        command = services.tickets.command_for(action)(**bodies[action])
+        services.tickets.act(ticket_id, action, command, context())
+    services.projection_runner().catch_up()
+    spells = services.read_models.projection("report_tickets")
+    with spells.view.write() as tx:
+        tx.execute(
+            "DELETE FROM report_ticket_spells WHERE ticket_id = :t AND seq = 2",
+            {"t": str(ticket_id)},
+        )
+
+    result = replay(services.app, services.read_models, quiet)
+
+    assert [(d.table, d.key, d.live) for d in result.differences] == [
+        ("report_ticket_spells", str(ticket_id), None)
+    ]

@@ -208,3 +208,19 @@ def test_a_malformed_digest_is_refused(bad: str) -> None:
 
     with pytest.raises(ValueError):
         parse_digest(bad)
+
+
+def test_a_moved_time_index_entry_is_named(services: Services) -> None:
+    ids = tickets_with_history(services)
+    position = position_of(services, ids[1], 2)
+    raw(
+        services.app,
+        "UPDATE event_chain SET occurred_at = '1999-01-01T00:00:00.000000Z' WHERE position = ?",
+        (position,),
+    )
+
+    result = check(services)
+
+    assert [(f.kind, f.stream, f.position) for f in result.findings] == [
+        (Tamper.CHAIN_BROKEN, ids[1].hex, position)
+    ]
