@@ -65,10 +65,32 @@ def run_export(
             file=sys.stderr,
         )
         return 2
-    selection, ids = _selection(services, streams, customer, since, until)
+    try:
+        selection, ids = _selection(services, streams, customer, since, until)
+    except ValueError as e:
+        print(f"kefu archive export: {e}", file=sys.stderr)
+        return 2
     manifest = export_archive(services.app, ids, out, selection, stderr_progress)
+    if manifest.streams == 0:
+        out.unlink()
+        print(
+            f"kefu archive export: nothing matched ({selection}); no archive written",
+            file=sys.stderr,
+        )
+        return 1
     print(f"{out}: {manifest.streams} streams, {manifest.events} events, log {manifest.log_digest}")
     return 0
+
+
+def _moment(text: str, flag: str) -> datetime:
+    """A command-line time: RFC 3339 with its offset (a naive time would be a guess)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{flag} {text!r} is not an RFC 3339 time") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{flag} {text!r} needs a UTC offset, e.g. +08:00")
+    return moment
 
 
 def _selection(
@@ -79,12 +101,16 @@ def _selection(
     until: str | None,
 ) -> tuple[str, Iterable[UUID]]:
     if streams:
-        return f"streams {', '.join(streams)}", [UUID(s) for s in streams]
+        try:
+            ids = [UUID(s) for s in streams]
+        except ValueError:
+            raise ValueError(f"--stream takes record ids (UUIDs): {' '.join(streams)}") from None
+        return f"streams {', '.join(streams)}", ids
     if customer is not None:
         return f"customer {customer}", customer_streams(services.read_models, customer)
     if since is not None or until is not None:
-        low = datetime.fromisoformat(since or "1970-01-01T00:00:00+00:00")
-        high = datetime.fromisoformat(until or "9999-01-01T00:00:00+00:00")
+        low = _moment(since or "1900-01-01T00:00:00+00:00", "--from")
+        high = _moment(until or "2999-12-31T00:00:00+00:00", "--to")
         return f"active from {low.isoformat()} to {high.isoformat()}", active_streams(
             services.app, low, high
         )
@@ -102,10 +128,10 @@ def run_archive_verify(path: Path) -> int:
 
 
 def run_archive_show(path: Path, stream: str, at: str | None) -> int:
-    moment = datetime.fromisoformat(at) if at else None
     try:
+        moment = _moment(at, "--at") if at else None
         state = state_from_archive(path, UUID(stream), moment)
-    except LookupError as e:
+    except (LookupError, ValueError) as e:
         print(f"kefu archive show: {e}", file=sys.stderr)
         return 1
     print(msgspec.json.format(msgspec.json.encode(state)).decode())

@@ -31,6 +31,7 @@ _SQLITE_CHAIN_DDL = (
     "occurred_at TEXT, UNIQUE (originator_id, originator_version))",
     "CREATE INDEX IF NOT EXISTS event_chain_stream_time "
     "ON event_chain (originator_id, occurred_at)",
+    "CREATE INDEX IF NOT EXISTS event_chain_time ON event_chain (occurred_at, originator_id)",
 )
 
 _SQLITE_DDL = (
@@ -73,13 +74,23 @@ class ChainQueries:
         )
         return rows[0]["occurred_at"] if rows else None
 
-    def stream_links(self, stream: UUID) -> list[ChainLink]:
+    def stream_links(
+        self, stream: UUID, after_version: int = 0, limit: int = 1_000_000_000
+    ) -> list[ChainLink]:
         """The chain rows of one stream, in version order: positions and times of its events."""
         rows = self.fetch(
-            "SELECT * FROM event_chain WHERE originator_id = ? ORDER BY originator_version",
-            (self.stream_key(stream),),
+            "SELECT * FROM event_chain WHERE originator_id = ? AND originator_version > ? "
+            "ORDER BY originator_version LIMIT ?",
+            (self.stream_key(stream), after_version, limit),
         )
         return [_link(row) for row in rows]
+
+    def head(self) -> tuple[int, bytes]:
+        """The last chain row's position and log hash (the digest as recorded)."""
+        rows = self.fetch(
+            "SELECT position, log_hash FROM event_chain ORDER BY position DESC LIMIT 1", ()
+        )
+        return (rows[0]["position"], bytes(rows[0]["log_hash"])) if rows else (0, GENESIS)
 
     def streams_active(
         self, since: str, until: str, after: str = "", limit: int = 1000
@@ -208,6 +219,8 @@ class KefuPostgresRecorder(ChainQueries, PostgresProcessRecorder):
                 "UNIQUE (originator_id, originator_version))",
                 "CREATE INDEX IF NOT EXISTS event_chain_stream_time "
                 "ON {schema}.event_chain (originator_id, occurred_at)",
+                "CREATE INDEX IF NOT EXISTS event_chain_time "
+                "ON {schema}.event_chain (occurred_at, originator_id)",
             )
         )
         self._select_stream_hash = SQL(

@@ -22,6 +22,7 @@ from kefu.audit.archive import (
 )
 from kefu.audit.selection import active_streams, archived_streams, customer_streams
 from kefu.bootstrap import Services
+from kefu.cli import main
 from kefu.commands.tickets import OpenTicket
 from kefu.domain.channels import Channel
 from kefu.domain.ticket_lifecycle import TicketAction
@@ -140,3 +141,18 @@ def test_a_part_that_no_longer_matches_the_manifest_is_caught(
     rewrite_part(out, "streams.jsonl", b"\n", b"\n\n", fix_manifest=False)
 
     assert verify_archive(out).problems == ["streams.jsonl: SHA-256 differs from the manifest"]
+
+
+def test_the_archive_commands_refuse_empty_selections_and_times_without_offsets(
+    services: Services, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KEFU_DATABASE_URL", database_url)
+    out = tmp_path / "none.tar"
+
+    assert main(["archive", "export", "--out", str(out), "--stream", str(UUID(int=1))]) == 1
+    assert not out.exists()
+    assert main(["archive", "export", "--out", str(out), "--stream", "not-an-id"]) == 2
+    assert main(["archive", "export", "--out", str(out), "--from", "2030-01-01"]) == 2
+    (ticket,) = tickets_with_history(services, count=1, urges=0)
+    assert main(["archive", "export", "--out", str(out), "--stream", str(ticket)]) == 0
+    assert main(["archive", "show", str(out), "--stream", str(ticket), "--at", "2030-01-01"]) == 1
