@@ -14,6 +14,7 @@ from kefu.audit.archive import export_archive, state_from_archive, stderr_progre
 from kefu.audit.log_reading import all_events, all_links
 from kefu.audit.replay import replay
 from kefu.audit.selection import active_streams, archived_streams, customer_streams
+from kefu.audit.snapshots import verify_snapshots
 from kefu.audit.verify import verify
 from kefu.bootstrap import Services
 from kefu.commands.application import ServiceDesk
@@ -34,6 +35,7 @@ def run_verify(app: ServiceDesk, digest: str | None) -> int:
         print(f"kefu audit verify: {e}", file=sys.stderr)
         return 2
     result = verify(all_events(app), all_links(app), published, progress=_progress)
+    result.findings.extend(verify_snapshots(app))
     for finding in result.findings:
         print(finding)
     head = format_digest(result.head_position, result.head_hash)

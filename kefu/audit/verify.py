@@ -28,6 +28,7 @@ class Tamper(StrEnum):
     INSERTED = "inserted"  # the log has an event the chain never recorded
     REORDERED = "re-ordered"  # the event sits at another version or stream than recorded
     CHAIN_BROKEN = "chain-broken"  # the chain rows themselves were altered
+    SNAPSHOT_ALTERED = "snapshot-altered"  # a snapshot no longer equals its events (no position)
 
 
 @dataclass(frozen=True)
