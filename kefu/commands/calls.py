@@ -23,7 +23,7 @@ from kefu.commands.agents import Group
 from kefu.commands.application import ServiceDesk
 from kefu.commands.base import Command, Name, Note, Text
 from kefu.commands.context import Context
-from kefu.commands.errors import ConcurrentChange
+from kefu.commands.errors import ConcurrentChange, UnknownReference
 from kefu.commands.execution import CommandRunner, Outcome
 from kefu.commands.policies import Policies
 from kefu.domain.agent import Agent
@@ -162,6 +162,15 @@ class Staff:
     def agent(self, agent_id: UUID) -> Agent:
         return self.app.load(Agent, agent_id, self.ctx)
 
+    def named(self, agent_ids: Iterable[UUID], field: str) -> None:
+        """Refuses (422) agents the command names that do not exist (a 404 would read as if
+        the call were missing)."""
+        for agent_id in agent_ids:
+            try:
+                self.agent(agent_id)
+            except NotFound:
+                raise UnknownReference(field, f"agent {agent_id} does not exist") from None
+
     def each(self, agent_ids: Iterable[UUID | None], verb: Callable[[Agent], None]) -> list[Agent]:
         agents = [self.agent(i) for i in agent_ids if i is not None]
         for agent in agents:
@@ -243,6 +252,7 @@ def route(c: Call, cmd: RouteCall, e: Env, staff: Staff) -> list[Agent]:
 
 
 def offer(c: Call, cmd: OfferCall, e: Env, staff: Staff) -> list[Agent]:
+    staff.named(cmd.agent_ids, "agent_ids")
     c.offer(agent_ids=cmd.agent_ids, strategy="manual", meta=e.meta, at=e.at)
     return staff.each(cmd.agent_ids, lambda a: a.offer(call_id=c.id, meta=e.meta, at=e.at))
 
@@ -264,6 +274,7 @@ def answer(c: Call, cmd: AnswerCall, e: Env, staff: Staff) -> list[Agent]:
 
 
 def transfer(c: Call, cmd: TransferCall, e: Env, staff: Staff) -> list[Agent]:
+    staff.named([cmd.agent_id] if cmd.agent_id else [], "agent_id")
     released = staff.each([c.talking_agent], _release(c.id, e))
     c.transfer(to_agent_id=cmd.agent_id, group=cmd.group, meta=e.meta, at=e.at)
     if cmd.agent_id is None:

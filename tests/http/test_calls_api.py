@@ -352,3 +352,15 @@ def test_the_openapi_document_lists_the_call_centre_routes(client: Client) -> No
     paths = client.simulate_get("/openapi.json").json["paths"]
 
     assert {"/agents", "/calls", "/calls/{call_id}/route", "/agents/{agent_id}/break"} <= set(paths)
+
+
+def test_offering_a_call_to_an_agent_who_does_not_exist_is_422(
+    queued: Callable[..., str], post: Callable[..., Result]
+) -> None:
+    unknown = "00000000-0000-0000-0000-000000000002"
+    call = queued()
+
+    offered = post(f"/calls/{call}/offer", {"agent_ids": [unknown]})
+
+    assert offered.status_code == 422
+    assert offered.json["errors"][0]["field"] == "agent_ids"
