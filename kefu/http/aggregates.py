@@ -78,7 +78,8 @@ class AggregateResource:
         self.kind = commands.kind.__name__.lower()
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, aggregate_id: UUID) -> None:
-        wait_for_position(req, self.projection, self.read_wait_seconds)
+        head = self.commands.app.recorder.max_notification_id
+        wait_for_position(req, self.projection, self.read_wait_seconds, head)
         view = self.projection.view.get(aggregate_id)
         if view is None:
             raise NotFound(self.kind, aggregate_id)

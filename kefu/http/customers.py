@@ -64,7 +64,12 @@ class TimelineResource(ListResource):
     def on_get(  # type: ignore[override]
         self, req: falcon.Request, resp: falcon.Response, aggregate_id: UUID
     ) -> None:
-        wait_for_position(req, self.projection, self.services.settings.read_wait_seconds)
+        wait_for_position(
+            req,
+            self.projection,
+            self.services.settings.read_wait_seconds,
+            self.services.app.recorder.max_notification_id,
+        )
         customer = self.services.read_models.customers.get(aggregate_id)
         if customer is None:
             raise NotFound("customer", aggregate_id)

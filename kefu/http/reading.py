@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import falcon
 
 from kefu.projections.batch import BatchProjection
@@ -9,14 +11,25 @@ from kefu.projections.sql import SqlView
 
 
 def wait_for_position(
-    req: falcon.Request, projection: BatchProjection[SqlView], seconds: float
+    req: falcon.Request,
+    projection: BatchProjection[SqlView],
+    seconds: float,
+    head: Callable[[], int | None],
 ) -> None:
+    """Waits until `projection` has processed `?after=`; 400 for a position the log has not
+    reached (it would never come), 503 with Retry-After when the projection is still behind."""
     after = req.get_param_as_int("after", min_value=0)
     if after is None:
         return
     try:
         projection.view.wait(projection.name, after, timeout=seconds)
     except TimeoutError:
+        last = head() or 0
+        if after > last:
+            raise falcon.HTTPBadRequest(
+                title="Bad query parameter",
+                description=f"after={after} is beyond the log, which ends at position {last}",
+            ) from None
         raise falcon.HTTPServiceUnavailable(
             title="Projection behind",
             description=(

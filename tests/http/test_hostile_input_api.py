@@ -104,3 +104,16 @@ def test_a_visit_not_reached_cannot_carry_a_satisfaction_score(
     result = client.simulate_post(path, json={"reached": False, "satisfaction": 5}, headers=auth())
 
     assert result.status_code == 409, result.text
+
+
+def test_reading_after_a_position_the_log_has_not_reached_is_400_not_a_503_forever(
+    client: Client, auth: Callable[..., Headers]
+) -> None:
+    opened = client.simulate_post("/tickets", json=VALID_TICKET, headers=auth()).json
+
+    result = client.simulate_get(
+        f"/tickets/{opened['id']}", params={"after": 9_000_000_000}, headers=auth()
+    )
+
+    assert result.status_code == 400
+    assert "beyond the log" in result.json["detail"]
