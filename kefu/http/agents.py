@@ -13,6 +13,7 @@ from kefu.http.aggregates import (
     CreateResource,
     HistoryResource,
     add_aggregate_routes,
+    read_your_writes,
 )
 from kefu.http.listing import ListResource, Param, time_param
 from kefu.projections.agent_store import IN_GROUP, group_pattern
@@ -44,7 +45,9 @@ def agent_list(s: Services) -> ListResource:
         Param("updated_to", "updated_at", "lt", time_param),
     ]
     sorts = {"order": "order_no", "name": "name", "registered": "registered_at"}
-    return ListResource(s.read_models.agents, params, sorts)
+    return ListResource(
+        s.read_models.agents, params, sorts, wait=read_your_writes(s, "agent_views")
+    )
 
 
 def add_agent_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:

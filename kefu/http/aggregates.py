@@ -12,6 +12,7 @@ import msgspec
 from eventsourcing.utils import get_topic
 
 from kefu.audit.records import event_record
+from kefu.bootstrap import Services
 from kefu.commands.actions import AggregateCommands
 from kefu.commands.application import ServiceDesk
 from kefu.commands.base import Command
@@ -19,7 +20,7 @@ from kefu.commands.context import Context
 from kefu.commands.execution import Outcome
 from kefu.domain.errors import NotFound
 from kefu.http.auth import Role
-from kefu.http.reading import wait_for_position
+from kefu.http.reading import ReadYourWrites, wait_for_position
 from kefu.http.requests import command_context, decode, read_body
 from kefu.http.responses import write_json, write_outcome
 from kefu.projections.batch import BatchProjection
@@ -95,6 +96,15 @@ class AggregateResource:
             aggregate_id, action, decode(body, command), command_context(req, body)
         )
         write_outcome(resp, outcome)
+
+
+def read_your_writes(s: Services, projection: str) -> ReadYourWrites:
+    """`?after=` support for the reads of one projection."""
+    return ReadYourWrites(
+        s.read_models.projection(projection),
+        s.settings.read_wait_seconds,
+        s.app.recorder.max_notification_id,
+    )
 
 
 def with_overdue(clock: Callable[[], datetime]) -> Render:

@@ -17,6 +17,7 @@ from kefu.http.aggregates import (
     CreateResource,
     HistoryResource,
     add_aggregate_routes,
+    read_your_writes,
 )
 from kefu.http.listing import ListResource, Param, time_param
 
@@ -57,7 +58,7 @@ def call_list(s: Services) -> ListResource:
         Param("callback_due_to", "callback_due_at", "lt", time_param),
     ]
     sorts = {"started": "started_at", "updated": "updated_at", "callback_due": "callback_due_at"}
-    return ListResource(s.read_models.calls, params, sorts)
+    return ListResource(s.read_models.calls, params, sorts, wait=read_your_writes(s, "call_views"))
 
 
 def add_call_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:

@@ -21,6 +21,7 @@ from kefu.http.aggregates import (
     CreateResource,
     HistoryResource,
     add_aggregate_routes,
+    read_your_writes,
     with_overdue,
 )
 from kefu.http.auth import Role
@@ -112,7 +113,13 @@ def complaint_list(s: Services) -> ListResource:
         "severity": "severity_rank",
         "updated": "updated_at",
     }
-    return ListResource(s.read_models.complaints, params, sorts, render=with_overdue(s.clock))
+    return ListResource(
+        s.read_models.complaints,
+        params,
+        sorts,
+        render=with_overdue(s.clock),
+        wait=read_your_writes(s, "complaint_views"),
+    )
 
 
 def add_complaint_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:

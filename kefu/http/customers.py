@@ -18,6 +18,7 @@ from kefu.http.aggregates import (
     CreateResource,
     HistoryResource,
     add_aggregate_routes,
+    read_your_writes,
 )
 from kefu.http.listing import ListResource, Param
 from kefu.http.reading import wait_for_position
@@ -47,7 +48,9 @@ def customer_list(s: Services) -> ListResource:
         Param("tag", condition=lambda tag: CustomerViewStore.key_condition("tag", tag)),
     ]
     sorts = {"registered": "registered_at", "name": "name"}
-    return ListResource(s.read_models.customers, params, sorts)
+    return ListResource(
+        s.read_models.customers, params, sorts, wait=read_your_writes(s, "customer_views")
+    )
 
 
 class TimelineResource(ListResource):

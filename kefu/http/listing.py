@@ -17,7 +17,7 @@ from kefu.projections.documents import DocumentView
 from kefu.projections.listing import BadCursor, Filter, ListQuery
 from kefu.projections.sql import db_time
 
-PAGING_PARAMS = frozenset({"limit", "cursor", "sort"})
+PAGING_PARAMS = frozenset({"limit", "cursor", "sort", "after"})
 
 # A custom parameter turns its text into a trusted SQL condition and its parameters.
 Condition = Callable[[str], tuple[str, dict[str, object]]]
@@ -50,7 +50,9 @@ class ListResource:
         params: Sequence[Param],
         sorts: Mapping[str, str],
         render: Callable[[Any], Any] = msgspec.to_builtins,
+        wait: Callable[[falcon.Request], None] | None = None,
     ) -> None:
+        self.wait = wait  # read-your-writes (`?after=`), when the list's projection is known
         self.view = view
         self.params = {p.name: p for p in params}
         self.sorts = sorts  # public sort name → column; the first is the default
@@ -58,6 +60,8 @@ class ListResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = self._query(req)
+        if self.wait is not None:
+            self.wait(req)
         try:
             docs, next_cursor = self.view.page(query)
         except BadCursor as e:

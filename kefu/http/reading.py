@@ -38,3 +38,17 @@ def wait_for_position(
             ),
             retry_after=1,
         ) from None
+
+
+class ReadYourWrites:
+    """`?after=` for one projection's reads (a record or a list)."""
+
+    def __init__(
+        self, projection: BatchProjection[SqlView], seconds: float, head: Callable[[], int | None]
+    ) -> None:
+        self.projection = projection
+        self.seconds = seconds
+        self.head = head
+
+    def __call__(self, req: falcon.Request) -> None:
+        wait_for_position(req, self.projection, self.seconds, self.head)

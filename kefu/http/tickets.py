@@ -12,6 +12,7 @@ from kefu.http.aggregates import (
     CreateResource,
     HistoryResource,
     add_aggregate_routes,
+    read_your_writes,
     with_overdue,
 )
 from kefu.http.listing import ListResource, Param, time_param
@@ -58,7 +59,13 @@ def ticket_list(s: Services) -> ListResource:
         "priority": "priority_rank",
         "updated": "updated_at",
     }
-    return ListResource(s.read_models.tickets, params, sorts, render=with_overdue(s.clock))
+    return ListResource(
+        s.read_models.tickets,
+        params,
+        sorts,
+        render=with_overdue(s.clock),
+        wait=read_your_writes(s, "ticket_views"),
+    )
 
 
 def add_ticket_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:

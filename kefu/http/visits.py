@@ -18,6 +18,7 @@ from kefu.http.aggregates import (
     CreateResource,
     HistoryResource,
     add_aggregate_routes,
+    read_your_writes,
 )
 from kefu.http.listing import ListResource, Param
 from kefu.projections.visit_view import VisitView
@@ -60,7 +61,13 @@ def visit_list(s: Services) -> ListResource:
         Param("due_to", "due_on", "le", date_param),
     ]
     sorts = {"due": "due_on", "scheduled": "scheduled_at"}
-    return ListResource(s.read_models.visits, params, sorts, render=_renderer(s))
+    return ListResource(
+        s.read_models.visits,
+        params,
+        sorts,
+        render=_renderer(s),
+        wait=read_your_writes(s, "visit_views"),
+    )
 
 
 def _renderer(s: Services) -> Any:

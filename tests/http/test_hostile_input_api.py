@@ -117,3 +117,17 @@ def test_reading_after_a_position_the_log_has_not_reached_is_400_not_a_503_forev
 
     assert result.status_code == 400
     assert "beyond the log" in result.json["detail"]
+
+
+def test_a_list_waits_for_the_callers_own_write(
+    client: Client, auth: Callable[..., Headers], services: Services
+) -> None:
+    opened = client.simulate_post("/tickets", json=VALID_TICKET, headers=auth()).json
+    after = {"after": opened["position"]}
+
+    behind = client.simulate_get("/tickets", params=after, headers=auth())
+    services.projection_runner().catch_up()
+    caught_up = client.simulate_get("/tickets", params=after, headers=auth())
+
+    assert behind.status_code == 503
+    assert [t["id"] for t in caught_up.json["items"]] == [opened["id"]]
