@@ -376,6 +376,8 @@ class CallCommands(AggregateCommands[Call]):
 
     def act(self, aggregate_id: UUID, action: str, cmd: Command, ctx: Context) -> Outcome:
         self.command_for(action)
+        if isinstance(cmd, QueueCall):  # familiar-customer routing rings this agent first
+            self.app.require(Agent, cmd.owner_agent_id, "owner_agent_id")
         if action not in STAFFED_ACTIONS:
             return super().act(aggregate_id, action, cmd, ctx)
         handler = STAFFED_ACTIONS[action][1]

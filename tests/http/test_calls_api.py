@@ -364,3 +364,17 @@ def test_offering_a_call_to_an_agent_who_does_not_exist_is_422(
 
     assert offered.status_code == 422
     assert offered.json["errors"][0]["field"] == "agent_ids"
+
+
+def test_queueing_for_an_owner_agent_who_does_not_exist_is_422(
+    post: Callable[..., Result],
+) -> None:
+    call = post("/calls", INBOUND).json["id"]
+
+    queued = post(
+        f"/calls/{call}/queue",
+        {"group": "sales", "owner_agent_id": "00000000-0000-0000-0000-000000000003"},
+    )
+
+    assert queued.status_code == 422
+    assert queued.json["errors"][0]["field"] == "owner_agent_id"
