@@ -162,20 +162,27 @@ class Staff:
     def agent(self, agent_id: UUID) -> Agent:
         return self.app.load(Agent, agent_id, self.ctx)
 
-    def named(self, agent_ids: Iterable[UUID], field: str) -> None:
-        """Refuses (422) agents the command names that do not exist (a 404 would read as if
-        the call were missing)."""
-        for agent_id in agent_ids:
-            try:
-                self.agent(agent_id)
-            except NotFound:
-                raise UnknownReference(field, f"agent {agent_id} does not exist") from None
-
-    def each(self, agent_ids: Iterable[UUID | None], verb: Callable[[Agent], None]) -> list[Agent]:
-        agents = [self.agent(i) for i in agent_ids if i is not None]
+    def each(
+        self,
+        agent_ids: Iterable[UUID | None],
+        verb: Callable[[Agent], None],
+        field: str | None = None,
+    ) -> list[Agent]:
+        """Loads the agents and applies `verb` to each. With `field` (agents the command
+        names), an agent that does not exist is a 422 naming it: a 404 would read as if the
+        call were missing."""
+        agents = [self._named(i, field) for i in agent_ids if i is not None]
         for agent in agents:
             verb(agent)
         return agents
+
+    def _named(self, agent_id: UUID, field: str | None) -> Agent:
+        try:
+            return self.agent(agent_id)
+        except NotFound:
+            if field is None:
+                raise
+            raise UnknownReference(field, f"agent {agent_id} does not exist") from None
 
     def accepting(self, wave: Sequence[UUID], call_id: UUID, e: Env) -> list[Agent]:
         """The agents of `wave` that accept the call's offer; the others are skipped."""
@@ -252,9 +259,10 @@ def route(c: Call, cmd: RouteCall, e: Env, staff: Staff) -> list[Agent]:
 
 
 def offer(c: Call, cmd: OfferCall, e: Env, staff: Staff) -> list[Agent]:
-    staff.named(cmd.agent_ids, "agent_ids")
     c.offer(agent_ids=cmd.agent_ids, strategy="manual", meta=e.meta, at=e.at)
-    return staff.each(cmd.agent_ids, lambda a: a.offer(call_id=c.id, meta=e.meta, at=e.at))
+    return staff.each(
+        cmd.agent_ids, lambda a: a.offer(call_id=c.id, meta=e.meta, at=e.at), "agent_ids"
+    )
 
 
 def miss(c: Call, cmd: MissOffer, e: Env, staff: Staff) -> list[Agent]:
@@ -274,12 +282,13 @@ def answer(c: Call, cmd: AnswerCall, e: Env, staff: Staff) -> list[Agent]:
 
 
 def transfer(c: Call, cmd: TransferCall, e: Env, staff: Staff) -> list[Agent]:
-    staff.named([cmd.agent_id] if cmd.agent_id else [], "agent_id")
     released = staff.each([c.talking_agent], _release(c.id, e))
     c.transfer(to_agent_id=cmd.agent_id, group=cmd.group, meta=e.meta, at=e.at)
     if cmd.agent_id is None:
         return released
-    target = staff.each([cmd.agent_id], lambda a: a.offer(call_id=c.id, meta=e.meta, at=e.at))
+    target = staff.each(
+        [cmd.agent_id], lambda a: a.offer(call_id=c.id, meta=e.meta, at=e.at), "agent_id"
+    )
     c.offer(agent_ids=(cmd.agent_id,), strategy="transfer", meta=e.meta, at=e.at)
     return released + target
 
