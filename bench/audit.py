@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
+from kefu.application import ServiceDesk
 from kefu.audit.history import state_at
 from kefu.audit.log_reading import all_events, all_links
 from kefu.audit.verify import verify
-from kefu.commands.application import ServiceDesk
 from kefu.domain.channels import Channel
 from kefu.domain.deadlines import DeadlinePolicy, Priority
 from kefu.domain.metadata import EventMetadata

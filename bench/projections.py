@@ -24,7 +24,7 @@ from uuid import uuid4
 
 from eventsourcing.domain import Aggregate
 
-from kefu.commands.application import ServiceDesk
+from kefu.application import ServiceDesk
 from kefu.domain.channels import Channel
 from kefu.domain.customer import Customer
 from kefu.domain.deadlines import DeadlinePolicy, Priority

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
+from kefu.application import ServiceDesk
+from kefu.auth import TokenRegistry
 from kefu.commands.agents import AgentCommands
-from kefu.commands.application import ServiceDesk
 from kefu.commands.calls import CallCommands
 from kefu.commands.complaints import ComplaintCommands
 from kefu.commands.customers import CustomerCommands
@@ -17,7 +18,6 @@ from kefu.commands.visit_config import visit_policy
 from kefu.commands.visit_planner import VisitPlanner
 from kefu.commands.visits import VisitCommands
 from kefu.domain.callbacks import CallbackPolicy
-from kefu.http.auth import TokenRegistry
 from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import ProjectionRunner
 from kefu.settings import Settings

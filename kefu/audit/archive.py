@@ -27,8 +27,8 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import StoredEvent
 
+from kefu.application import ServiceDesk
 from kefu.audit.history import aggregate_state
-from kefu.commands.application import ServiceDesk
 from kefu.store.chain import GENESIS, ChainLink, format_digest, stream_hash
 from kefu.store.mapper import MsgspecMapper
 

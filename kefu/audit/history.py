@@ -9,8 +9,8 @@ from uuid import UUID
 import msgspec
 from eventsourcing.application import AggregateNotFoundError
 
+from kefu.application import ServiceDesk
 from kefu.audit.records import event_record
-from kefu.commands.application import ServiceDesk
 from kefu.domain.errors import NotFound
 from kefu.store.times import db_time
 

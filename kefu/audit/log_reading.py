@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from eventsourcing.persistence import Notification
 
-from kefu.commands.application import ServiceDesk
+from kefu.application import ServiceDesk
 from kefu.store.chain import ChainLink
 
 BATCH = 2000

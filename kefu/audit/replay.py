@@ -16,7 +16,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from kefu.commands.application import ServiceDesk
+from kefu.application import ServiceDesk
 from kefu.projections.batch import BatchProjection
 from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import ProjectionRunner

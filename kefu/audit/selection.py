@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from kefu.commands.application import ServiceDesk
+from kefu.application import ServiceDesk
 from kefu.projections.documents import DocumentView
 from kefu.projections.read_models import ReadModels
 from kefu.store.times import db_time

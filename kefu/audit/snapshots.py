@@ -13,8 +13,8 @@ from itertools import groupby
 from typing import Any
 from uuid import UUID
 
+from kefu.application import ServiceDesk
 from kefu.audit.verify import Finding, Tamper
-from kefu.commands.application import ServiceDesk
 
 
 def verify_snapshots(app: ServiceDesk) -> list[Finding]:

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from kefu.commands.application import ServiceDesk
+from kefu.application import ServiceDesk
 from kefu.commands.base import Command
 from kefu.commands.context import Context
 from kefu.commands.execution import CommandRunner, Outcome
@@ -78,7 +78,7 @@ class AggregateCommands(Generic[TAggregate]):
         _, handler = self.actions[action]
 
         def change(meta: EventMetadata, at: datetime) -> Sequence[Aggregate]:
-            aggregate = self.app.load(self.kind, aggregate_id, ctx)
+            aggregate = self.app.load(self.kind, aggregate_id, ctx.expected_version)
             others = handler(aggregate, cmd, Env(meta, at, self.policies))
             return (aggregate, *(others or ()))
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import msgspec
 
+from kefu.application import ServiceDesk
 from kefu.commands.actions import ActionTable, AggregateCommands, Env
-from kefu.commands.application import ServiceDesk
 from kefu.commands.base import Command, Name, Note
 from kefu.commands.context import Context
 from kefu.commands.execution import CommandRunner, Outcome

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 from uuid import UUID
@@ -18,12 +17,12 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from kefu.application import ConcurrentChange, ServiceDesk
 from kefu.commands.actions import ActionTable, AggregateCommands, Env, UnknownAction
 from kefu.commands.agents import Group
-from kefu.commands.application import ServiceDesk
 from kefu.commands.base import Command, Name, Note, Text
 from kefu.commands.context import Context
-from kefu.commands.errors import ConcurrentChange, UnknownReference
+from kefu.commands.errors import UnknownReference, require
 from kefu.commands.execution import CommandRunner, Outcome
 from kefu.commands.policies import Policies
 from kefu.domain.agent import Agent
@@ -154,13 +153,12 @@ class Availability(Protocol):
 class Staff:
     """The agents a call command touches, loaded fresh from the event store."""
 
-    def __init__(self, app: ServiceDesk, ctx: Context, availability: Availability) -> None:
+    def __init__(self, app: ServiceDesk, availability: Availability) -> None:
         self.app = app
-        self.ctx = replace(ctx, expected_version=None)  # If-Match is about the call
         self.availability = availability
 
     def agent(self, agent_id: UUID) -> Agent:
-        return self.app.load(Agent, agent_id, self.ctx)
+        return self.app.load(Agent, agent_id)  # If-Match is about the call
 
     def each(
         self,
@@ -371,12 +369,12 @@ class CallCommands(AggregateCommands[Call]):
 
     def start(self, cmd: StartCall, ctx: Context) -> Outcome:
         """呼入 or 外呼: a new call; dialling out makes the agent busy in the same save."""
-        self.app.require(Agent, cmd.agent_id, "agent_id")
+        require(self.app, Agent, cmd.agent_id, "agent_id")
 
         def change(meta: EventMetadata, at: datetime) -> Sequence[Aggregate]:
             if cmd.direction is Direction.INBOUND:
                 return (_arrive(cmd, meta, at),)
-            agent = Staff(self.app, ctx, self.availability).agent(_agent_id(cmd))
+            agent = Staff(self.app, self.availability).agent(_agent_id(cmd))
             call = _dial(cmd, meta, at)
             agent.dial(call_id=call.id, meta=meta, at=at)
             return (call, agent)
@@ -386,14 +384,14 @@ class CallCommands(AggregateCommands[Call]):
     def act(self, aggregate_id: UUID, action: str, cmd: Command, ctx: Context) -> Outcome:
         self.command_for(action)
         if isinstance(cmd, QueueCall):  # familiar-customer routing rings this agent first
-            self.app.require(Agent, cmd.owner_agent_id, "owner_agent_id")
+            require(self.app, Agent, cmd.owner_agent_id, "owner_agent_id")
         if action not in STAFFED_ACTIONS:
             return super().act(aggregate_id, action, cmd, ctx)
         handler = STAFFED_ACTIONS[action][1]
 
         def change(meta: EventMetadata, at: datetime) -> Sequence[Aggregate]:
-            call = self.app.load(Call, aggregate_id, ctx)
-            staff = Staff(self.app, ctx, self.availability)
+            call = self.app.load(Call, aggregate_id, ctx.expected_version)
+            staff = Staff(self.app, self.availability)
             return (call, *handler(call, cmd, Env(meta, at, self.policies), staff))
 
         attempts = ROUTE_ATTEMPTS if action == A.ROUTE else 1

@@ -9,10 +9,11 @@ from uuid import UUID
 
 import msgspec
 
+from kefu.application import ServiceDesk
 from kefu.commands.actions import ActionTable, AggregateCommands, Env
-from kefu.commands.application import ServiceDesk
 from kefu.commands.base import Command, Name, Note, Text
 from kefu.commands.context import Context
+from kefu.commands.errors import require
 from kefu.commands.execution import CommandRunner, Outcome
 from kefu.commands.policies import Policies
 from kefu.domain.channels import Channel
@@ -248,7 +249,7 @@ class ComplaintCommands(AggregateCommands[Complaint]):
         super().__init__(app, runner, policies, Complaint, COMPLAINT_ACTIONS)
 
     def register(self, cmd: RegisterComplaint, ctx: Context) -> Outcome:
-        self.app.require(Ticket, cmd.ticket_id, "ticket_id")
+        require(self.app, Ticket, cmd.ticket_id, "ticket_id")
 
         def make(e: Env) -> Complaint:
             return Complaint.register(

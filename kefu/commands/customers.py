@@ -12,8 +12,8 @@ import msgspec
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
+from kefu.application import ServiceDesk
 from kefu.commands.actions import ActionTable, AggregateCommands, Env
-from kefu.commands.application import ServiceDesk
 from kefu.commands.base import Command, Name, Note
 from kefu.commands.context import Context
 from kefu.commands.execution import CommandRunner, Outcome

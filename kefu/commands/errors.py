@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
+from uuid import UUID
 
-class StaleVersion(Exception):
-    """The caller's `If-Match` version is not the record's current version."""
+from eventsourcing.domain import Aggregate
 
-    def __init__(self, expected: int, actual: int) -> None:
-        super().__init__(f"expected version {expected}, but the record is at version {actual}")
-        self.expected = expected
-        self.actual = actual
-
-
-class ConcurrentChange(Exception):
-    """Another command changed the record between our read and our write; nothing was saved."""
+from kefu.application import ServiceDesk
 
 
 class IdempotencyKeyReused(Exception):
@@ -27,3 +20,9 @@ class UnknownReference(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+def require(app: ServiceDesk, kind: type[Aggregate], aggregate_id: UUID | None, field: str) -> None:
+    """Refuses a command whose `field` names a record of `kind` that does not exist."""
+    if aggregate_id is not None and not app.exists(kind, aggregate_id):
+        raise UnknownReference(field, f"{kind.__name__.lower()} {aggregate_id} does not exist")

@@ -10,9 +10,9 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from kefu.commands.application import ServiceDesk
+from kefu.application import ConcurrentChange, ServiceDesk
 from kefu.commands.context import Context
-from kefu.commands.errors import ConcurrentChange, IdempotencyKeyReused
+from kefu.commands.errors import IdempotencyKeyReused
 from kefu.domain.metadata import EventMetadata
 from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
 
@@ -62,7 +62,7 @@ class CommandRunner:
     def run_together(self, ctx: Context, status_code: int, change: Changes) -> Outcome:
         """Runs a command that changes several aggregates (a call and its agents): all are
         saved in one transaction, and the answer is about the first."""
-        stored = self.app.answer_for(ctx)
+        stored = self._stored_answer(ctx)
         if stored is not None:
             return _replay(stored, ctx)
         aggregates = change(ctx.metadata(), self.clock())
@@ -71,11 +71,16 @@ class CommandRunner:
         try:
             position = self.app.record_together(aggregates, _idempotency(ctx, status_code, body))
         except ConcurrentChange:
-            stored = self.app.answer_for(ctx)
+            stored = self._stored_answer(ctx)
             if stored is None:
                 raise
             return _replay(stored, ctx)
         return Outcome(status_code, Answer(body.id, body.version, body.status, position))
+
+    def _stored_answer(self, ctx: Context) -> StoredAnswer | None:
+        if ctx.idempotency_key is None:
+            return None
+        return self.app.answer_for(ctx.actor_id, ctx.idempotency_key)
 
 
 def _idempotency(ctx: Context, status_code: int, body: _AnswerBody) -> IdempotencyRecord | None:

@@ -26,7 +26,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.utils import get_topic
 
-from kefu.commands.application import ServiceDesk
+from kefu.application import ServiceDesk
 from kefu.commands.customers import find_customer
 from kefu.commands.execution import Clock
 from kefu.commands.policies import Policies

@@ -8,8 +8,8 @@ from uuid import UUID
 
 import msgspec
 
+from kefu.application import ServiceDesk
 from kefu.commands.actions import ActionTable, AggregateCommands, Env
-from kefu.commands.application import ServiceDesk
 from kefu.commands.base import Command, Name, Note, Text
 from kefu.commands.context import Context
 from kefu.commands.customers import find_customer

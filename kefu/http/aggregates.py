@@ -11,15 +11,15 @@ import falcon
 import msgspec
 from eventsourcing.utils import get_topic
 
+from kefu.application import ServiceDesk
 from kefu.audit.records import event_record
+from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.commands.actions import AggregateCommands
-from kefu.commands.application import ServiceDesk
 from kefu.commands.base import Command
 from kefu.commands.context import Context
 from kefu.commands.execution import Outcome
 from kefu.domain.errors import NotFound
-from kefu.http.auth import Role
 from kefu.http.reading import ReadYourWrites, wait_for_position
 from kefu.http.requests import command_context, decode, read_body
 from kefu.http.responses import write_json, write_outcome

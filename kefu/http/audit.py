@@ -13,10 +13,10 @@ from uuid import UUID
 import falcon
 
 from kefu.audit.history import diff, state_at, stream_events
+from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.commands.access import AccessLog
 from kefu.commands.execution import CommandRunner
-from kefu.http.auth import Role
 from kefu.http.params import rfc3339
 from kefu.http.requests import command_context
 from kefu.http.responses import write_json

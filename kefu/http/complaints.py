@@ -7,6 +7,7 @@ from uuid import UUID
 
 import falcon
 
+from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.commands.complaints import (
     TASK_OUTCOME_BODIES,
@@ -24,7 +25,6 @@ from kefu.http.aggregates import (
     read_your_writes,
     with_overdue,
 )
-from kefu.http.auth import Role
 from kefu.http.listing import Condition, ListResource, Param, time_param
 from kefu.http.requests import command_context, decode, read_body
 from kefu.http.responses import write_outcome

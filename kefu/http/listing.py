@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 import falcon
 import msgspec
 
+from kefu.auth import Role
 from kefu.http.aggregates import VIEW_READERS
-from kefu.http.auth import Role
 from kefu.http.params import rfc3339
 from kefu.http.responses import write_json
 from kefu.projections.documents import DocumentView

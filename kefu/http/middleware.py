@@ -6,7 +6,7 @@ from typing import Any
 
 import falcon
 
-from kefu.http.auth import Role, TokenRegistry
+from kefu.auth import Role, TokenRegistry
 
 PUBLIC = frozenset[Role]()
 

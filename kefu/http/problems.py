@@ -9,13 +9,9 @@ from typing import Any
 import falcon
 import msgspec
 
+from kefu.application import ConcurrentChange, StaleVersion
 from kefu.commands.actions import UnknownAction
-from kefu.commands.errors import (
-    ConcurrentChange,
-    IdempotencyKeyReused,
-    StaleVersion,
-    UnknownReference,
-)
+from kefu.commands.errors import IdempotencyKeyReused, UnknownReference
 from kefu.domain.errors import DomainError, NotFound
 
 PROBLEM_JSON = "application/problem+json"

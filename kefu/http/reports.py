@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import falcon
 
+from kefu.auth import Role
 from kefu.bootstrap import Services
-from kefu.http.auth import Role
 from kefu.http.params import rfc3339
 from kefu.http.responses import write_json
 from kefu.projections.reports import agents, calls, complaints, ledger, satisfaction, tickets

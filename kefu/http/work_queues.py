@@ -7,9 +7,9 @@ from uuid import UUID
 
 import falcon
 
+from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.http.aggregates import VIEW_READERS, with_overdue
-from kefu.http.auth import Role
 from kefu.http.responses import write_json
 from kefu.projections.listing import BadCursor
 

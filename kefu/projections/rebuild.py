@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kefu.commands.application import ServiceDesk
+from kefu.application import ServiceDesk
 from kefu.projections.batch import BatchProjection
 from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import ProjectionRunner

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import Notification, Tracking
 
-from kefu.commands.application import ServiceDesk
+from kefu.application import ServiceDesk
 from kefu.projections.batch import BatchProjection, Positioned
 from kefu.projections.waiting import ChangeWaiter, waiter_for
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol, Self
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
-from kefu.commands.application import ServiceDesk
+from kefu.application import ServiceDesk
 
 SQLITE_POLL_SECONDS = 0.1
 

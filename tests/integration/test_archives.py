@@ -22,7 +22,7 @@ from kefu.audit.archive import (
 )
 from kefu.audit.selection import active_streams, archived_streams, customer_streams
 from kefu.bootstrap import Services
-from kefu.cli import main
+from kefu.cli.main import main
 from kefu.commands.tickets import OpenTicket
 from kefu.domain.channels import Channel
 from kefu.domain.ticket_lifecycle import TicketAction

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.cli import main
+from kefu.cli.main import main
 from tests.integration.conftest import ServicesFactory
 from tests.integration.test_tamper_evidence import raw, stream_param, tickets_with_history
 

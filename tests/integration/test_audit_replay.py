@@ -6,7 +6,7 @@ import pytest
 
 from kefu.audit.replay import replay, tables_of
 from kefu.bootstrap import Services
-from kefu.cli import main
+from kefu.cli.main import main
 from kefu.commands.tickets import OpenTicket
 from kefu.domain.channels import Channel
 from tests.integration.conftest import context

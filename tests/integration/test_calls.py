@@ -9,10 +9,10 @@ from uuid import UUID
 
 import pytest
 
+from kefu.application import ConcurrentChange, StaleVersion
 from kefu.bootstrap import Services
 from kefu.commands.agents import BecomeAvailable, LogIn, RegisterAgent
 from kefu.commands.calls import AnswerCall, EndCall, QueueCall, RouteCall, Staff, StartCall
-from kefu.commands.errors import ConcurrentChange, StaleVersion
 from kefu.domain.agent import Agent
 from kefu.domain.agent_presence import AgentStatus
 from kefu.domain.call import Call

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from kefu.application import ConcurrentChange
 from kefu.bootstrap import Services
 from kefu.commands.customers import MergeCustomer, RegisterCustomer
-from kefu.commands.errors import ConcurrentChange
 from kefu.domain.customer import Customer
 from kefu.projections.runner import ProjectionRunner
 from tests.integration.conftest import context

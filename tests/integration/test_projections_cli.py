@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.cli import main
+from kefu.cli.main import main
 from tests.integration.conftest import ServicesFactory
 from tests.integration.test_projection_machinery import all_tables, catch_up
 from tests.integration.workload import Workload

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from kefu.application import SNAPSHOT_EVERY, ServiceDesk
 from kefu.audit.history import state_at
 from kefu.audit.snapshots import verify_snapshots
 from kefu.audit.verify import Finding, Tamper
 from kefu.bootstrap import Services
-from kefu.commands.application import SNAPSHOT_EVERY, ServiceDesk
 from tests.integration.test_tamper_evidence import tickets_with_history
 
 

@@ -7,10 +7,10 @@ from uuid import UUID
 
 import pytest
 
+from kefu.application import ServiceDesk
 from kefu.audit.log_reading import all_events, all_links
 from kefu.audit.verify import Finding, Tamper, Verification, verify
 from kefu.bootstrap import Services
-from kefu.commands.application import ServiceDesk
 from kefu.commands.tickets import OpenTicket, UrgeTicket
 from kefu.domain.channels import Channel
 from kefu.domain.ticket_lifecycle import TicketAction

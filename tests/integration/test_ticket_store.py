@@ -8,8 +8,8 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from kefu.application import ConcurrentChange
 from kefu.bootstrap import Services
-from kefu.commands.errors import ConcurrentChange
 from kefu.commands.execution import Outcome
 from kefu.commands.tickets import DispatchTicket, OpenTicket, UrgeTicket
 from kefu.domain.channels import Channel

@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 from eventsourcing.domain import Aggregate, Snapshot
 
-from kefu.commands.application import ServiceDesk
+from kefu.application import ServiceDesk
 from kefu.domain.agent import Agent
 from kefu.domain.metadata import EventMetadata
 from kefu.store.mapper import MsgspecMapper

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import msgspec
 
+from kefu.application import ServiceDesk
 from kefu.audit.archive import export_archive, state_from_archive, stderr_progress, verify_archive
 from kefu.audit.log_reading import all_events, all_links
 from kefu.audit.replay import replay
@@ -17,7 +18,6 @@ from kefu.audit.selection import active_streams, archived_streams, customer_stre
 from kefu.audit.snapshots import verify_snapshots
 from kefu.audit.verify import verify
 from kefu.bootstrap import Services
-from kefu.commands.application import ServiceDesk
 from kefu.store.chain import format_digest, parse_digest
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
-from kefu.commands.application import ServiceDesk
+from kefu.application import ServiceDesk
 from kefu.projections.read_models import ReadModels
 from kefu.projections.rebuild import RebuildError, rebuild, rebuild_all
 from kefu.projections.status import format_lags, projection_lags

@@ -1,7 +1,8 @@
-"""The eventsourcing application: one event store and one notification log for every aggregate.
+"""The event log: one eventsourcing application, one store and one notification log for all.
 
-One log keeps a single order of everything that happened, which the projections, the
-customer timeline and the audit chain all follow.
+One log keeps a single order of everything that happened, which the commands, the
+projections, the processes and the audit chain all share. It speaks of aggregates, versions,
+positions and idempotency answers only: no command or HTTP types.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, Tracking
 from eventsourcing.utils import get_topic
 
-from kefu.commands.context import Context
-from kefu.commands.errors import ConcurrentChange, StaleVersion, UnknownReference
 from kefu.domain.agent import Agent
 from kefu.domain.errors import NotFound
 from kefu.domain.ticket import Ticket
@@ -52,6 +51,19 @@ def store_env(database_url: str) -> dict[str, str]:
     return env
 
 
+class StaleVersion(Exception):
+    """The caller's expected version (`If-Match`) is not the record's current version."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(f"expected version {expected}, but the record is at version {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+class ConcurrentChange(Exception):
+    """Another command changed the record between our read and our write; nothing was saved."""
+
+
 class ServiceDesk(Application[UUID]):
     """kefu's event-sourced application: loads and saves every aggregate."""
 
@@ -84,17 +96,18 @@ class ServiceDesk(Application[UUID]):
         assert isinstance(recorder, KefuSQLiteRecorder | KefuPostgresRecorder)
         return recorder
 
-    def load(self, kind: type[TAggregate], aggregate_id: UUID, ctx: Context) -> TAggregate:
-        """The aggregate as it stands now; refuses a stale `If-Match`."""
+    def load(
+        self, kind: type[TAggregate], aggregate_id: UUID, expected_version: int | None = None
+    ) -> TAggregate:
+        """The aggregate as it stands now; refuses one not at `expected_version`, if given."""
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(kind.__name__.lower(), aggregate_id) from None
         if not isinstance(aggregate, kind):
             raise NotFound(kind.__name__.lower(), aggregate_id)
-        expected = ctx.expected_version
-        if expected is not None and expected != aggregate.version:
-            raise StaleVersion(expected, aggregate.version)
+        if expected_version is not None and expected_version != aggregate.version:
+            raise StaleVersion(expected_version, aggregate.version)
         return aggregate
 
     def exists(self, kind: type[Aggregate], aggregate_id: UUID) -> bool:
@@ -104,11 +117,6 @@ class ServiceDesk(Application[UUID]):
             return False
         event = self.mapper.to_domain_event(first[0])
         return getattr(event, "originator_topic", None) == get_topic(kind)
-
-    def require(self, kind: type[Aggregate], aggregate_id: UUID | None, field: str) -> None:
-        """Refuses a command whose `field` names a record of `kind` that does not exist."""
-        if aggregate_id is not None and not self.exists(kind, aggregate_id):
-            raise UnknownReference(field, f"{kind.__name__.lower()} {aggregate_id} does not exist")
 
     def record(self, aggregate: Aggregate, idempotency: IdempotencyRecord | None) -> int:
         """Saves the pending events (and the idempotency record); returns the last position."""
@@ -155,7 +163,6 @@ class ServiceDesk(Application[UUID]):
         assert isinstance(recorder, KefuSQLiteRecorder | KefuPostgresRecorder)
         return recorder.max_tracking_id(policy_name) or 0
 
-    def answer_for(self, ctx: Context) -> StoredAnswer | None:
-        if ctx.idempotency_key is None:
-            return None
-        return self.answers.find_answer(ctx.actor_id, ctx.idempotency_key)
+    def answer_for(self, scope: str, key: str) -> StoredAnswer | None:
+        """The first answer stored under an idempotency key, if a command used it already."""
+        return self.answers.find_answer(scope, key)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import signal
-import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,7 +74,7 @@ def _archive_parser(commands: Any) -> None:
 
 
 def _archive(args: argparse.Namespace) -> int:
-    from kefu.audit import commands as audit
+    from kefu.cli import audit
 
     if args.action == "verify":
         return audit.run_archive_verify(args.file)
@@ -95,7 +94,7 @@ def _archive(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        from kefu.serving import serve
+        from kefu.cli.serve import serve
 
         return serve(args.bind, args.workers)
     if args.command == "projections":
@@ -116,19 +115,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             print(f"## {title}\n\n{module.transition_table_markdown()}\n")
         return 0
-    from kefu.http.auth import hash_token
+    from kefu.auth import hash_token
 
     print(f"{hash_token(args.token)}:{args.actor}:{args.role}")
     return 0
 
 
 def _audit(action: str, digest: str | None) -> int:
-    from kefu.audit.commands import print_digest, run_verify
-    from kefu.commands.application import ServiceDesk
+    from kefu.application import ServiceDesk
+    from kefu.cli.audit import print_digest, run_verify
 
     if action == "replay":
-        from kefu.audit.commands import run_replay
         from kefu.bootstrap import build_services
+        from kefu.cli.audit import run_replay
 
         services = build_services(Settings.from_env())
         try:
@@ -144,7 +143,7 @@ def _audit(action: str, digest: str | None) -> int:
 
 def _projections(action: str, name: str | None) -> int:
     from kefu.bootstrap import build_services
-    from kefu.projections.admin import print_status, run_rebuild
+    from kefu.cli.projections import print_status, run_rebuild
 
     services = build_services(Settings.from_env())
     try:
@@ -159,7 +158,3 @@ def _projections(action: str, name: str | None) -> int:
         return 0
     finally:
         services.close()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

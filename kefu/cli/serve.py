@@ -9,8 +9,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from kefu.auth import new_token
 from kefu.bootstrap import build_services
-from kefu.http.auth import new_token
 from kefu.settings import Settings
 from kefu.store.database import Backend, backend_of
 
