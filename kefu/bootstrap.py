@@ -15,9 +15,9 @@ from kefu.commands.execution import Clock, CommandRunner, utc_now
 from kefu.commands.policies import Policies
 from kefu.commands.tickets import TicketCommands
 from kefu.commands.visit_config import visit_policy
-from kefu.commands.visit_planner import VisitPlanner
 from kefu.commands.visits import VisitCommands
 from kefu.domain.callbacks import CallbackPolicy
+from kefu.processes.visit_planner import VisitPlanner
 from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import ProjectionRunner
 from kefu.settings import Settings

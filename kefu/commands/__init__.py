@@ -1,1 +1,1 @@
-"""The write side: command Structs, their handlers and the eventsourcing application."""
+"""The write side: command Structs and their handlers, run through the CommandRunner."""

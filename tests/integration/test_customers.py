@@ -199,7 +199,7 @@ def test_a_planner_that_lost_its_tracking_still_makes_no_second_task(
 ) -> None:
     sell(desk, register(desk))
     desk.projection_runner().catch_up()
-    monkeypatch.setattr("kefu.commands.visit_planner.PLANNER_NAME", "visit_planner_amnesiac")
+    monkeypatch.setattr("kefu.processes.visit_planner.PLANNER_NAME", "visit_planner_amnesiac")
 
     desk.visit_planner.catch_up()
     desk.visit_planner.catch_up()

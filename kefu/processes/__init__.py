@@ -1,0 +1,1 @@
+"""Process managers: followers of the log that issue commands back (the visit planner)."""
