@@ -16,7 +16,7 @@ from kefu.http.aggregates import (
     read_your_writes,
 )
 from kefu.http.listing import ListResource, Param, time_param
-from kefu.projections.agent_store import IN_GROUP, group_pattern
+from kefu.projections.agent_projection import IN_GROUP, group_pattern
 
 PREFIX = "/agents"
 

@@ -8,8 +8,8 @@ from typing import Any
 from kefu.commands.agents import AGENT_ACTIONS, RegisterAgent
 from kefu.commands.calls import CALL_COMMANDS, StartCall
 from kefu.commands.execution import Answer
-from kefu.projections.agent_view import AgentView
-from kefu.projections.call_view import CallView
+from kefu.projections.agent_document import AgentView
+from kefu.projections.call_document import CallView
 
 Op = Callable[..., dict[str, Any]]
 

@@ -12,7 +12,7 @@ from kefu.commands.complaints import (
     RegisterComplaint,
 )
 from kefu.commands.execution import Answer
-from kefu.projections.complaint_view import ComplaintView
+from kefu.projections.complaint_document import ComplaintView
 
 Operation = Callable[..., dict[str, Any]]
 ITEM = "/complaints/{complaint_id}"

@@ -7,9 +7,9 @@ from typing import Any
 
 from kefu.commands import customers, visits
 from kefu.commands.execution import Answer
-from kefu.projections.customer_view import CustomerView
+from kefu.projections.customer_document import CustomerView
 from kefu.projections.timeline import TimelineEntry
-from kefu.projections.visit_view import VisitView
+from kefu.projections.visit_document import VisitView
 
 Operation = Callable[..., dict[str, Any]]
 

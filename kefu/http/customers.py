@@ -24,7 +24,7 @@ from kefu.http.listing import ListResource, Param
 from kefu.http.reading import wait_for_position
 from kefu.http.responses import write_json
 from kefu.projections.batch import BatchProjection
-from kefu.projections.customer_store import CustomerViewStore
+from kefu.projections.customer_projection import CustomerViewStore
 from kefu.projections.listing import BadCursor
 
 

@@ -14,7 +14,7 @@ from kefu.http.complaint_openapi import complaint_paths, complaint_schemas
 from kefu.http.customer_openapi import customer_paths, customer_schemas
 from kefu.http.reports import REPORTS
 from kefu.http.responses import write_json
-from kefu.projections.ticket_view import TicketView
+from kefu.projections.ticket_document import TicketView
 
 _REF = "#/components/schemas/{name}"
 

@@ -21,7 +21,7 @@ from kefu.http.aggregates import (
     read_your_writes,
 )
 from kefu.http.listing import ListResource, Param
-from kefu.projections.visit_view import VisitView
+from kefu.projections.visit_document import VisitView
 
 OPEN = "status <> 'done'"
 DUE = {

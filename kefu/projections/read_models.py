@@ -9,16 +9,16 @@ from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
 from kefu.projections.actor_events import ActorEventsProjection, ActorEventsView
-from kefu.projections.agent_store import AgentViewProjection, AgentViewStore
+from kefu.projections.agent_projection import AgentViewProjection, AgentViewStore
 from kefu.projections.batch import BatchProjection
-from kefu.projections.call_store import CallViewProjection, CallViewStore
-from kefu.projections.complaint_store import ComplaintViewProjection, ComplaintViewStore
-from kefu.projections.customer_store import CustomerViewProjection, CustomerViewStore
+from kefu.projections.call_projection import CallViewProjection, CallViewStore
+from kefu.projections.complaint_projection import ComplaintViewProjection, ComplaintViewStore
+from kefu.projections.customer_projection import CustomerViewProjection, CustomerViewStore
 from kefu.projections.reports.registry import ReportViews
 from kefu.projections.sql import rebuild_class_of, view_class_for
-from kefu.projections.ticket_store import TicketViewProjection, TicketViewStore
-from kefu.projections.timeline_store import TimelineProjection, TimelineStore
-from kefu.projections.visit_store import VisitViewProjection, VisitViewStore
+from kefu.projections.ticket_projection import TicketViewProjection, TicketViewStore
+from kefu.projections.timeline_projection import TimelineProjection, TimelineStore
+from kefu.projections.visit_projection import VisitViewProjection, VisitViewStore
 from kefu.store.database import Backend, backend_of, eventsourcing_env
 
 

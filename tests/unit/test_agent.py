@@ -12,7 +12,7 @@ from kefu.domain.agent import EVENT_ACTIONS, Agent
 from kefu.domain.agent_presence import TRANSITIONS, AgentAction, AgentStatus
 from kefu.domain.errors import ActionNotAllowed, RuleViolated
 from kefu.domain.metadata import EventMetadata
-from kefu.projections.agent_view import fold
+from kefu.projections.agent_document import fold
 
 S = AgentStatus
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)

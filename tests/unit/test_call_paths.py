@@ -37,7 +37,7 @@ from kefu.domain.call_lifecycle import CallStatus
 from kefu.domain.errors import ActionNotAllowed, NotFound, RuleViolated
 from kefu.domain.metadata import EventMetadata
 from kefu.domain.routing import AgentSnapshot, NoAgentAvailable, QueueRule, RoutingPolicy, Strategy
-from kefu.projections.call_view import fold
+from kefu.projections.call_document import fold
 
 A, C = AgentStatus, CallStatus
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai

@@ -34,7 +34,7 @@ from kefu.domain.complaint_values import (
 from kefu.domain.deadlines import Priority
 from kefu.domain.errors import ActionNotAllowed, NotFound, RuleViolated
 from kefu.domain.metadata import EventMetadata
-from kefu.projections.complaint_view import ComplaintView, fold
+from kefu.projections.complaint_document import ComplaintView, fold
 from kefu.store.mapper import MsgspecMapper
 from tests.unit.complaint_builders import SHANGHAI
 

@@ -23,7 +23,7 @@ from kefu.domain.errors import ActionNotAllowed, RuleViolated
 from kefu.domain.metadata import EventMetadata
 from kefu.domain.ticket import EVENT_ACTIONS, Ticket
 from kefu.domain.ticket_lifecycle import AGENT_ACTIONS, TRANSITIONS, TicketAction, TicketStatus
-from kefu.projections.ticket_view import fold
+from kefu.projections.ticket_document import fold
 from kefu.store.mapper import MsgspecMapper
 
 A = TicketAction

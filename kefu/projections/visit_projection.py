@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from kefu.domain.visit import Visit
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import db_time
-from kefu.projections.visit_view import VisitView, fold
+from kefu.projections.visit_document import VisitView, fold
 
 
 class VisitViewStore(DocumentView[VisitView]):

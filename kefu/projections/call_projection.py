@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from kefu.domain.call import Call
-from kefu.projections.call_view import CallView, fold
+from kefu.projections.call_document import CallView, fold
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import db_time
 

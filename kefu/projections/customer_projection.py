@@ -10,7 +10,7 @@ from eventsourcing.persistence import Tracking
 
 from kefu.domain.customer import Customer
 from kefu.projections.batch import Positioned
-from kefu.projections.customer_view import CustomerView, absorb, fold
+from kefu.projections.customer_document import CustomerView, absorb, fold
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import Tx, db_time
 

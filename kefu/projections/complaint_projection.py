@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from kefu.domain.complaint import Complaint
-from kefu.projections.complaint_view import ComplaintView, fold
+from kefu.projections.complaint_document import ComplaintView, fold
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import db_time
-from kefu.projections.ticket_store import PRIORITY_RANK
+from kefu.projections.ticket_projection import PRIORITY_RANK
 
 
 class ComplaintViewStore(DocumentView[ComplaintView]):

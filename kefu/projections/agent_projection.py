@@ -9,7 +9,7 @@ import msgspec
 
 from kefu.domain.agent import Agent
 from kefu.domain.routing import AgentSnapshot
-from kefu.projections.agent_view import AgentView, fold
+from kefu.projections.agent_document import AgentView, fold
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import db_time
 

@@ -9,7 +9,7 @@ from kefu.domain.ticket import Ticket
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.sql import db_time
-from kefu.projections.ticket_view import TicketView, fold
+from kefu.projections.ticket_document import TicketView, fold
 
 PRIORITY_RANK = {"urgent": 0, "important": 1, "normal": 2}
 UNRESOLVED = "status NOT IN ('resolved', 'feedback_given', 'closed', 'archived')"
