@@ -12,7 +12,7 @@ from kefu.commands.complaints import (
     RegisterComplaint,
 )
 from kefu.commands.execution import Answer
-from kefu.projections.complaint_document import ComplaintView
+from kefu.projections.complaint_document import ComplaintDocument
 
 Operation = Callable[..., dict[str, Any]]
 ITEM = "/complaints/{complaint_id}"
@@ -24,7 +24,7 @@ _ACTION_BODIES = {a: c for a, (c, _) in COMPLAINT_ACTIONS.items() if c is not Fi
 def complaint_schemas() -> list[type]:
     """Every Struct the complaint routes decode or answer with."""
     bodies = dict.fromkeys([*_ACTION_BODIES.values(), *TASK_OUTCOME_BODIES.values()])
-    return [RegisterComplaint, *bodies, ComplaintView]
+    return [RegisterComplaint, *bodies, ComplaintDocument]
 
 
 def complaint_paths(operation: Operation) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def complaint_paths(operation: Operation) -> dict[str, Any]:
             "post": operation("Register a complaint (受理)", RegisterComplaint, Answer, "201"),
             "get": operation("List complaints: filters and cursor pagination", None, None),
         },
-        ITEM: {"get": operation("The complaint view", None, ComplaintView)},
+        ITEM: {"get": operation("The complaint view", None, ComplaintDocument)},
         f"{ITEM}/history": {"get": operation("Every event of the complaint", None, None)},
     }
     for action, body in _ACTION_BODIES.items():

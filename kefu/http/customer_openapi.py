@@ -7,9 +7,9 @@ from typing import Any
 
 from kefu.commands import customers, visits
 from kefu.commands.execution import Answer
-from kefu.projections.customer_document import CustomerView
+from kefu.projections.customer_document import CustomerDocument
 from kefu.projections.timeline import TimelineEntry
-from kefu.projections.visit_document import VisitView
+from kefu.projections.visit_document import VisitDocument
 
 Operation = Callable[..., dict[str, Any]]
 
@@ -21,8 +21,8 @@ def customer_schemas() -> list[type]:
         *customers.COMMANDS.values(),
         visits.ScheduleVisit,
         *visits.COMMANDS.values(),
-        CustomerView,
-        VisitView,
+        CustomerDocument,
+        VisitDocument,
         TimelineEntry,
     ]
 
@@ -39,14 +39,14 @@ def customer_paths(operation: Operation) -> dict[str, Any]:
                 "Find files: phone, name prefix, tier, owner, tag, status", None, None
             ),
         },
-        item: {"get": operation("The customer file", None, CustomerView)},
+        item: {"get": operation("The customer file", None, CustomerDocument)},
         f"{item}/history": {"get": operation("Every event of the file", None, None)},
         f"{item}/timeline": {"get": operation("The one-customer timeline (服务中台)", None, None)},
         "/visits": {
             "post": operation("Schedule a visit by hand", visits.ScheduleVisit, Answer, "201"),
             "get": operation("Visits: due=today|overdue|late, assignee, customer", None, None),
         },
-        visit: {"get": operation("The visit task", None, VisitView)},
+        visit: {"get": operation("The visit task", None, VisitDocument)},
         f"{visit}/history": {"get": operation("Every event of the visit", None, None)},
     }
     for action, body in customers.COMMANDS.items():

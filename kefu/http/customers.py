@@ -24,7 +24,7 @@ from kefu.http.listing import ListResource, Param
 from kefu.http.reading import wait_for_position
 from kefu.http.responses import write_json
 from kefu.projections.batch import BatchProjection
-from kefu.projections.customer_projection import CustomerViewStore
+from kefu.projections.customer_projection import CustomerView
 from kefu.projections.listing import BadCursor
 
 
@@ -34,7 +34,7 @@ def phone_condition(text: str) -> tuple[str, dict[str, object]]:
         phone = normalise_phone(text)
     except InvalidPhone as e:
         raise falcon.HTTPBadRequest(title="Bad query parameter", description=str(e)) from None
-    return CustomerViewStore.key_condition("phone", phone)
+    return CustomerView.key_condition("phone", phone)
 
 
 def customer_list(s: Services) -> ListResource:
@@ -45,7 +45,7 @@ def customer_list(s: Services) -> ListResource:
         Param("tier", "tier"),
         Param("owner", "owner_id"),
         Param("status", "status"),
-        Param("tag", condition=lambda tag: CustomerViewStore.key_condition("tag", tag)),
+        Param("tag", condition=lambda tag: CustomerView.key_condition("tag", tag)),
     ]
     sorts = {"registered": "registered_at", "name": "name"}
     return ListResource(

@@ -14,7 +14,7 @@ from kefu.http.complaint_openapi import complaint_paths, complaint_schemas
 from kefu.http.customer_openapi import customer_paths, customer_schemas
 from kefu.http.reports import REPORTS
 from kefu.http.responses import write_json
-from kefu.projections.ticket_document import TicketView
+from kefu.projections.ticket_document import TicketDocument
 
 _REF = "#/components/schemas/{name}"
 
@@ -80,7 +80,7 @@ def build_openapi() -> dict[str, Any]:
         [
             *commands,
             Answer,
-            TicketView,
+            TicketDocument,
             *complaint_schemas(),
             *call_centre_schemas(),
             *customer_schemas(),
@@ -92,7 +92,7 @@ def build_openapi() -> dict[str, Any]:
             "post": _op("Open a ticket (受理)", OpenTicket, Answer, "201"),
             "get": _op("List tickets: filters, sorts and cursor pagination", None, None),
         },
-        "/tickets/{ticket_id}": {"get": _op("The ticket view", None, TicketView)},
+        "/tickets/{ticket_id}": {"get": _op("The ticket view", None, TicketDocument)},
         "/tickets/{ticket_id}/history": {"get": _op("Every event of the ticket", None, None)},
     }
     for action, (command, _) in TICKET_ACTIONS.items():

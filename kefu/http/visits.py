@@ -21,7 +21,7 @@ from kefu.http.aggregates import (
     read_your_writes,
 )
 from kefu.http.listing import ListResource, Param
-from kefu.projections.visit_document import VisitView
+from kefu.projections.visit_document import VisitDocument
 
 OPEN = "status <> 'done'"
 DUE = {
@@ -73,7 +73,7 @@ def visit_list(s: Services) -> ListResource:
 def _renderer(s: Services) -> Any:
     zone = ZoneInfo(s.settings.timezone)
 
-    def render(view: VisitView) -> dict[str, Any]:
+    def render(view: VisitDocument) -> dict[str, Any]:
         body: dict[str, Any] = msgspec.to_builtins(view)
         body["late"] = view.late(s.clock(), zone)
         return body

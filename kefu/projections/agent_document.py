@@ -15,7 +15,7 @@ from kefu.domain.agent_presence import AgentAction, AgentStatus, next_status
 from kefu.domain.routing import AgentSnapshot
 
 
-class AgentView(msgspec.Struct, frozen=True, kw_only=True):
+class AgentDocument(msgspec.Struct, frozen=True, kw_only=True):
     """An agent as supervisors, agent reports and the router see it."""
 
     id: UUID
@@ -53,7 +53,7 @@ class AgentView(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-def fold(view: AgentView | None, event: Any, position: int) -> AgentView:
+def fold(view: AgentDocument | None, event: Any, position: int) -> AgentDocument:
     """The view after `event` (an event of the agent at `position` in the log)."""
     if view is None:
         return _registered(event, position)
@@ -63,7 +63,7 @@ def fold(view: AgentView | None, event: Any, position: int) -> AgentView:
     )
 
 
-def _presence(view: AgentView, event: Any) -> AgentView:
+def _presence(view: AgentDocument, event: Any) -> AgentDocument:
     # The aggregate's presence table decides; replaying it here keeps one source of truth.
     action = EVENT_ACTIONS.get(type(event))
     if action is None or action is AgentAction.SKILLS:
@@ -83,8 +83,8 @@ def _presence(view: AgentView, event: Any) -> AgentView:
     )
 
 
-def _registered(event: Agent.Registered, position: int) -> AgentView:
-    return AgentView(
+def _registered(event: Agent.Registered, position: int) -> AgentDocument:
+    return AgentDocument(
         id=event.originator_id,
         name=event.name,
         extension=event.extension,
@@ -100,40 +100,40 @@ def _registered(event: Agent.Registered, position: int) -> AgentView:
 
 
 @singledispatch
-def _apply(event: Any, view: AgentView) -> AgentView:
+def _apply(event: Any, view: AgentDocument) -> AgentDocument:
     return view
 
 
 @_apply.register
-def _(event: Agent.SkillsChanged, view: AgentView) -> AgentView:
+def _(event: Agent.SkillsChanged, view: AgentDocument) -> AgentDocument:
     return replace(view, skill_groups=event.skill_groups, order=event.order)
 
 
 @_apply.register
-def _(event: Agent.CallOffered, view: AgentView) -> AgentView:
+def _(event: Agent.CallOffered, view: AgentDocument) -> AgentDocument:
     return replace(view, call_id=event.call_id, last_offered_at=event.timestamp)
 
 
 @_apply.register
-def _(event: Agent.CallAnswered, view: AgentView) -> AgentView:
+def _(event: Agent.CallAnswered, view: AgentDocument) -> AgentDocument:
     return replace(view, answered_calls=view.answered_calls + 1, last_answered_at=event.timestamp)
 
 
 @_apply.register
-def _(event: Agent.OfferWithdrawn, view: AgentView) -> AgentView:
+def _(event: Agent.OfferWithdrawn, view: AgentDocument) -> AgentDocument:
     return replace(view, call_id=None)
 
 
 @_apply.register
-def _(event: Agent.OfferMissed, view: AgentView) -> AgentView:
+def _(event: Agent.OfferMissed, view: AgentDocument) -> AgentDocument:
     return replace(view, call_id=None, missed_offers=view.missed_offers + 1)
 
 
 @_apply.register
-def _(event: Agent.CallDialled, view: AgentView) -> AgentView:
+def _(event: Agent.CallDialled, view: AgentDocument) -> AgentDocument:
     return replace(view, call_id=event.call_id)
 
 
 @_apply.register
-def _(event: Agent.CallReleased, view: AgentView) -> AgentView:
+def _(event: Agent.CallReleased, view: AgentDocument) -> AgentDocument:
     return replace(view, call_id=None, talk_seconds=view.talk_seconds + event.talk_seconds)

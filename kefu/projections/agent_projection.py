@@ -9,7 +9,7 @@ import msgspec
 
 from kefu.domain.agent import Agent
 from kefu.domain.routing import AgentSnapshot
-from kefu.projections.agent_document import AgentView, fold
+from kefu.projections.agent_document import AgentDocument, fold
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import db_time
 
@@ -24,15 +24,15 @@ def group_pattern(group: str) -> str:
     return f"%|{escaped}|%"
 
 
-_DECODER = msgspec.json.Decoder(AgentView)
+_DECODER = msgspec.json.Decoder(AgentDocument)
 IN_GROUP = "groups LIKE :group_pattern ESCAPE '\\'"
 
 
-class AgentViewStore(DocumentView[AgentView]):
+class AgentView(DocumentView[AgentDocument]):
     """One row per agent, with the columns agent lists filter on and routing reads."""
 
     table = "agent_views"
-    document = AgentView
+    document = AgentDocument
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "status": ("TEXT NOT NULL", lambda v: v.status),
         "name": ("TEXT NOT NULL", lambda v: v.name),
@@ -53,7 +53,7 @@ class AgentViewStore(DocumentView[AgentView]):
         return [_DECODER.decode(row["doc"]).snapshot() for row in rows]
 
 
-class AgentViewProjection(FoldProjection[AgentViewStore]):
+class AgentProjection(FoldProjection[AgentView]):
     """Keeps one row per agent up to date."""
 
     name = "agent_views"
@@ -63,5 +63,5 @@ class AgentViewProjection(FoldProjection[AgentViewStore]):
         Agent.OfferWithdrawn, Agent.OfferMissed, Agent.CallDialled, Agent.CallReleased,
     )  # fmt: skip
 
-    def fold(self, doc: Any | None, event: Any, position: int) -> AgentView:
+    def fold(self, doc: Any | None, event: Any, position: int) -> AgentDocument:
         return fold(doc, event, position)

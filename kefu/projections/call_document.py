@@ -36,7 +36,7 @@ class CallNote(msgspec.Struct, frozen=True):
     written_at: datetime
 
 
-class CallView(msgspec.Struct, frozen=True, kw_only=True):
+class CallDocument(msgspec.Struct, frozen=True, kw_only=True):
     """A call as agents, supervisors and the traffic reports see it."""
 
     id: UUID
@@ -76,7 +76,7 @@ class CallView(msgspec.Struct, frozen=True, kw_only=True):
     position: int = 0
 
 
-def fold(view: CallView | None, event: Any, position: int) -> CallView:
+def fold(view: CallDocument | None, event: Any, position: int) -> CallDocument:
     """The view after `event` (an event of the call at `position` in the log)."""
     if view is None:
         return _started(event, position)
@@ -92,9 +92,9 @@ def fold(view: CallView | None, event: Any, position: int) -> CallView:
     )
 
 
-def _started(event: Call.Started, position: int) -> CallView:
+def _started(event: Call.Started, position: int) -> CallDocument:
     outbound = event.direction is Direction.OUTBOUND
-    return CallView(
+    return CallDocument(
         id=event.originator_id,
         direction=str(event.direction),
         status=str(CallStatus.DIALING if outbound else CallStatus.ARRIVED),
@@ -115,36 +115,36 @@ def _seconds(start: datetime | None, end: datetime) -> float | None:
 
 
 @singledispatch
-def _apply(event: Any, view: CallView) -> CallView:
+def _apply(event: Any, view: CallDocument) -> CallDocument:
     return view
 
 
 @_apply.register
-def _(event: Call.IvrChosen, view: CallView) -> CallView:
+def _(event: Call.IvrChosen, view: CallDocument) -> CallDocument:
     return replace(view, ivr_path=(*view.ivr_path, *event.path))
 
 
 @_apply.register
-def _(event: Call.Queued, view: CallView) -> CallView:
+def _(event: Call.Queued, view: CallDocument) -> CallDocument:
     return replace(
         view, group=event.group, owner_agent_id=event.owner_agent_id, queued_at=event.timestamp
     )
 
 
 @_apply.register
-def _(event: Call.Offered, view: CallView) -> CallView:
+def _(event: Call.Offered, view: CallDocument) -> CallDocument:
     return replace(
         view, offered_to=event.agent_ids, strategy=event.strategy, offers=view.offers + 1
     )
 
 
 @_apply.register
-def _(event: Call.OfferMissed, view: CallView) -> CallView:
+def _(event: Call.OfferMissed, view: CallDocument) -> CallDocument:
     return replace(view, offered_to=(), missed_offers=view.missed_offers + len(event.agent_ids))
 
 
 @_apply.register
-def _(event: Call.Answered, view: CallView) -> CallView:
+def _(event: Call.Answered, view: CallDocument) -> CallDocument:
     first = view.answered_at is None
     return replace(
         view,
@@ -156,28 +156,28 @@ def _(event: Call.Answered, view: CallView) -> CallView:
 
 
 @_apply.register
-def _(event: Call.Held, view: CallView) -> CallView:
+def _(event: Call.Held, view: CallDocument) -> CallDocument:
     return replace(view, held_since=event.timestamp)
 
 
 @_apply.register
-def _(event: Call.Resumed, view: CallView) -> CallView:
+def _(event: Call.Resumed, view: CallDocument) -> CallDocument:
     held = _seconds(view.held_since, event.timestamp) or 0.0
     return replace(view, held_since=None, hold_seconds=view.hold_seconds + held)
 
 
 @_apply.register
-def _(event: Call.Transferred, view: CallView) -> CallView:
+def _(event: Call.Transferred, view: CallDocument) -> CallDocument:
     return replace(view, group=event.group or view.group, transfers=view.transfers + 1)
 
 
 @_apply.register
-def _(event: Call.TransferredOut, view: CallView) -> CallView:
+def _(event: Call.TransferredOut, view: CallDocument) -> CallDocument:
     return replace(view, transfers=view.transfers + 1, transferred_to_number=event.number)
 
 
 @_apply.register
-def _(event: Call.Ended, view: CallView) -> CallView:
+def _(event: Call.Ended, view: CallDocument) -> CallDocument:
     held = view.hold_seconds + (_seconds(view.held_since, event.timestamp) or 0.0)
     talk = _seconds(view.answered_at, event.timestamp)
     waited = view.wait_seconds
@@ -198,13 +198,13 @@ def _(event: Call.Ended, view: CallView) -> CallView:
 
 
 @_apply.register
-def _(event: Call.RecordingAttached, view: CallView) -> CallView:
+def _(event: Call.RecordingAttached, view: CallDocument) -> CallDocument:
     recording = Recording(event.uri, event.duration_seconds, event.sha256, event.timestamp)
     return replace(view, recordings=(*view.recordings, recording))
 
 
 @_apply.register
-def _(event: Call.NoteAdded, view: CallView) -> CallView:
+def _(event: Call.NoteAdded, view: CallDocument) -> CallDocument:
     note = CallNote(
         what=event.what,
         when=event.when,
@@ -219,7 +219,7 @@ def _(event: Call.NoteAdded, view: CallView) -> CallView:
 
 
 @_apply.register
-def _(event: Call.Linked, view: CallView) -> CallView:
+def _(event: Call.Linked, view: CallDocument) -> CallDocument:
     return replace(
         view,
         customer_id=event.customer_id or view.customer_id,

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from kefu.domain.call import Call
-from kefu.projections.call_document import CallView, fold
+from kefu.projections.call_document import CallDocument, fold
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import db_time
 
 
-class CallViewStore(DocumentView[CallView]):
+class CallView(DocumentView[CallDocument]):
     """One row per call, with the columns the call lists filter and sort on."""
 
     table = "call_views"
-    document = CallView
+    document = CallDocument
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "direction": ("TEXT NOT NULL", lambda v: v.direction),
         "status": ("TEXT NOT NULL", lambda v: v.status),
@@ -30,7 +30,7 @@ class CallViewStore(DocumentView[CallView]):
     indexes = ("status, started_at", "agent_id", "customer_id", "callback_due_at")
 
 
-class CallViewProjection(FoldProjection[CallViewStore]):
+class CallProjection(FoldProjection[CallView]):
     """Keeps one row per call up to date."""
 
     name = "call_views"
@@ -40,5 +40,5 @@ class CallViewProjection(FoldProjection[CallViewStore]):
         Call.RecordingAttached, Call.NoteAdded, Call.Linked,
     )  # fmt: skip
 
-    def fold(self, doc: Any | None, event: Any, position: int) -> CallView:
+    def fold(self, doc: Any | None, event: Any, position: int) -> CallDocument:
         return fold(doc, event, position)

@@ -46,7 +46,7 @@ class TaskView(msgspec.Struct, frozen=True, kw_only=True):
     note: str = ""
 
 
-class ComplaintView(msgspec.Struct, frozen=True, kw_only=True):
+class ComplaintDocument(msgspec.Struct, frozen=True, kw_only=True):
     """A complaint as agents, managers and reports see it."""
 
     id: UUID
@@ -97,7 +97,7 @@ class ComplaintView(msgspec.Struct, frozen=True, kw_only=True):
         }
 
 
-def fold(view: ComplaintView | None, event: Any, position: int) -> ComplaintView:
+def fold(view: ComplaintDocument | None, event: Any, position: int) -> ComplaintDocument:
     """The view after `event` (an event of the complaint at `position` in the log)."""
     if view is None:
         return _registered(event, position)
@@ -115,8 +115,8 @@ def _status_after(view: Any, event: Any) -> str:
     return str(status_after(TRANSITIONS, EVENT_ACTIONS, ComplaintStatus(view.status), event))
 
 
-def _registered(event: Complaint.Registered, position: int) -> ComplaintView:
-    return ComplaintView(
+def _registered(event: Complaint.Registered, position: int) -> ComplaintDocument:
+    return ComplaintDocument(
         id=event.originator_id,
         status=str(ComplaintStatus.REGISTERED),
         channel=str(event.channel),
@@ -137,39 +137,39 @@ def _registered(event: Complaint.Registered, position: int) -> ComplaintView:
     )
 
 
-def _with_task(view: ComplaintView, task_id: str, **changes: Any) -> ComplaintView:
+def _with_task(view: ComplaintDocument, task_id: str, **changes: Any) -> ComplaintDocument:
     tasks = tuple(replace(t, **changes) if t.task_id == task_id else t for t in view.open_tasks)
     return replace(view, open_tasks=tasks)
 
 
 @singledispatch
-def _apply(event: Any, view: ComplaintView) -> ComplaintView:
+def _apply(event: Any, view: ComplaintDocument) -> ComplaintDocument:
     return view
 
 
 @_apply.register
-def _(event: C.ReportedToManager, view: ComplaintView) -> ComplaintView:
+def _(event: C.ReportedToManager, view: ComplaintDocument) -> ComplaintDocument:
     return replace(view, reported_to=event.manager)
 
 
 @_apply.register
-def _(event: C.Acknowledged, view: ComplaintView) -> ComplaintView:
+def _(event: C.Acknowledged, view: ComplaintDocument) -> ComplaintDocument:
     seconds = (event.timestamp - view.registered_at).total_seconds()
     return replace(view, acknowledged_at=event.timestamp, acknowledge_seconds=seconds)
 
 
 @_apply.register
-def _(event: C.FactsRecorded, view: ComplaintView) -> ComplaintView:
+def _(event: C.FactsRecorded, view: ComplaintDocument) -> ComplaintDocument:
     return replace(view, facts_count=view.facts_count + 1)
 
 
 @_apply.register
-def _(event: C.ResponsibilityAttributed, view: ComplaintView) -> ComplaintView:
+def _(event: C.ResponsibilityAttributed, view: ComplaintDocument) -> ComplaintDocument:
     return replace(view, responsible_department=event.department, cause=str(event.cause))
 
 
 @_apply.register
-def _(event: C.Escalated, view: ComplaintView) -> ComplaintView:
+def _(event: C.Escalated, view: ComplaintDocument) -> ComplaintDocument:
     return replace(
         view,
         escalation_level=str(event.level),
@@ -179,7 +179,7 @@ def _(event: C.Escalated, view: ComplaintView) -> ComplaintView:
 
 
 @_apply.register
-def _(event: C.ResolutionProposed, view: ComplaintView) -> ComplaintView:
+def _(event: C.ResolutionProposed, view: ComplaintDocument) -> ComplaintDocument:
     remedies = tuple(RemedyView(kind=str(r.kind), amount=r.amount) for r in event.remedies)
     proposal = ProposalView(
         number=event.number, remedies=remedies, note=event.note, outcome="pending"
@@ -188,7 +188,7 @@ def _(event: C.ResolutionProposed, view: ComplaintView) -> ComplaintView:
 
 
 @_apply.register
-def _(event: C.ResolutionAccepted, view: ComplaintView) -> ComplaintView:
+def _(event: C.ResolutionAccepted, view: ComplaintDocument) -> ComplaintDocument:
     assert view.current_proposal is not None
     return replace(
         view,
@@ -200,13 +200,13 @@ def _(event: C.ResolutionAccepted, view: ComplaintView) -> ComplaintView:
 
 
 @_apply.register
-def _(event: C.ResolutionRejected, view: ComplaintView) -> ComplaintView:
+def _(event: C.ResolutionRejected, view: ComplaintDocument) -> ComplaintDocument:
     assert view.current_proposal is not None
     return replace(view, current_proposal=replace(view.current_proposal, outcome="rejected"))
 
 
 @_apply.register
-def _(event: C.TaskAssigned, view: ComplaintView) -> ComplaintView:
+def _(event: C.TaskAssigned, view: ComplaintDocument) -> ComplaintDocument:
     task = TaskView(
         task_id=event.task_id,
         department=event.department,
@@ -218,23 +218,23 @@ def _(event: C.TaskAssigned, view: ComplaintView) -> ComplaintView:
 
 
 @_apply.register
-def _(event: C.TaskCompleted, view: ComplaintView) -> ComplaintView:
+def _(event: C.TaskCompleted, view: ComplaintDocument) -> ComplaintDocument:
     tasks = tuple(t for t in view.open_tasks if t.task_id != event.task_id)
     return replace(view, open_tasks=tasks)
 
 
 @_apply.register
-def _(event: C.TaskFailed, view: ComplaintView) -> ComplaintView:
+def _(event: C.TaskFailed, view: ComplaintDocument) -> ComplaintDocument:
     return _with_task(view, event.task_id, outcome="failed", note=event.note)
 
 
 @_apply.register
-def _(event: C.ContactAttempted, view: ComplaintView) -> ComplaintView:
+def _(event: C.ContactAttempted, view: ComplaintDocument) -> ComplaintDocument:
     return replace(view, contact_attempts=view.contact_attempts + 1)
 
 
 @_apply.register
-def _(event: C.Confirmed, view: ComplaintView) -> ComplaintView:
+def _(event: C.Confirmed, view: ComplaintDocument) -> ComplaintDocument:
     return replace(
         view,
         resolved=event.resolved,
@@ -244,12 +244,12 @@ def _(event: C.Confirmed, view: ComplaintView) -> ComplaintView:
 
 
 @_apply.register
-def _(event: C.Closed, view: ComplaintView) -> ComplaintView:
+def _(event: C.Closed, view: ComplaintDocument) -> ComplaintDocument:
     return replace(view, closed_at=event.timestamp, closed_unreachable=event.unreachable)
 
 
 @_apply.register
-def _(event: C.Reopened, view: ComplaintView) -> ComplaintView:
+def _(event: C.Reopened, view: ComplaintDocument) -> ComplaintDocument:
     # The customer's verdict on the old resolution stays in the history, not in the view.
     return replace(
         view,
@@ -265,5 +265,5 @@ def _(event: C.Reopened, view: ComplaintView) -> ComplaintView:
 
 
 @_apply.register
-def _(event: C.Archived, view: ComplaintView) -> ComplaintView:
+def _(event: C.Archived, view: ComplaintDocument) -> ComplaintDocument:
     return replace(view, archived_at=event.timestamp)

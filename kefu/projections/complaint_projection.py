@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from kefu.domain.complaint import Complaint
-from kefu.projections.complaint_document import ComplaintView, fold
+from kefu.projections.complaint_document import ComplaintDocument, fold
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import db_time
 from kefu.projections.ticket_projection import PRIORITY_RANK
 
 
-class ComplaintViewStore(DocumentView[ComplaintView]):
+class ComplaintView(DocumentView[ComplaintDocument]):
     """One row per complaint, with the columns the complaint lists filter and sort on."""
 
     table = "complaint_views"
-    document = ComplaintView
+    document = ComplaintDocument
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "status": ("TEXT NOT NULL", lambda v: v.status),
         "type": ("TEXT NOT NULL", lambda v: v.type),
@@ -42,7 +42,7 @@ class ComplaintViewStore(DocumentView[ComplaintView]):
     )
 
 
-class ComplaintViewProjection(FoldProjection[ComplaintViewStore]):
+class ComplaintProjection(FoldProjection[ComplaintView]):
     """Keeps one row per complaint up to date."""
 
     name = "complaint_views"
@@ -55,5 +55,5 @@ class ComplaintViewProjection(FoldProjection[ComplaintViewStore]):
         Complaint.Archived,
     )  # fmt: skip
 
-    def fold(self, doc: Any | None, event: Any, position: int) -> ComplaintView:
+    def fold(self, doc: Any | None, event: Any, position: int) -> ComplaintDocument:
         return fold(doc, event, position)

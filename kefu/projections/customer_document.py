@@ -42,7 +42,7 @@ class SurveyAnswer(msgspec.Struct, frozen=True, kw_only=True):
     comments: str
 
 
-class CustomerView(msgspec.Struct, frozen=True, kw_only=True):
+class CustomerDocument(msgspec.Struct, frozen=True, kw_only=True):
     """A customer file as agents see it; `merged_from` lists the duplicates it absorbed."""
 
     id: UUID
@@ -76,7 +76,7 @@ class CustomerView(msgspec.Struct, frozen=True, kw_only=True):
         return () if self.merged_into else tuple(dict.fromkeys(self.phones + self.merged_phones))
 
 
-def fold(view: CustomerView | None, event: Any, position: int) -> CustomerView:
+def fold(view: CustomerDocument | None, event: Any, position: int) -> CustomerDocument:
     """The view after `event` (an event of the file at `position` in the log)."""
     if view is None:
         return _registered(event, position)
@@ -86,7 +86,9 @@ def fold(view: CustomerView | None, event: Any, position: int) -> CustomerView:
     )
 
 
-def absorb(survivor: CustomerView, duplicate: CustomerView, position: int) -> CustomerView:
+def absorb(
+    survivor: CustomerDocument, duplicate: CustomerDocument, position: int
+) -> CustomerDocument:
     """The survivor after `duplicate` was merged into it: its numbers and its history now."""
     return replace(
         survivor,
@@ -98,8 +100,8 @@ def absorb(survivor: CustomerView, duplicate: CustomerView, position: int) -> Cu
     )
 
 
-def _registered(event: Customer.Registered, position: int) -> CustomerView:
-    return CustomerView(
+def _registered(event: Customer.Registered, position: int) -> CustomerDocument:
+    return CustomerDocument(
         id=event.originator_id,
         status="active",
         name=event.name,
@@ -119,12 +121,12 @@ def _registered(event: Customer.Registered, position: int) -> CustomerView:
 
 
 @singledispatch
-def _apply(event: Any, view: CustomerView) -> CustomerView:
+def _apply(event: Any, view: CustomerDocument) -> CustomerDocument:
     return view
 
 
 @_apply.register
-def _(event: Customer.DetailsChanged, view: CustomerView) -> CustomerView:
+def _(event: Customer.DetailsChanged, view: CustomerDocument) -> CustomerDocument:
     return replace(
         view,
         name=event.name,
@@ -138,12 +140,12 @@ def _(event: Customer.DetailsChanged, view: CustomerView) -> CustomerView:
 
 
 @_apply.register
-def _(event: Customer.OwnerAssigned, view: CustomerView) -> CustomerView:
+def _(event: Customer.OwnerAssigned, view: CustomerDocument) -> CustomerDocument:
     return replace(view, owner_id=event.agent_id)
 
 
 @_apply.register
-def _(event: Customer.OrderRecorded, view: CustomerView) -> CustomerView:
+def _(event: Customer.OrderRecorded, view: CustomerDocument) -> CustomerDocument:
     line = OrderLine(
         number=event.number,
         package=event.package,
@@ -156,18 +158,18 @@ def _(event: Customer.OrderRecorded, view: CustomerView) -> CustomerView:
 
 
 @_apply.register
-def _(event: Customer.MilestoneRecorded, view: CustomerView) -> CustomerView:
+def _(event: Customer.MilestoneRecorded, view: CustomerDocument) -> CustomerDocument:
     milestone = Milestone(kind=event.kind, on=event.on, note=event.note)
     return replace(view, milestones=(*view.milestones, milestone))
 
 
 @_apply.register
-def _(event: Customer.StaffRecorded, view: CustomerView) -> CustomerView:
+def _(event: Customer.StaffRecorded, view: CustomerDocument) -> CustomerDocument:
     return replace(view, staff={**view.staff, event.role: event.staff_id})
 
 
 @_apply.register
-def _(event: Customer.SurveyRecorded, view: CustomerView) -> CustomerView:
+def _(event: Customer.SurveyRecorded, view: CustomerDocument) -> CustomerDocument:
     answer = SurveyAnswer(
         answered_on=event.answered_on,
         staff_ids=event.staff_ids,
@@ -178,11 +180,11 @@ def _(event: Customer.SurveyRecorded, view: CustomerView) -> CustomerView:
 
 
 @_apply.register
-def _(event: Customer.PreferencesMarked, view: CustomerView) -> CustomerView:
+def _(event: Customer.PreferencesMarked, view: CustomerDocument) -> CustomerDocument:
     windows = tuple(f"{q.start:%H:%M}-{q.end:%H:%M}" for q in event.quiet_hours)
     return replace(view, preferences=event.preferences, quiet_hours=windows)
 
 
 @_apply.register
-def _(event: Customer.MergedInto, view: CustomerView) -> CustomerView:
+def _(event: Customer.MergedInto, view: CustomerDocument) -> CustomerDocument:
     return replace(view, status="merged", merged_into=event.survivor_id)

@@ -10,18 +10,18 @@ from eventsourcing.persistence import Tracking
 
 from kefu.domain.customer import Customer
 from kefu.projections.batch import Positioned
-from kefu.projections.customer_document import CustomerView, absorb, fold
+from kefu.projections.customer_document import CustomerDocument, absorb, fold
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import Tx, db_time
 
 KEYS_TABLE = "customer_keys"
 
 
-class CustomerViewStore(DocumentView[CustomerView]):
+class CustomerView(DocumentView[CustomerDocument]):
     """One row per customer file, and a row per (phone or tag, file) to look files up by."""
 
     table = "customer_views"
-    document = CustomerView
+    document = CustomerDocument
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "status": ("TEXT NOT NULL", lambda v: v.status),
         "name": ("TEXT NOT NULL", lambda v: v.name),
@@ -39,7 +39,7 @@ class CustomerViewStore(DocumentView[CustomerView]):
             f"CREATE INDEX IF NOT EXISTS {KEYS_TABLE}_customer ON {KEYS_TABLE} (customer_id)",
         )
 
-    def save(self, tx: Tx, docs: Mapping[UUID, CustomerView], tracking: Tracking) -> None:
+    def save(self, tx: Tx, docs: Mapping[UUID, CustomerDocument], tracking: Tracking) -> None:
         super().save(tx, docs, tracking)
         for customer_id, doc in docs.items():
             tx.execute(
@@ -60,14 +60,14 @@ class CustomerViewStore(DocumentView[CustomerView]):
         return sql, {f"{kind}_kind": kind, f"{kind}_value": value}
 
 
-def _keys(doc: CustomerView) -> list[tuple[str, str]]:
+def _keys(doc: CustomerDocument) -> list[tuple[str, str]]:
     if doc.merged_into is not None:
         return []  # a merged file is found through its survivor
     phones = [("phone", p) for p in doc.lookup_phones()]
     return phones + [("tag", t) for t in dict.fromkeys(doc.tags)]
 
 
-class CustomerViewProjection(FoldProjection[CustomerViewStore]):
+class CustomerProjection(FoldProjection[CustomerView]):
     """Keeps one row per customer file; a merge also updates the survivor's row."""
 
     name = "customer_views"
@@ -78,7 +78,7 @@ class CustomerViewProjection(FoldProjection[CustomerViewStore]):
         Customer.Absorbed,
     )  # fmt: skip
 
-    def fold(self, doc: Any | None, event: Any, position: int) -> CustomerView:
+    def fold(self, doc: Any | None, event: Any, position: int) -> CustomerDocument:
         return fold(doc, event, position)
 
     def process_batch(self, events: Sequence[Positioned], tracking: Tracking) -> None:

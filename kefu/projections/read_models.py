@@ -9,16 +9,16 @@ from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
 from kefu.projections.actor_events import ActorEventsProjection, ActorEventsView
-from kefu.projections.agent_projection import AgentViewProjection, AgentViewStore
+from kefu.projections.agent_projection import AgentProjection, AgentView
 from kefu.projections.batch import BatchProjection
-from kefu.projections.call_projection import CallViewProjection, CallViewStore
-from kefu.projections.complaint_projection import ComplaintViewProjection, ComplaintViewStore
-from kefu.projections.customer_projection import CustomerViewProjection, CustomerViewStore
+from kefu.projections.call_projection import CallProjection, CallView
+from kefu.projections.complaint_projection import ComplaintProjection, ComplaintView
+from kefu.projections.customer_projection import CustomerProjection, CustomerView
 from kefu.projections.reports.registry import ReportViews
 from kefu.projections.sql import rebuild_class_of, view_class_for
-from kefu.projections.ticket_projection import TicketViewProjection, TicketViewStore
-from kefu.projections.timeline_projection import TimelineProjection, TimelineStore
-from kefu.projections.visit_projection import VisitViewProjection, VisitViewStore
+from kefu.projections.ticket_projection import TicketProjection, TicketView
+from kefu.projections.timeline_projection import TimelineProjection, TimelineView
+from kefu.projections.visit_projection import VisitProjection, VisitView
 from kefu.store.database import Backend, backend_of, eventsourcing_env
 
 
@@ -39,21 +39,21 @@ class ReadModels:
         env = Environment(name="kefu_views", env=eventsourcing_env(database_url))
         self._factory = InfrastructureFactory[TrackingRecorder].construct(env)
         self._postgres = backend_of(database_url) is Backend.POSTGRES
-        self.tickets = self._open(TicketViewStore)
-        self.projections: list[BatchProjection[Any]] = [TicketViewProjection(self.tickets)]
-        self.agents: AgentViewStore = self._open(AgentViewStore)
-        self.projections.append(AgentViewProjection(self.agents))
-        self.calls: CallViewStore = self._open(CallViewStore)
-        self.projections.append(CallViewProjection(self.calls))
+        self.tickets = self._open(TicketView)
+        self.projections: list[BatchProjection[Any]] = [TicketProjection(self.tickets)]
+        self.agents: AgentView = self._open(AgentView)
+        self.projections.append(AgentProjection(self.agents))
+        self.calls: CallView = self._open(CallView)
+        self.projections.append(CallProjection(self.calls))
         self.actor_events = self._open(ActorEventsView)
         self.projections.append(ActorEventsProjection(self.actor_events))
-        self.complaints: ComplaintViewStore = self._open(ComplaintViewStore)
-        self.projections.append(ComplaintViewProjection(self.complaints))
-        self.customers: CustomerViewStore = self._open(CustomerViewStore)
-        self.projections.append(CustomerViewProjection(self.customers))
-        self.visits: VisitViewStore = self._open(VisitViewStore)
-        self.projections.append(VisitViewProjection(self.visits))
-        self.timeline: TimelineStore = self._open(TimelineStore)
+        self.complaints: ComplaintView = self._open(ComplaintView)
+        self.projections.append(ComplaintProjection(self.complaints))
+        self.customers: CustomerView = self._open(CustomerView)
+        self.projections.append(CustomerProjection(self.customers))
+        self.visits: VisitView = self._open(VisitView)
+        self.projections.append(VisitProjection(self.visits))
+        self.timeline: TimelineView = self._open(TimelineView)
         self.projections.append(TimelineProjection(self.timeline))
         self.reports = ReportViews(self._open, timezone)  # buckets in the business time zone
         self.projections.extend(self.reports.projections)

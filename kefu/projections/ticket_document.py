@@ -15,7 +15,7 @@ from kefu.domain.ticket import EVENT_ACTIONS, Ticket
 from kefu.domain.ticket_lifecycle import TRANSITIONS, TicketStatus
 
 
-class TicketView(msgspec.Struct, frozen=True, kw_only=True):
+class TicketDocument(msgspec.Struct, frozen=True, kw_only=True):
     """A ticket as report consumers and agents see it."""
 
     id: UUID
@@ -68,7 +68,7 @@ FIRST_RESPONSE_EVENTS = (
 )
 
 
-def fold(view: TicketView | None, event: Any, position: int) -> TicketView:
+def fold(view: TicketDocument | None, event: Any, position: int) -> TicketDocument:
     """The view after `event` (an event of the ticket at `position` in the log)."""
     if view is None:
         return _opened(event, position)
@@ -92,8 +92,8 @@ def _status_after(view: Any, event: Any) -> str:
     return str(status_after(TRANSITIONS, EVENT_ACTIONS, TicketStatus(view.status), event))
 
 
-def _opened(event: Ticket.Opened, position: int) -> TicketView:
-    return TicketView(
+def _opened(event: Ticket.Opened, position: int) -> TicketDocument:
+    return TicketDocument(
         id=event.originator_id,
         status="open",
         priority=str(event.priority),
@@ -112,49 +112,49 @@ def _opened(event: Ticket.Opened, position: int) -> TicketView:
 
 
 @singledispatch
-def _apply(event: Any, view: TicketView) -> TicketView:
+def _apply(event: Any, view: TicketDocument) -> TicketDocument:
     return view
 
 
 @_apply.register
-def _(event: Ticket.Dispatched, view: TicketView) -> TicketView:
+def _(event: Ticket.Dispatched, view: TicketDocument) -> TicketDocument:
     return replace(view, department=event.department, assignee_id=event.agent_id)
 
 
 @_apply.register
-def _(event: Ticket.Redispatched, view: TicketView) -> TicketView:
+def _(event: Ticket.Redispatched, view: TicketDocument) -> TicketDocument:
     return replace(view, department=event.department, assignee_id=event.agent_id)
 
 
 @_apply.register
-def _(event: Ticket.Urged, view: TicketView) -> TicketView:
+def _(event: Ticket.Urged, view: TicketDocument) -> TicketDocument:
     return replace(view, urge_count=view.urge_count + 1)
 
 
 @_apply.register
-def _(event: Ticket.Resolved, view: TicketView) -> TicketView:
+def _(event: Ticket.Resolved, view: TicketDocument) -> TicketDocument:
     return replace(
         view, resolution=event.resolution, resolution_code=event.code, resolved_at=event.timestamp
     )
 
 
 @_apply.register
-def _(event: Ticket.FeedbackGiven, view: TicketView) -> TicketView:
+def _(event: Ticket.FeedbackGiven, view: TicketDocument) -> TicketDocument:
     return replace(view, feedback_channel=str(event.channel))
 
 
 @_apply.register
-def _(event: Ticket.Rated, view: TicketView) -> TicketView:
+def _(event: Ticket.Rated, view: TicketDocument) -> TicketDocument:
     return replace(view, rating=event.score, rating_comment=event.comment)
 
 
 @_apply.register
-def _(event: Ticket.Closed, view: TicketView) -> TicketView:
+def _(event: Ticket.Closed, view: TicketDocument) -> TicketDocument:
     return replace(view, closed_at=event.timestamp)
 
 
 @_apply.register
-def _(event: Ticket.Reopened, view: TicketView) -> TicketView:
+def _(event: Ticket.Reopened, view: TicketDocument) -> TicketDocument:
     return replace(
         view,
         resolution_due_at=event.resolution_due_at,
@@ -167,5 +167,5 @@ def _(event: Ticket.Reopened, view: TicketView) -> TicketView:
 
 
 @_apply.register
-def _(event: Ticket.Archived, view: TicketView) -> TicketView:
+def _(event: Ticket.Archived, view: TicketDocument) -> TicketDocument:
     return replace(view, archived_at=event.timestamp)

@@ -9,7 +9,7 @@ from kefu.domain.ticket import Ticket
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.sql import db_time
-from kefu.projections.ticket_document import TicketView, fold
+from kefu.projections.ticket_document import TicketDocument, fold
 
 PRIORITY_RANK = {"urgent": 0, "important": 1, "normal": 2}
 UNRESOLVED = "status NOT IN ('resolved', 'feedback_given', 'closed', 'archived')"
@@ -19,11 +19,11 @@ RESPONSE_LATE_NOW = f"({UNRESOLVED} AND first_response_at IS NULL AND response_d
 RESOLUTION_LATE_NOW = f"({UNRESOLVED} AND resolution_due_at < :now)"
 
 
-class TicketViewStore(DocumentView[TicketView]):
+class TicketView(DocumentView[TicketDocument]):
     """One row per ticket, with the columns the ticket lists filter and sort on."""
 
     table = "ticket_views"
-    document = TicketView
+    document = TicketDocument
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "status": ("TEXT NOT NULL", lambda v: v.status),
         "priority": ("TEXT NOT NULL", lambda v: v.priority),
@@ -51,7 +51,7 @@ class TicketViewStore(DocumentView[TicketView]):
 
     def queue(
         self, assignee_id: str, limit: int, cursor: str | None
-    ) -> tuple[list[TicketView], str | None]:
+    ) -> tuple[list[TicketDocument], str | None]:
         """One page of an agent's work queue: assigned, not closed or archived, by due time."""
         query = ListQuery(
             filters=[Filter("assignee_id", "eq", assignee_id)],
@@ -85,7 +85,7 @@ class TicketViewStore(DocumentView[TicketView]):
         }
 
 
-class TicketViewProjection(FoldProjection[TicketViewStore]):
+class TicketProjection(FoldProjection[TicketView]):
     """Keeps one row per ticket up to date."""
 
     name = "ticket_views"
@@ -95,5 +95,5 @@ class TicketViewProjection(FoldProjection[TicketViewStore]):
         Ticket.Closed, Ticket.Reopened, Ticket.Archived,
     )  # fmt: skip
 
-    def fold(self, doc: Any | None, event: Any, position: int) -> TicketView:
+    def fold(self, doc: Any | None, event: Any, position: int) -> TicketDocument:
         return fold(doc, event, position)

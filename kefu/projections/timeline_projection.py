@@ -23,7 +23,7 @@ from kefu.projections.timeline import (
 )
 
 
-class TimelineStore(DocumentView[TimelineEntry]):
+class TimelineView(DocumentView[TimelineEntry]):
     """One row per timeline entry, found by customer and ordered by time."""
 
     table = "timeline_entries"
@@ -71,7 +71,7 @@ def _time(text: str) -> datetime:
     return moment
 
 
-class TimelineProjection(BatchProjection[TimelineStore]):
+class TimelineProjection(BatchProjection[TimelineView]):
     """Keeps every customer's timeline: cases (tickets, visits, ...) and file facts."""
 
     name = "customer_timeline"

@@ -14,7 +14,7 @@ from kefu.domain.visit import Visit, VisitStatus
 from kefu.domain.visit_rules import business_date
 
 
-class VisitView(msgspec.Struct, frozen=True, kw_only=True):
+class VisitDocument(msgspec.Struct, frozen=True, kw_only=True):
     """A visit task as agents see it."""
 
     id: UUID
@@ -44,7 +44,7 @@ class VisitView(msgspec.Struct, frozen=True, kw_only=True):
         return business_date(self.done_at or now, zone) > self.finish_by
 
 
-def fold(view: VisitView | None, event: Any, position: int) -> VisitView:
+def fold(view: VisitDocument | None, event: Any, position: int) -> VisitDocument:
     """The view after `event` (an event of the visit at `position` in the log)."""
     if view is None:
         return _scheduled(event, position)
@@ -54,8 +54,8 @@ def fold(view: VisitView | None, event: Any, position: int) -> VisitView:
     )
 
 
-def _scheduled(event: Visit.Scheduled, position: int) -> VisitView:
-    return VisitView(
+def _scheduled(event: Visit.Scheduled, position: int) -> VisitDocument:
+    return VisitDocument(
         id=event.originator_id,
         customer_id=event.customer_id,
         rule=event.rule,
@@ -72,24 +72,24 @@ def _scheduled(event: Visit.Scheduled, position: int) -> VisitView:
 
 
 @singledispatch
-def _apply(event: Any, view: VisitView) -> VisitView:
+def _apply(event: Any, view: VisitDocument) -> VisitDocument:
     return view
 
 
 @_apply.register
-def _(event: Visit.Assigned, view: VisitView) -> VisitView:
+def _(event: Visit.Assigned, view: VisitDocument) -> VisitDocument:
     return replace(view, assignee_id=event.agent_id)
 
 
 @_apply.register
-def _(event: Visit.Rescheduled, view: VisitView) -> VisitView:
+def _(event: Visit.Rescheduled, view: VisitDocument) -> VisitDocument:
     return replace(
         view, due_on=event.due_on, status=VisitStatus.SCHEDULED.value, next_attempt_at=None
     )
 
 
 @_apply.register
-def _(event: Visit.NotReached, view: VisitView) -> VisitView:
+def _(event: Visit.NotReached, view: VisitDocument) -> VisitDocument:
     return replace(
         view,
         status=VisitStatus.NOT_REACHED.value,
@@ -99,7 +99,7 @@ def _(event: Visit.NotReached, view: VisitView) -> VisitView:
 
 
 @_apply.register
-def _(event: Visit.Done, view: VisitView) -> VisitView:
+def _(event: Visit.Done, view: VisitDocument) -> VisitDocument:
     return replace(
         view,
         status=VisitStatus.DONE.value,

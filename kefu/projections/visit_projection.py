@@ -7,14 +7,14 @@ from typing import Any, ClassVar
 from kefu.domain.visit import Visit
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import db_time
-from kefu.projections.visit_document import VisitView, fold
+from kefu.projections.visit_document import VisitDocument, fold
 
 
-class VisitViewStore(DocumentView[VisitView]):
+class VisitView(DocumentView[VisitDocument]):
     """One row per visit task, with the columns the visit lists filter and sort on."""
 
     table = "visit_views"
-    document = VisitView
+    document = VisitDocument
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "status": ("TEXT NOT NULL", lambda v: v.status),
         "customer_id": ("TEXT NOT NULL", lambda v: str(v.customer_id)),
@@ -27,7 +27,7 @@ class VisitViewStore(DocumentView[VisitView]):
     indexes = ("status, due_on", "assignee_id", "customer_id")
 
 
-class VisitViewProjection(FoldProjection[VisitViewStore]):
+class VisitProjection(FoldProjection[VisitView]):
     """Keeps one row per visit task up to date."""
 
     name = "visit_views"
@@ -39,5 +39,5 @@ class VisitViewProjection(FoldProjection[VisitViewStore]):
         Visit.Done,
     )
 
-    def fold(self, doc: Any | None, event: Any, position: int) -> VisitView:
+    def fold(self, doc: Any | None, event: Any, position: int) -> VisitDocument:
         return fold(doc, event, position)

@@ -630,6 +630,6 @@ def test_the_openapi_document_describes_the_complaint_routes(client: Client) -> 
     assert "/complaints/{complaint_id}/tasks/{task_id}/fail" in paths
     assert "/complaints/{complaint_id}/contact-attempts" in paths
     assert "/complaints/{complaint_id}/tasks/complete" not in paths
-    assert {"RegisterComplaint", "ComplaintView", "TaskFailure"} <= set(
+    assert {"RegisterComplaint", "ComplaintDocument", "TaskFailure"} <= set(
         document["components"]["schemas"]
     )

@@ -34,7 +34,7 @@ from kefu.domain.complaint_values import (
 from kefu.domain.deadlines import Priority
 from kefu.domain.errors import ActionNotAllowed, NotFound, RuleViolated
 from kefu.domain.metadata import EventMetadata
-from kefu.projections.complaint_document import ComplaintView, fold
+from kefu.projections.complaint_document import ComplaintDocument, fold
 from kefu.store.mapper import MsgspecMapper
 from tests.unit.complaint_builders import SHANGHAI
 
@@ -434,7 +434,7 @@ class ComplaintLifecycle(RuleBasedStateMachine):
 
     @invariant()
     def the_folded_view_agrees_with_the_complaint(self) -> None:
-        view: ComplaintView | None = None
+        view: ComplaintDocument | None = None
         for position, event in enumerate(self.events, start=1):
             view = fold(view, event, position)
         assert view is not None
