@@ -1,4 +1,4 @@
-"""The agent view (坐席状态): presence, counters and time in each state, folded from events."""
+"""The agent document (坐席状态): presence, counters and time in each state, folded from events."""
 
 from __future__ import annotations
 

@@ -1,15 +1,16 @@
-"""The agent view's table and projection; also the availability routing reads."""
+"""The agent view (its table; also the availability routing reads) and its projection."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID
 
 import msgspec
 
 from kefu.domain.agent import Agent
 from kefu.domain.routing import AgentSnapshot
-from kefu.projections.agent_document import AgentDocument, fold
+from kefu.projections.agent_document import AgentDocument
+from kefu.projections.agent_document import fold as fold_agent
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import db_time
 
@@ -63,5 +64,4 @@ class AgentProjection(FoldProjection[AgentView]):
         Agent.OfferWithdrawn, Agent.OfferMissed, Agent.CallDialled, Agent.CallReleased,
     )  # fmt: skip
 
-    def fold(self, doc: Any | None, event: Any, position: int) -> AgentDocument:
-        return fold(doc, event, position)
+    fold = staticmethod(fold_agent)

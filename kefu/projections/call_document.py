@@ -1,4 +1,4 @@
-"""The call view (通话记录): one row per call, folded from its events, with its timings."""
+"""The call document (通话记录): one call as agents see it, with its timings, folded from events."""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
-"""The call view's table and projection."""
+"""The call view (its table and list queries) and the projection that keeps it."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from kefu.domain.call import Call
-from kefu.projections.call_document import CallDocument, fold
+from kefu.projections.call_document import CallDocument
+from kefu.projections.call_document import fold as fold_call
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import db_time
 
@@ -40,5 +41,4 @@ class CallProjection(FoldProjection[CallView]):
         Call.RecordingAttached, Call.NoteAdded, Call.Linked,
     )  # fmt: skip
 
-    def fold(self, doc: Any | None, event: Any, position: int) -> CallDocument:
-        return fold(doc, event, position)
+    fold = staticmethod(fold_call)

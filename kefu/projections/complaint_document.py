@@ -1,4 +1,4 @@
-"""The complaint view (投诉查询): one row per complaint, folded from its events."""
+"""The complaint document (投诉查询): one complaint as handlers see it, folded from its events."""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
-"""The complaint view's table and projection."""
+"""The complaint view (its table and list queries) and the projection that keeps it."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from kefu.domain.complaint import Complaint
-from kefu.projections.complaint_document import ComplaintDocument, fold
+from kefu.projections.complaint_document import ComplaintDocument
+from kefu.projections.complaint_document import fold as fold_complaint
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import db_time
 from kefu.projections.ticket_projection import PRIORITY_RANK
@@ -55,5 +56,4 @@ class ComplaintProjection(FoldProjection[ComplaintView]):
         Complaint.Archived,
     )  # fmt: skip
 
-    def fold(self, doc: Any | None, event: Any, position: int) -> ComplaintDocument:
-        return fold(doc, event, position)
+    fold = staticmethod(fold_complaint)

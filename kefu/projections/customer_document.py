@@ -1,4 +1,4 @@
-"""The customer view (客户档案查询): one document per file, folded from its events."""
+"""The customer document (客户档案查询): one customer file, folded from its events."""
 
 from __future__ import annotations
 

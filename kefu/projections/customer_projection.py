@@ -1,4 +1,4 @@
-"""The customer view's tables and projection; phones and tags are kept in a key table."""
+"""The customer view and its projection; phones and tags are kept in a key table."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from eventsourcing.persistence import Tracking
 
 from kefu.domain.customer import Customer
 from kefu.projections.batch import Positioned
-from kefu.projections.customer_document import CustomerDocument, absorb, fold
+from kefu.projections.customer_document import CustomerDocument, absorb
+from kefu.projections.customer_document import fold as fold_customer
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import Tx, db_time
 
@@ -78,8 +79,7 @@ class CustomerProjection(FoldProjection[CustomerView]):
         Customer.Absorbed,
     )  # fmt: skip
 
-    def fold(self, doc: Any | None, event: Any, position: int) -> CustomerDocument:
-        return fold(doc, event, position)
+    fold = staticmethod(fold_customer)
 
     def process_batch(self, events: Sequence[Positioned], tracking: Tracking) -> None:
         with self.view.write() as tx:
@@ -88,7 +88,7 @@ class CustomerProjection(FoldProjection[CustomerView]):
             docs = self.view.get_many(tx, ids)
             for p in events:
                 key = p.event.originator_id
-                docs[key] = fold(docs.get(key), p.event, p.position)
+                docs[key] = self.fold(docs.get(key), p.event, p.position)
                 survivor = docs.get(p.event.survivor_id) if _is_merge(p.event) else None
                 if survivor is not None:
                     docs[survivor.id] = absorb(survivor, docs[key], p.position)

@@ -1,7 +1,8 @@
 """Row-per-aggregate views: a msgspec document per aggregate, plus columns to filter on.
 
-A view kind declares its table, its document Struct and its filter columns; its projection
-declares the events it reads and a fold (document | None, event, position) → document.
+A view (a TrackingRecorder subclass) declares its table, its document Struct and its filter
+columns; its projection declares the events it reads and names the document module's fold
+(document | None, event, position) → document.
 """
 
 from __future__ import annotations
@@ -105,9 +106,14 @@ TView = TypeVar("TView", bound=DocumentView[Any])
 
 
 class FoldProjection(BatchProjection[TView]):
-    """Keeps one document per aggregate by folding its events, a batch per transaction."""
+    """Keeps one document per aggregate by folding its events, a batch per transaction.
 
-    def fold(self, doc: Any | None, event: Any, position: int) -> Any:
+    Subclasses name their document module's fold: `fold = staticmethod(fold_ticket)`.
+    """
+
+    @staticmethod
+    def fold(doc: Any | None, event: Any, position: int, /) -> Any:
+        """The document after `event` (at `position` in the log); None before the first."""
         raise NotImplementedError
 
     def process_batch(self, events: Sequence[Positioned], tracking: Tracking) -> None:

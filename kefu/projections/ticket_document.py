@@ -1,4 +1,4 @@
-"""The ticket view (工单查询): one row per ticket, folded from its events."""
+"""The ticket document (工单查询): one ticket as agents see it, folded from its events."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ticket view's table and projection."""
+"""The ticket view (its table, list and board queries) and the projection that keeps it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from kefu.domain.ticket import Ticket
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.sql import db_time
-from kefu.projections.ticket_document import TicketDocument, fold
+from kefu.projections.ticket_document import TicketDocument
+from kefu.projections.ticket_document import fold as fold_ticket
 
 PRIORITY_RANK = {"urgent": 0, "important": 1, "normal": 2}
 UNRESOLVED = "status NOT IN ('resolved', 'feedback_given', 'closed', 'archived')"
@@ -95,5 +96,4 @@ class TicketProjection(FoldProjection[TicketView]):
         Ticket.Closed, Ticket.Reopened, Ticket.Archived,
     )  # fmt: skip
 
-    def fold(self, doc: Any | None, event: Any, position: int) -> TicketDocument:
-        return fold(doc, event, position)
+    fold = staticmethod(fold_ticket)

@@ -1,4 +1,4 @@
-"""The customer timeline's table and projection."""
+"""The customer timeline view (its table and queries) and the projection that keeps it."""
 
 from __future__ import annotations
 

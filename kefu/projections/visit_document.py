@@ -1,4 +1,4 @@
-"""The visit view (回访查询): one document per visit task, folded from its events."""
+"""The visit document (回访查询): one visit task, folded from its events."""
 
 from __future__ import annotations
 

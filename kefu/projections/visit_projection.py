@@ -1,13 +1,14 @@
-"""The visit view's table and projection."""
+"""The visit view (its table and list queries) and the projection that keeps it."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from kefu.domain.visit import Visit
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import db_time
-from kefu.projections.visit_document import VisitDocument, fold
+from kefu.projections.visit_document import VisitDocument
+from kefu.projections.visit_document import fold as fold_visit
 
 
 class VisitView(DocumentView[VisitDocument]):
@@ -39,5 +40,4 @@ class VisitProjection(FoldProjection[VisitView]):
         Visit.Done,
     )
 
-    def fold(self, doc: Any | None, event: Any, position: int) -> VisitDocument:
-        return fold(doc, event, position)
+    fold = staticmethod(fold_visit)
