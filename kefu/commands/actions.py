@@ -23,6 +23,7 @@ from kefu.commands.policies import Policies
 from kefu.domain.metadata import EventMetadata
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
+TCommand = TypeVar("TCommand", bound=Command)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,15 @@ class Env:
 # changes both files), which are then saved in the same transaction; usually None.
 Handler = Callable[[TAggregate, Any, Env], "Sequence[Aggregate] | None"]
 ActionTable = Mapping[str, tuple[type[Command], Handler[TAggregate]]]
+
+
+def action(
+    command: type[TCommand],
+    handler: Callable[[TAggregate, TCommand, Env], Sequence[Aggregate] | None],
+) -> tuple[type[Command], Handler[TAggregate]]:
+    """An action table entry. A table mixes commands, so its handlers take `Any`; this is
+    where each handler is checked against the Struct its action decodes."""
+    return command, handler
 
 
 class UnknownAction(LookupError):
@@ -73,13 +83,13 @@ class AggregateCommands(Generic[TAggregate]):
     def create(self, ctx: Context, make: Callable[[Env], TAggregate]) -> Outcome:
         return self.runner.run(ctx, 201, lambda meta, at: make(Env(meta, at, self.policies)))
 
-    def act(self, aggregate_id: UUID, action: str, cmd: Command, ctx: Context) -> Outcome:
+    def act(self, aggregate_id: UUID, action: str, command: Command, ctx: Context) -> Outcome:
         self.command_for(action)
         _, handler = self.actions[action]
 
         def change(meta: EventMetadata, at: datetime) -> Sequence[Aggregate]:
             aggregate = self.app.load(self.kind, aggregate_id, ctx.expected_version)
-            others = handler(aggregate, cmd, Env(meta, at, self.policies))
+            others = handler(aggregate, command, Env(meta, at, self.policies))
             return (aggregate, *(others or ()))
 
         return self.runner.run_together(ctx, 200, change)

@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 
 from kefu.application import ServiceDesk
-from kefu.commands.actions import ActionTable, AggregateCommands, Env
+from kefu.commands.actions import ActionTable, AggregateCommands, Env, action
 from kefu.commands.base import Command, Name, Note
 from kefu.commands.context import Context
 from kefu.commands.execution import CommandRunner, Outcome
@@ -52,36 +52,36 @@ class LogOut(Command, frozen=True):
     pass
 
 
-def change_skills(a: Agent, c: ChangeSkills, e: Env) -> None:
-    order = a.order if c.order is None else c.order
-    a.change_skills(skill_groups=c.skill_groups, order=order, meta=e.meta, at=e.at)
+def change_skills(agent: Agent, command: ChangeSkills, env: Env) -> None:
+    order = agent.order if command.order is None else command.order
+    agent.change_skills(skill_groups=command.skill_groups, order=order, meta=env.meta, at=env.at)
 
 
-def log_in(a: Agent, c: LogIn, e: Env) -> None:
-    a.log_in(meta=e.meta, at=e.at)
+def log_in(agent: Agent, command: LogIn, env: Env) -> None:
+    agent.log_in(meta=env.meta, at=env.at)
 
 
-def become_available(a: Agent, c: BecomeAvailable, e: Env) -> None:
-    a.become_available(meta=e.meta, at=e.at)
+def become_available(agent: Agent, command: BecomeAvailable, env: Env) -> None:
+    agent.become_available(meta=env.meta, at=env.at)
 
 
-def go_on_break(a: Agent, c: GoOnBreak, e: Env) -> None:
-    a.go_on_break(reason=c.reason, meta=e.meta, at=e.at)
+def go_on_break(agent: Agent, command: GoOnBreak, env: Env) -> None:
+    agent.go_on_break(reason=command.reason, meta=env.meta, at=env.at)
 
 
-def log_out(a: Agent, c: LogOut, e: Env) -> None:
-    a.log_out(meta=e.meta, at=e.at)
+def log_out(agent: Agent, command: LogOut, env: Env) -> None:
+    agent.log_out(meta=env.meta, at=env.at)
 
 
 A = AgentAction
 
 # Presence actions only: calls change an agent through the call commands (kefu.commands.calls).
 AGENT_ACTIONS: ActionTable[Agent] = {
-    A.LOGIN.value: (LogIn, log_in),
-    A.AVAILABLE.value: (BecomeAvailable, become_available),
-    A.BREAK.value: (GoOnBreak, go_on_break),
-    A.LOGOUT.value: (LogOut, log_out),
-    A.SKILLS.value: (ChangeSkills, change_skills),
+    A.LOGIN.value: action(LogIn, log_in),
+    A.AVAILABLE.value: action(BecomeAvailable, become_available),
+    A.BREAK.value: action(GoOnBreak, go_on_break),
+    A.LOGOUT.value: action(LogOut, log_out),
+    A.SKILLS.value: action(ChangeSkills, change_skills),
 }
 
 
@@ -91,15 +91,15 @@ class AgentCommands(AggregateCommands[Agent]):
     def __init__(self, app: ServiceDesk, runner: CommandRunner, policies: Policies) -> None:
         super().__init__(app, runner, policies, Agent, AGENT_ACTIONS)
 
-    def register(self, cmd: RegisterAgent, ctx: Context) -> Outcome:
-        def make(e: Env) -> Agent:
+    def register(self, command: RegisterAgent, ctx: Context) -> Outcome:
+        def make(env: Env) -> Agent:
             return Agent.register(
-                name=cmd.name,
-                extension=cmd.extension,
-                skill_groups=cmd.skill_groups,
-                order=cmd.order,
-                meta=e.meta,
-                at=e.at,
+                name=command.name,
+                extension=command.extension,
+                skill_groups=command.skill_groups,
+                order=command.order,
+                meta=env.meta,
+                at=env.at,
             )
 
         return self.create(ctx, make)

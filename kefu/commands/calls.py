@@ -18,7 +18,14 @@ import msgspec
 from eventsourcing.domain import Aggregate
 
 from kefu.application import ConcurrentChange, ServiceDesk
-from kefu.commands.actions import ActionTable, AggregateCommands, Env, UnknownAction
+from kefu.commands.actions import (
+    ActionTable,
+    AggregateCommands,
+    Env,
+    TCommand,
+    UnknownAction,
+    action,
+)
 from kefu.commands.agents import Group
 from kefu.commands.base import Command, Name, Note, Text
 from kefu.commands.context import Context
@@ -182,165 +189,185 @@ class Staff:
                 raise
             raise UnknownReference(field, f"agent {agent_id} does not exist") from None
 
-    def accepting(self, wave: Sequence[UUID], call_id: UUID, e: Env) -> list[Agent]:
+    def accepting(self, wave: Sequence[UUID], call_id: UUID, env: Env) -> list[Agent]:
         """The agents of `wave` that accept the call's offer; the others are skipped."""
         accepted = []
         for agent_id in wave:
             try:
                 agent = self.agent(agent_id)
-                agent.offer(call_id=call_id, meta=e.meta, at=e.at)
+                agent.offer(call_id=call_id, meta=env.meta, at=env.at)
             except (DomainError, NotFound):
                 continue
             accepted.append(agent)
         return accepted
 
 
-def ivr(c: Call, cmd: ChooseIvr, e: Env) -> None:
-    c.choose_ivr(path=cmd.path, meta=e.meta, at=e.at)
+def ivr(call: Call, command: ChooseIvr, env: Env) -> None:
+    call.choose_ivr(path=command.path, meta=env.meta, at=env.at)
 
 
-def queue(c: Call, cmd: QueueCall, e: Env) -> None:
-    c.queue(group=cmd.group, owner_agent_id=cmd.owner_agent_id, meta=e.meta, at=e.at)
+def queue(call: Call, command: QueueCall, env: Env) -> None:
+    call.queue(group=command.group, owner_agent_id=command.owner_agent_id, meta=env.meta, at=env.at)
 
 
-def hold(c: Call, cmd: HoldCall, e: Env) -> None:
-    c.hold(meta=e.meta, at=e.at)
+def hold(call: Call, command: HoldCall, env: Env) -> None:
+    call.hold(meta=env.meta, at=env.at)
 
 
-def resume(c: Call, cmd: ResumeCall, e: Env) -> None:
-    c.resume(meta=e.meta, at=e.at)
+def resume(call: Call, command: ResumeCall, env: Env) -> None:
+    call.resume(meta=env.meta, at=env.at)
 
 
-def recording(c: Call, cmd: AttachRecording, e: Env) -> None:
-    c.attach_recording(
-        uri=cmd.uri, duration_seconds=cmd.duration_seconds, sha256=cmd.sha256, meta=e.meta, at=e.at
+def recording(call: Call, command: AttachRecording, env: Env) -> None:
+    call.attach_recording(
+        uri=command.uri,
+        duration_seconds=command.duration_seconds,
+        sha256=command.sha256,
+        meta=env.meta,
+        at=env.at,
     )
 
 
-def notes(c: Call, cmd: AddNote, e: Env) -> None:
-    c.add_note(
-        when=cmd.when,
-        who=cmd.who,
-        where=cmd.where,
-        what=cmd.what,
-        why=cmd.why,
-        how=cmd.how,
-        meta=e.meta,
-        at=e.at,
+def notes(call: Call, command: AddNote, env: Env) -> None:
+    call.add_note(
+        when=command.when,
+        who=command.who,
+        where=command.where,
+        what=command.what,
+        why=command.why,
+        how=command.how,
+        meta=env.meta,
+        at=env.at,
     )
 
 
-def link(c: Call, cmd: LinkCall, e: Env) -> None:
-    c.link(
-        customer_id=cmd.customer_id,
-        ticket_id=cmd.ticket_id,
-        complaint_id=cmd.complaint_id,
-        meta=e.meta,
-        at=e.at,
+def link(call: Call, command: LinkCall, env: Env) -> None:
+    call.link(
+        customer_id=command.customer_id,
+        ticket_id=command.ticket_id,
+        complaint_id=command.complaint_id,
+        meta=env.meta,
+        at=env.at,
     )
 
 
-def route(c: Call, cmd: RouteCall, e: Env, staff: Staff) -> list[Agent]:
-    c.check_routable()
-    group = c.group or ""
-    agents = staff.availability.snapshot(group, c.owner_agent_id)
-    plan = e.policies.routing.plan(group, agents, c.owner_agent_id)
+def route(call: Call, command: RouteCall, env: Env, staff: Staff) -> list[Agent]:
+    call.check_routable()
+    group = call.group or ""
+    agents = staff.availability.snapshot(group, call.owner_agent_id)
+    plan = env.policies.routing.plan(group, agents, call.owner_agent_id)
     for wave in plan.waves:
-        accepted = staff.accepting(wave, c.id, e)
+        accepted = staff.accepting(wave, call.id, env)
         if accepted:
             ids = tuple(a.id for a in accepted)
-            c.offer(agent_ids=ids, strategy=plan.strategy, meta=e.meta, at=e.at)
+            call.offer(agent_ids=ids, strategy=plan.strategy, meta=env.meta, at=env.at)
             return accepted
     raise NoAgentAvailable(
-        f"no agent of group {group!r} can take the call now; it stays queued", c.allowed_now
+        f"no agent of group {group!r} can take the call now; it stays queued", call.allowed_now
     )
 
 
-def offer(c: Call, cmd: OfferCall, e: Env, staff: Staff) -> list[Agent]:
-    c.offer(agent_ids=cmd.agent_ids, strategy="manual", meta=e.meta, at=e.at)
+def offer(call: Call, command: OfferCall, env: Env, staff: Staff) -> list[Agent]:
+    call.offer(agent_ids=command.agent_ids, strategy="manual", meta=env.meta, at=env.at)
     return staff.each(
-        cmd.agent_ids, lambda a: a.offer(call_id=c.id, meta=e.meta, at=e.at), "agent_ids"
+        command.agent_ids,
+        lambda agent: agent.offer(call_id=call.id, meta=env.meta, at=env.at),
+        "agent_ids",
     )
 
 
-def miss(c: Call, cmd: MissOffer, e: Env, staff: Staff) -> list[Agent]:
-    rung = c.ringing_agents
-    c.miss(meta=e.meta, at=e.at)
-    return staff.each(rung, lambda a: a.miss_offer(call_id=c.id, meta=e.meta, at=e.at))
+def miss(call: Call, command: MissOffer, env: Env, staff: Staff) -> list[Agent]:
+    rung = call.ringing_agents
+    call.miss(meta=env.meta, at=env.at)
+    return staff.each(
+        rung, lambda agent: agent.miss_offer(call_id=call.id, meta=env.meta, at=env.at)
+    )
 
 
-def answer(c: Call, cmd: AnswerCall, e: Env, staff: Staff) -> list[Agent]:
-    rung = c.ringing_agents
-    c.answer(agent_id=cmd.agent_id, meta=e.meta, at=e.at)
+def answer(call: Call, command: AnswerCall, env: Env, staff: Staff) -> list[Agent]:
+    rung = call.ringing_agents
+    call.answer(agent_id=command.agent_id, meta=env.meta, at=env.at)
     if not rung:  # outbound: the agent has been busy since dialling
         return []
-    answered = staff.each([c.agent_id], lambda a: a.answer(call_id=c.id, meta=e.meta, at=e.at))
-    others = [i for i in rung if i != c.agent_id]
-    return answered + staff.each(others, _withdraw(c.id, e))
+    answered = staff.each(
+        [call.agent_id], lambda agent: agent.answer(call_id=call.id, meta=env.meta, at=env.at)
+    )
+    others = [i for i in rung if i != call.agent_id]
+    return answered + staff.each(others, _withdraw(call.id, env))
 
 
-def transfer(c: Call, cmd: TransferCall, e: Env, staff: Staff) -> list[Agent]:
-    released = staff.each([c.talking_agent], _release(c.id, e))
-    c.transfer(to_agent_id=cmd.agent_id, group=cmd.group, meta=e.meta, at=e.at)
-    if cmd.agent_id is None:
+def transfer(call: Call, command: TransferCall, env: Env, staff: Staff) -> list[Agent]:
+    released = staff.each([call.talking_agent], _release(call.id, env))
+    call.transfer(to_agent_id=command.agent_id, group=command.group, meta=env.meta, at=env.at)
+    if command.agent_id is None:
         return released
     target = staff.each(
-        [cmd.agent_id], lambda a: a.offer(call_id=c.id, meta=e.meta, at=e.at), "agent_id"
+        [command.agent_id],
+        lambda agent: agent.offer(call_id=call.id, meta=env.meta, at=env.at),
+        "agent_id",
     )
-    c.offer(agent_ids=(cmd.agent_id,), strategy="transfer", meta=e.meta, at=e.at)
+    call.offer(agent_ids=(command.agent_id,), strategy="transfer", meta=env.meta, at=env.at)
     return released + target
 
 
-def transfer_out(c: Call, cmd: TransferOut, e: Env, staff: Staff) -> list[Agent]:
-    released = staff.each([c.talking_agent], _release(c.id, e))
-    c.transfer_out(number=cmd.number, meta=e.meta, at=e.at)
+def transfer_out(call: Call, command: TransferOut, env: Env, staff: Staff) -> list[Agent]:
+    released = staff.each([call.talking_agent], _release(call.id, env))
+    call.transfer_out(number=command.number, meta=env.meta, at=env.at)
     return released
 
 
-def end(c: Call, cmd: EndCall, e: Env, staff: Staff) -> list[Agent]:
-    rung, talking = c.ringing_agents, c.talking_agent
-    c.end(
-        hung_up_by=cmd.hung_up_by,
-        cause=cmd.cause,
-        callbacks=e.policies.callbacks,
-        meta=e.meta,
-        at=e.at,
+def end(call: Call, command: EndCall, env: Env, staff: Staff) -> list[Agent]:
+    rung, talking = call.ringing_agents, call.talking_agent
+    call.end(
+        hung_up_by=command.hung_up_by,
+        cause=command.cause,
+        callbacks=env.policies.callbacks,
+        meta=env.meta,
+        at=env.at,
     )
-    return staff.each(rung, _withdraw(c.id, e)) + staff.each([talking], _release(c.id, e))
+    return staff.each(rung, _withdraw(call.id, env)) + staff.each([talking], _release(call.id, env))
 
 
-def _withdraw(call_id: UUID, e: Env) -> Callable[[Agent], None]:
-    return lambda a: a.withdraw_offer(call_id=call_id, meta=e.meta, at=e.at)
+def _withdraw(call_id: UUID, env: Env) -> Callable[[Agent], None]:
+    return lambda agent: agent.withdraw_offer(call_id=call_id, meta=env.meta, at=env.at)
 
 
-def _release(call_id: UUID, e: Env) -> Callable[[Agent], None]:
-    return lambda a: a.release(call_id=call_id, meta=e.meta, at=e.at)
+def _release(call_id: UUID, env: Env) -> Callable[[Agent], None]:
+    return lambda agent: agent.release(call_id=call_id, meta=env.meta, at=env.at)
 
 
 A = CallAction
 
 # Actions on the call alone.
 CALL_ACTIONS: ActionTable[Call] = {
-    A.IVR.value: (ChooseIvr, ivr),
-    A.QUEUE.value: (QueueCall, queue),
-    A.HOLD.value: (HoldCall, hold),
-    A.RESUME.value: (ResumeCall, resume),
-    A.RECORDING.value: (AttachRecording, recording),
-    A.NOTES.value: (AddNote, notes),
-    A.LINK.value: (LinkCall, link),
+    A.IVR.value: action(ChooseIvr, ivr),
+    A.QUEUE.value: action(QueueCall, queue),
+    A.HOLD.value: action(HoldCall, hold),
+    A.RESUME.value: action(ResumeCall, resume),
+    A.RECORDING.value: action(AttachRecording, recording),
+    A.NOTES.value: action(AddNote, notes),
+    A.LINK.value: action(LinkCall, link),
 }
 
 StaffedHandler = Callable[[Call, Any, Env, Staff], list[Agent]]
 
+
+def staffed(
+    command: type[TCommand], handler: Callable[[Call, TCommand, Env, Staff], list[Agent]]
+) -> tuple[type[Command], StaffedHandler]:
+    """A staffed action's entry, its handler checked against its Struct (as `action` does)."""
+    return command, handler
+
+
 # Actions that change agents too: the call and those agents are saved together.
 STAFFED_ACTIONS: Mapping[str, tuple[type[Command], StaffedHandler]] = {
-    A.ROUTE.value: (RouteCall, route),
-    A.OFFER.value: (OfferCall, offer),
-    A.MISS.value: (MissOffer, miss),
-    A.ANSWER.value: (AnswerCall, answer),
-    A.TRANSFER.value: (TransferCall, transfer),
-    A.TRANSFER_OUT.value: (TransferOut, transfer_out),
-    A.END.value: (EndCall, end),
+    A.ROUTE.value: staffed(RouteCall, route),
+    A.OFFER.value: staffed(OfferCall, offer),
+    A.MISS.value: staffed(MissOffer, miss),
+    A.ANSWER.value: staffed(AnswerCall, answer),
+    A.TRANSFER.value: staffed(TransferCall, transfer),
+    A.TRANSFER_OUT.value: staffed(TransferOut, transfer_out),
+    A.END.value: staffed(EndCall, end),
 }
 
 # Every call action's command Struct, in the lifecycle's order (for the HTTP layer and OpenAPI).
@@ -367,32 +394,32 @@ class CallCommands(AggregateCommands[Call]):
             raise UnknownAction("call", action, list(CALL_COMMANDS))
         return CALL_COMMANDS[action]
 
-    def start(self, cmd: StartCall, ctx: Context) -> Outcome:
+    def start(self, command: StartCall, ctx: Context) -> Outcome:
         """呼入 or 外呼: a new call; dialling out makes the agent busy in the same save."""
-        require(self.app, Agent, cmd.agent_id, "agent_id")
+        require(self.app, Agent, command.agent_id, "agent_id")
 
         def change(meta: EventMetadata, at: datetime) -> Sequence[Aggregate]:
-            if cmd.direction is Direction.INBOUND:
-                return (_arrive(cmd, meta, at),)
-            agent = Staff(self.app, self.availability).agent(_agent_id(cmd))
-            call = _dial(cmd, meta, at)
+            if command.direction is Direction.INBOUND:
+                return (_arrive(command, meta, at),)
+            agent = Staff(self.app, self.availability).agent(_agent_id(command))
+            call = _dial(command, meta, at)
             agent.dial(call_id=call.id, meta=meta, at=at)
             return (call, agent)
 
         return self.runner.run_together(ctx, 201, change)
 
-    def act(self, aggregate_id: UUID, action: str, cmd: Command, ctx: Context) -> Outcome:
+    def act(self, aggregate_id: UUID, action: str, command: Command, ctx: Context) -> Outcome:
         self.command_for(action)
-        if isinstance(cmd, QueueCall):  # familiar-customer routing rings this agent first
-            require(self.app, Agent, cmd.owner_agent_id, "owner_agent_id")
+        if isinstance(command, QueueCall):  # familiar-customer routing rings this agent first
+            require(self.app, Agent, command.owner_agent_id, "owner_agent_id")
         if action not in STAFFED_ACTIONS:
-            return super().act(aggregate_id, action, cmd, ctx)
+            return super().act(aggregate_id, action, command, ctx)
         handler = STAFFED_ACTIONS[action][1]
 
         def change(meta: EventMetadata, at: datetime) -> Sequence[Aggregate]:
             call = self.app.load(Call, aggregate_id, ctx.expected_version)
             staff = Staff(self.app, self.availability)
-            return (call, *handler(call, cmd, Env(meta, at, self.policies), staff))
+            return (call, *handler(call, command, Env(meta, at, self.policies), staff))
 
         attempts = ROUTE_ATTEMPTS if action == A.ROUTE else 1
         for _ in range(attempts - 1):
@@ -401,28 +428,28 @@ class CallCommands(AggregateCommands[Call]):
         return self.runner.run_together(ctx, 200, change)
 
 
-def _agent_id(cmd: StartCall) -> UUID:
-    assert cmd.agent_id is not None  # StartCall.__post_init__ requires it when dialling out
-    return cmd.agent_id
+def _agent_id(command: StartCall) -> UUID:
+    assert command.agent_id is not None  # StartCall.__post_init__ requires it when dialling out
+    return command.agent_id
 
 
-def _arrive(cmd: StartCall, meta: EventMetadata, at: datetime) -> Call:
+def _arrive(command: StartCall, meta: EventMetadata, at: datetime) -> Call:
     return Call.arrive(
-        caller=cmd.customer_number,
-        hotline=cmd.hotline,
-        customer_id=cmd.customer_id,
+        caller=command.customer_number,
+        hotline=command.hotline,
+        customer_id=command.customer_id,
         meta=meta,
         at=at,
     )
 
 
-def _dial(cmd: StartCall, meta: EventMetadata, at: datetime) -> Call:
+def _dial(command: StartCall, meta: EventMetadata, at: datetime) -> Call:
     return Call.dial(
-        agent_id=_agent_id(cmd),
-        number=cmd.customer_number,
-        hotline=cmd.hotline,
-        customer_id=cmd.customer_id,
-        purpose=cmd.purpose or "",
+        agent_id=_agent_id(command),
+        number=command.customer_number,
+        hotline=command.hotline,
+        customer_id=command.customer_id,
+        purpose=command.purpose or "",
         meta=meta,
         at=at,
     )

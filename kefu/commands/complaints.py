@@ -1,4 +1,9 @@
-"""Complaint (投诉) commands and their handlers: load, call the verb, save."""
+"""Complaint (投诉) commands: the Structs HTTP bodies decode into, and one handler per action.
+
+A handler is handed the loaded complaint and calls its verb with the command's fields, the
+metadata and the time in `env`. Loading at the expected version, idempotency and saving happen
+once for all kinds, in `AggregateCommands` and `CommandRunner`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from uuid import UUID
 import msgspec
 
 from kefu.application import ServiceDesk
-from kefu.commands.actions import ActionTable, AggregateCommands, Env
+from kefu.commands.actions import ActionTable, AggregateCommands, Env, action
 from kefu.commands.base import Command, Name, Note, Text
 from kefu.commands.context import Context
 from kefu.commands.errors import require
@@ -139,78 +144,90 @@ class ArchiveComplaint(Command, frozen=True):
     pass
 
 
-def acknowledge(c: Complaint, cmd: AcknowledgeComplaint, e: Env) -> None:
-    c.acknowledge(message=cmd.message, meta=e.meta, at=e.at)
+def acknowledge(complaint: Complaint, command: AcknowledgeComplaint, env: Env) -> None:
+    complaint.acknowledge(message=command.message, meta=env.meta, at=env.at)
 
 
-def record_facts(c: Complaint, cmd: RecordFacts, e: Env) -> None:
-    c.record_facts(facts=cmd.facts, meta=e.meta, at=e.at)
+def record_facts(complaint: Complaint, command: RecordFacts, env: Env) -> None:
+    complaint.record_facts(facts=command.facts, meta=env.meta, at=env.at)
 
 
-def attribute(c: Complaint, cmd: AttributeResponsibility, e: Env) -> None:
-    c.attribute(department=cmd.department, cause=cmd.cause, note=cmd.note, meta=e.meta, at=e.at)
-
-
-def escalate(c: Complaint, cmd: EscalateComplaint, e: Env) -> None:
-    c.escalate(level=cmd.level, to=cmd.to, reason=cmd.reason, meta=e.meta, at=e.at)
-
-
-def propose(c: Complaint, cmd: ProposeResolution, e: Env) -> None:
-    remedies = tuple(Remedy(r.kind, r.amount) for r in cmd.remedies)
-    c.propose(remedies=remedies, note=cmd.note, meta=e.meta, at=e.at)
-
-
-def accept(c: Complaint, cmd: AcceptResolution, e: Env) -> None:
-    c.accept(note=cmd.note, meta=e.meta, at=e.at)
-
-
-def reject(c: Complaint, cmd: RejectResolution, e: Env) -> None:
-    c.reject(reason=cmd.reason, meta=e.meta, at=e.at)
-
-
-def assign_task(c: Complaint, cmd: AssignTask, e: Env) -> None:
-    c.assign_task(
-        department=cmd.department,
-        owner=cmd.owner,
-        due_at=cmd.due_at,
-        description=cmd.description,
-        meta=e.meta,
-        at=e.at,
+def attribute(complaint: Complaint, command: AttributeResponsibility, env: Env) -> None:
+    complaint.attribute(
+        department=command.department,
+        cause=command.cause,
+        note=command.note,
+        meta=env.meta,
+        at=env.at,
     )
 
 
-def complete_task(c: Complaint, cmd: FinishTask, e: Env) -> None:
-    c.complete_task(task_id=cmd.task_id, note=cmd.note, meta=e.meta, at=e.at)
-
-
-def fail_task(c: Complaint, cmd: FinishTask, e: Env) -> None:
-    c.fail_task(task_id=cmd.task_id, note=cmd.note, meta=e.meta, at=e.at)
-
-
-def record_contact_attempt(c: Complaint, cmd: RecordContactAttempt, e: Env) -> None:
-    c.record_contact_attempt(channel=cmd.channel, note=cmd.note, meta=e.meta, at=e.at)
-
-
-def confirm(c: Complaint, cmd: ConfirmOutcome, e: Env) -> None:
-    c.confirm(
-        resolved=cmd.resolved,
-        satisfaction=cmd.satisfaction,
-        comment=cmd.comment,
-        meta=e.meta,
-        at=e.at,
+def escalate(complaint: Complaint, command: EscalateComplaint, env: Env) -> None:
+    complaint.escalate(
+        level=command.level, to=command.to, reason=command.reason, meta=env.meta, at=env.at
     )
 
 
-def close(c: Complaint, cmd: CloseComplaint, e: Env) -> None:
-    c.close(policy=e.policies.complaints, zone=e.policies.timezone, meta=e.meta, at=e.at)
+def propose(complaint: Complaint, command: ProposeResolution, env: Env) -> None:
+    remedies = tuple(Remedy(r.kind, r.amount) for r in command.remedies)
+    complaint.propose(remedies=remedies, note=command.note, meta=env.meta, at=env.at)
 
 
-def reopen(c: Complaint, cmd: ReopenComplaint, e: Env) -> None:
-    c.reopen(reason=cmd.reason, meta=e.meta, at=e.at)
+def accept(complaint: Complaint, command: AcceptResolution, env: Env) -> None:
+    complaint.accept(note=command.note, meta=env.meta, at=env.at)
 
 
-def archive(c: Complaint, cmd: ArchiveComplaint, e: Env) -> None:
-    c.archive(meta=e.meta, at=e.at)
+def reject(complaint: Complaint, command: RejectResolution, env: Env) -> None:
+    complaint.reject(reason=command.reason, meta=env.meta, at=env.at)
+
+
+def assign_task(complaint: Complaint, command: AssignTask, env: Env) -> None:
+    complaint.assign_task(
+        department=command.department,
+        owner=command.owner,
+        due_at=command.due_at,
+        description=command.description,
+        meta=env.meta,
+        at=env.at,
+    )
+
+
+def complete_task(complaint: Complaint, command: FinishTask, env: Env) -> None:
+    complaint.complete_task(task_id=command.task_id, note=command.note, meta=env.meta, at=env.at)
+
+
+def fail_task(complaint: Complaint, command: FinishTask, env: Env) -> None:
+    complaint.fail_task(task_id=command.task_id, note=command.note, meta=env.meta, at=env.at)
+
+
+def record_contact_attempt(complaint: Complaint, command: RecordContactAttempt, env: Env) -> None:
+    complaint.record_contact_attempt(
+        channel=command.channel, note=command.note, meta=env.meta, at=env.at
+    )
+
+
+def confirm(complaint: Complaint, command: ConfirmOutcome, env: Env) -> None:
+    complaint.confirm(
+        resolved=command.resolved,
+        satisfaction=command.satisfaction,
+        comment=command.comment,
+        meta=env.meta,
+        at=env.at,
+    )
+
+
+def close(complaint: Complaint, command: CloseComplaint, env: Env) -> None:
+    complaint.close(
+        policy=env.policies.complaints, zone=env.policies.timezone, meta=env.meta, at=env.at
+    )
+
+
+def reopen(complaint: Complaint, command: ReopenComplaint, env: Env) -> None:
+    complaint.reopen(reason=command.reason, meta=env.meta, at=env.at)
+
+
+def archive(complaint: Complaint, command: ArchiveComplaint, env: Env) -> None:
+    complaint.archive(meta=env.meta, at=env.at)
 
 
 A = ComplaintAction
@@ -218,21 +235,21 @@ A = ComplaintAction
 # Each action's command Struct and its handler. The task outcomes ("tasks/complete",
 # "tasks/fail") are reached through /tasks/{task_id}/{outcome}, which builds a FinishTask.
 COMPLAINT_ACTIONS: ActionTable[Complaint] = {
-    A.ACKNOWLEDGE.value: (AcknowledgeComplaint, acknowledge),
-    A.FACTS.value: (RecordFacts, record_facts),
-    A.ATTRIBUTE.value: (AttributeResponsibility, attribute),
-    A.ESCALATE.value: (EscalateComplaint, escalate),
-    A.PROPOSE.value: (ProposeResolution, propose),
-    A.ACCEPT.value: (AcceptResolution, accept),
-    A.REJECT.value: (RejectResolution, reject),
-    A.ASSIGN_TASK.value: (AssignTask, assign_task),
-    A.COMPLETE_TASK.value: (FinishTask, complete_task),
-    A.FAIL_TASK.value: (FinishTask, fail_task),
-    A.CONTACT_ATTEMPT.value: (RecordContactAttempt, record_contact_attempt),
-    A.CONFIRM.value: (ConfirmOutcome, confirm),
-    A.CLOSE.value: (CloseComplaint, close),
-    A.REOPEN.value: (ReopenComplaint, reopen),
-    A.ARCHIVE.value: (ArchiveComplaint, archive),
+    A.ACKNOWLEDGE.value: action(AcknowledgeComplaint, acknowledge),
+    A.FACTS.value: action(RecordFacts, record_facts),
+    A.ATTRIBUTE.value: action(AttributeResponsibility, attribute),
+    A.ESCALATE.value: action(EscalateComplaint, escalate),
+    A.PROPOSE.value: action(ProposeResolution, propose),
+    A.ACCEPT.value: action(AcceptResolution, accept),
+    A.REJECT.value: action(RejectResolution, reject),
+    A.ASSIGN_TASK.value: action(AssignTask, assign_task),
+    A.COMPLETE_TASK.value: action(FinishTask, complete_task),
+    A.FAIL_TASK.value: action(FinishTask, fail_task),
+    A.CONTACT_ATTEMPT.value: action(RecordContactAttempt, record_contact_attempt),
+    A.CONFIRM.value: action(ConfirmOutcome, confirm),
+    A.CLOSE.value: action(CloseComplaint, close),
+    A.REOPEN.value: action(ReopenComplaint, reopen),
+    A.ARCHIVE.value: action(ArchiveComplaint, archive),
 }
 
 # The body each task outcome decodes, by the outcome's name in the path.
@@ -248,23 +265,23 @@ class ComplaintCommands(AggregateCommands[Complaint]):
     def __init__(self, app: ServiceDesk, runner: CommandRunner, policies: Policies) -> None:
         super().__init__(app, runner, policies, Complaint, COMPLAINT_ACTIONS)
 
-    def register(self, cmd: RegisterComplaint, ctx: Context) -> Outcome:
-        require(self.app, Ticket, cmd.ticket_id, "ticket_id")
+    def register(self, command: RegisterComplaint, ctx: Context) -> Outcome:
+        require(self.app, Ticket, command.ticket_id, "ticket_id")
 
-        def make(e: Env) -> Complaint:
+        def make(env: Env) -> Complaint:
             return Complaint.register(
-                channel=cmd.channel,
-                customer_id=cmd.customer_id,
-                ticket_id=cmd.ticket_id,
-                complaint_type=cmd.type,
-                description=cmd.description,
-                expectation=cmd.expectation,
-                contact=cmd.contact,
-                severity=cmd.severity,
-                major=cmd.major,
-                policy=e.policies.complaints,
-                meta=e.meta,
-                at=e.at,
+                channel=command.channel,
+                customer_id=command.customer_id,
+                ticket_id=command.ticket_id,
+                complaint_type=command.type,
+                description=command.description,
+                expectation=command.expectation,
+                contact=command.contact,
+                severity=command.severity,
+                major=command.major,
+                policy=env.policies.complaints,
+                meta=env.meta,
+                at=env.at,
             )
 
         return self.create(ctx, make)

@@ -1,4 +1,9 @@
-"""Customer file (客户档案) commands and their handlers: load, call the verb, save."""
+"""Customer file (客户档案) commands: the Structs HTTP bodies decode into, and their handlers.
+
+A handler is handed the loaded file and calls its verb with the command's fields, the metadata
+and the time in `env`. Loading at the expected version, idempotency and saving happen once for
+all kinds, in `AggregateCommands` and `CommandRunner`.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from kefu.application import ServiceDesk
-from kefu.commands.actions import ActionTable, AggregateCommands, Env
+from kefu.commands.actions import ActionTable, AggregateCommands, Env, action
 from kefu.commands.base import Command, Name, Note
 from kefu.commands.context import Context
 from kefu.commands.execution import CommandRunner, Outcome
@@ -143,59 +148,63 @@ def _kept(value: Any, current: Any) -> Any:
     return current if value is msgspec.UNSET else value
 
 
-def change_contact(c: Customer, cmd: ChangeContact, e: Env) -> None:
-    c.change_details(
-        name=_kept(cmd.name, c.name),
-        phones=_kept(cmd.phones, c.phones),
-        email=_kept(cmd.email, c.email),
-        address=_kept(cmd.address, c.address),
-        birthday=_kept(cmd.birthday, c.birthday),
-        tier=_kept(cmd.tier, c.tier),
-        tags=_kept(cmd.tags, c.tags),
-        meta=e.meta,
-        at=e.at,
+def change_contact(customer: Customer, command: ChangeContact, env: Env) -> None:
+    customer.change_details(
+        name=_kept(command.name, customer.name),
+        phones=_kept(command.phones, customer.phones),
+        email=_kept(command.email, customer.email),
+        address=_kept(command.address, customer.address),
+        birthday=_kept(command.birthday, customer.birthday),
+        tier=_kept(command.tier, customer.tier),
+        tags=_kept(command.tags, customer.tags),
+        meta=env.meta,
+        at=env.at,
     )
 
 
-def assign_owner(c: Customer, cmd: AssignOwner, e: Env) -> None:
-    c.assign_owner(agent_id=cmd.agent_id, meta=e.meta, at=e.at)
+def assign_owner(customer: Customer, command: AssignOwner, env: Env) -> None:
+    customer.assign_owner(agent_id=command.agent_id, meta=env.meta, at=env.at)
 
 
-def record_order(c: Customer, cmd: RecordOrder, e: Env) -> None:
-    c.record_order(
-        number=cmd.number,
-        package=cmd.package,
-        items=cmd.items,
-        add_ons=cmd.add_ons,
-        amount=cmd.amount,
-        ordered_on=cmd.ordered_on,
-        meta=e.meta,
-        at=e.at,
+def record_order(customer: Customer, command: RecordOrder, env: Env) -> None:
+    customer.record_order(
+        number=command.number,
+        package=command.package,
+        items=command.items,
+        add_ons=command.add_ons,
+        amount=command.amount,
+        ordered_on=command.ordered_on,
+        meta=env.meta,
+        at=env.at,
     )
 
 
-def record_milestone(c: Customer, cmd: RecordMilestone, e: Env) -> None:
-    c.record_milestone(kind=cmd.kind, on=cmd.on, note=cmd.note, meta=e.meta, at=e.at)
-
-
-def record_staff(c: Customer, cmd: RecordStaff, e: Env) -> None:
-    c.record_staff(role=cmd.role, staff_id=cmd.staff_id, meta=e.meta, at=e.at)
-
-
-def record_survey(c: Customer, cmd: RecordSurvey, e: Env) -> None:
-    c.record_survey(
-        answered_on=cmd.answered_on,
-        staff_ids=cmd.staff_ids,
-        rating=cmd.rating,
-        comments=cmd.comments,
-        meta=e.meta,
-        at=e.at,
+def record_milestone(customer: Customer, command: RecordMilestone, env: Env) -> None:
+    customer.record_milestone(
+        kind=command.kind, on=command.on, note=command.note, meta=env.meta, at=env.at
     )
 
 
-def mark_preferences(c: Customer, cmd: MarkPreferences, e: Env) -> None:
-    quiet = [quiet_window(w) for w in cmd.quiet_hours]
-    c.mark_preferences(preferences=cmd.preferences, quiet_hours=quiet, meta=e.meta, at=e.at)
+def record_staff(customer: Customer, command: RecordStaff, env: Env) -> None:
+    customer.record_staff(role=command.role, staff_id=command.staff_id, meta=env.meta, at=env.at)
+
+
+def record_survey(customer: Customer, command: RecordSurvey, env: Env) -> None:
+    customer.record_survey(
+        answered_on=command.answered_on,
+        staff_ids=command.staff_ids,
+        rating=command.rating,
+        comments=command.comments,
+        meta=env.meta,
+        at=env.at,
+    )
+
+
+def mark_preferences(customer: Customer, command: MarkPreferences, env: Env) -> None:
+    quiet = [quiet_window(w) for w in command.quiet_hours]
+    customer.mark_preferences(
+        preferences=command.preferences, quiet_hours=quiet, meta=env.meta, at=env.at
+    )
 
 
 A = CustomerAction
@@ -203,13 +212,13 @@ A = CustomerAction
 
 # Each action's command Struct and handler; `merge` is added per instance (it loads the survivor).
 CUSTOMER_ACTIONS: ActionTable[Customer] = {
-    A.CONTACT.value: (ChangeContact, change_contact),
-    A.OWNER.value: (AssignOwner, assign_owner),
-    A.ORDERS.value: (RecordOrder, record_order),
-    A.MILESTONES.value: (RecordMilestone, record_milestone),
-    A.STAFF.value: (RecordStaff, record_staff),
-    A.SURVEYS.value: (RecordSurvey, record_survey),
-    A.PREFERENCES.value: (MarkPreferences, mark_preferences),
+    A.CONTACT.value: action(ChangeContact, change_contact),
+    A.OWNER.value: action(AssignOwner, assign_owner),
+    A.ORDERS.value: action(RecordOrder, record_order),
+    A.MILESTONES.value: action(RecordMilestone, record_milestone),
+    A.STAFF.value: action(RecordStaff, record_staff),
+    A.SURVEYS.value: action(RecordSurvey, record_survey),
+    A.PREFERENCES.value: action(MarkPreferences, mark_preferences),
 }
 COMMANDS: dict[str, type[Command]] = {
     **{action: command for action, (command, _) in CUSTOMER_ACTIONS.items()},
@@ -223,33 +232,33 @@ class CustomerCommands(AggregateCommands[Customer]):
     def __init__(self, app: ServiceDesk, runner: CommandRunner, policies: Policies) -> None:
         actions: ActionTable[Customer] = {
             **CUSTOMER_ACTIONS,
-            A.MERGE.value: (MergeCustomer, self._merge),
+            A.MERGE.value: action(MergeCustomer, self._merge),
         }
         super().__init__(app, runner, policies, Customer, actions)
 
-    def register(self, cmd: RegisterCustomer, ctx: Context) -> Outcome:
-        def make(e: Env) -> Customer:
+    def register(self, command: RegisterCustomer, ctx: Context) -> Outcome:
+        def make(env: Env) -> Customer:
             return Customer.register(
-                name=cmd.name,
-                phones=cmd.phones,
-                email=cmd.email,
-                address=cmd.address,
-                birthday=cmd.birthday,
-                tier=cmd.tier,
-                tags=cmd.tags,
-                source_channel=cmd.source_channel,
-                external_ref=cmd.external_ref,
-                meta=e.meta,
-                at=e.at,
+                name=command.name,
+                phones=command.phones,
+                email=command.email,
+                address=command.address,
+                birthday=command.birthday,
+                tier=command.tier,
+                tags=command.tags,
+                source_channel=command.source_channel,
+                external_ref=command.external_ref,
+                meta=env.meta,
+                at=env.at,
             )
 
         return self.create(ctx, make)
 
-    def _merge(self, c: Customer, cmd: MergeCustomer, e: Env) -> Sequence[Aggregate]:
-        survivor = find_customer(self.app, cmd.into)
+    def _merge(self, customer: Customer, command: MergeCustomer, env: Env) -> Sequence[Aggregate]:
+        survivor = find_customer(self.app, command.into)
         if survivor is None:
-            raise msgspec.ValidationError(f"no customer {cmd.into} - at `$.into`")
-        c.merge_into(survivor=survivor, meta=e.meta, at=e.at)
+            raise msgspec.ValidationError(f"no customer {command.into} - at `$.into`")
+        customer.merge_into(survivor=survivor, meta=env.meta, at=env.at)
         return (survivor,)  # saved with the duplicate: its version is checked too
 
 

@@ -1,4 +1,9 @@
-"""Ticket (工单) commands and their handlers: load, call the verb, save."""
+"""Ticket (工单) commands: the Structs HTTP bodies decode into, and one handler per action.
+
+A handler is handed the loaded ticket and calls its verb with the command's fields, the metadata
+and the time in `env`. Loading at the expected version, idempotency and saving happen once for
+all kinds, in `AggregateCommands` and `CommandRunner`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Annotated
 import msgspec
 
 from kefu.application import ServiceDesk
-from kefu.commands.actions import ActionTable, AggregateCommands, Env
+from kefu.commands.actions import ActionTable, AggregateCommands, Env, action
 from kefu.commands.base import Command, Name, Note, Text
 from kefu.commands.context import Context
 from kefu.commands.execution import CommandRunner, Outcome
@@ -84,72 +89,78 @@ class ArchiveTicket(Command, frozen=True):
     pass
 
 
-def review(t: Ticket, c: ReviewTicket, e: Env) -> None:
-    t.review(note=c.note, meta=e.meta, at=e.at)
+def review(ticket: Ticket, command: ReviewTicket, env: Env) -> None:
+    ticket.review(note=command.note, meta=env.meta, at=env.at)
 
 
-def dispatch(t: Ticket, c: DispatchTicket, e: Env) -> None:
-    t.dispatch(department=c.department, agent_id=c.agent_id, meta=e.meta, at=e.at)
-
-
-def redispatch(t: Ticket, c: RedispatchTicket, e: Env) -> None:
-    t.redispatch(
-        department=c.department, agent_id=c.agent_id, reason=c.reason, meta=e.meta, at=e.at
+def dispatch(ticket: Ticket, command: DispatchTicket, env: Env) -> None:
+    ticket.dispatch(
+        department=command.department, agent_id=command.agent_id, meta=env.meta, at=env.at
     )
 
 
-def urge(t: Ticket, c: UrgeTicket, e: Env) -> None:
-    t.urge(urged_by=c.urged_by, reason=c.reason, meta=e.meta, at=e.at)
+def redispatch(ticket: Ticket, command: RedispatchTicket, env: Env) -> None:
+    ticket.redispatch(
+        department=command.department,
+        agent_id=command.agent_id,
+        reason=command.reason,
+        meta=env.meta,
+        at=env.at,
+    )
 
 
-def follow_up(t: Ticket, c: FollowUpTicket, e: Env) -> None:
-    t.follow_up(note=c.note, meta=e.meta, at=e.at)
+def urge(ticket: Ticket, command: UrgeTicket, env: Env) -> None:
+    ticket.urge(urged_by=command.urged_by, reason=command.reason, meta=env.meta, at=env.at)
 
 
-def start(t: Ticket, c: StartTicket, e: Env) -> None:
-    t.start(meta=e.meta, at=e.at)
+def follow_up(ticket: Ticket, command: FollowUpTicket, env: Env) -> None:
+    ticket.follow_up(note=command.note, meta=env.meta, at=env.at)
 
 
-def resolve(t: Ticket, c: ResolveTicket, e: Env) -> None:
-    t.resolve(resolution=c.resolution, code=c.code, meta=e.meta, at=e.at)
+def start(ticket: Ticket, command: StartTicket, env: Env) -> None:
+    ticket.start(meta=env.meta, at=env.at)
 
 
-def give_feedback(t: Ticket, c: GiveFeedback, e: Env) -> None:
-    t.give_feedback(channel=c.channel, message=c.message, meta=e.meta, at=e.at)
+def resolve(ticket: Ticket, command: ResolveTicket, env: Env) -> None:
+    ticket.resolve(resolution=command.resolution, code=command.code, meta=env.meta, at=env.at)
 
 
-def rate(t: Ticket, c: RateTicket, e: Env) -> None:
-    t.rate(score=c.score, comment=c.comment, meta=e.meta, at=e.at)
+def give_feedback(ticket: Ticket, command: GiveFeedback, env: Env) -> None:
+    ticket.give_feedback(channel=command.channel, message=command.message, meta=env.meta, at=env.at)
 
 
-def close(t: Ticket, c: CloseTicket, e: Env) -> None:
-    t.close(meta=e.meta, at=e.at)
+def rate(ticket: Ticket, command: RateTicket, env: Env) -> None:
+    ticket.rate(score=command.score, comment=command.comment, meta=env.meta, at=env.at)
 
 
-def reopen(t: Ticket, c: ReopenTicket, e: Env) -> None:
-    t.reopen(reason=c.reason, policy=e.policies.deadlines, meta=e.meta, at=e.at)
+def close(ticket: Ticket, command: CloseTicket, env: Env) -> None:
+    ticket.close(meta=env.meta, at=env.at)
 
 
-def archive(t: Ticket, c: ArchiveTicket, e: Env) -> None:
-    t.archive(meta=e.meta, at=e.at)
+def reopen(ticket: Ticket, command: ReopenTicket, env: Env) -> None:
+    ticket.reopen(reason=command.reason, policy=env.policies.deadlines, meta=env.meta, at=env.at)
+
+
+def archive(ticket: Ticket, command: ArchiveTicket, env: Env) -> None:
+    ticket.archive(meta=env.meta, at=env.at)
 
 
 A = TicketAction
 
 # Each action's command Struct (what the HTTP body decodes into) and its handler.
 TICKET_ACTIONS: ActionTable[Ticket] = {
-    A.REVIEW.value: (ReviewTicket, review),
-    A.DISPATCH.value: (DispatchTicket, dispatch),
-    A.REDISPATCH.value: (RedispatchTicket, redispatch),
-    A.URGE.value: (UrgeTicket, urge),
-    A.FOLLOW_UP.value: (FollowUpTicket, follow_up),
-    A.START.value: (StartTicket, start),
-    A.RESOLVE.value: (ResolveTicket, resolve),
-    A.FEEDBACK.value: (GiveFeedback, give_feedback),
-    A.RATE.value: (RateTicket, rate),
-    A.CLOSE.value: (CloseTicket, close),
-    A.REOPEN.value: (ReopenTicket, reopen),
-    A.ARCHIVE.value: (ArchiveTicket, archive),
+    A.REVIEW.value: action(ReviewTicket, review),
+    A.DISPATCH.value: action(DispatchTicket, dispatch),
+    A.REDISPATCH.value: action(RedispatchTicket, redispatch),
+    A.URGE.value: action(UrgeTicket, urge),
+    A.FOLLOW_UP.value: action(FollowUpTicket, follow_up),
+    A.START.value: action(StartTicket, start),
+    A.RESOLVE.value: action(ResolveTicket, resolve),
+    A.FEEDBACK.value: action(GiveFeedback, give_feedback),
+    A.RATE.value: action(RateTicket, rate),
+    A.CLOSE.value: action(CloseTicket, close),
+    A.REOPEN.value: action(ReopenTicket, reopen),
+    A.ARCHIVE.value: action(ArchiveTicket, archive),
 }
 
 
@@ -159,18 +170,18 @@ class TicketCommands(AggregateCommands[Ticket]):
     def __init__(self, app: ServiceDesk, runner: CommandRunner, policies: Policies) -> None:
         super().__init__(app, runner, policies, Ticket, TICKET_ACTIONS)
 
-    def open(self, cmd: OpenTicket, ctx: Context) -> Outcome:
-        def make(e: Env) -> Ticket:
+    def open(self, command: OpenTicket, ctx: Context) -> Outcome:
+        def make(env: Env) -> Ticket:
             return Ticket.open(
-                channel=cmd.channel,
-                customer_id=cmd.customer_id,
-                category=cmd.category,
-                priority=cmd.priority,
-                subject=cmd.subject,
-                description=cmd.description,
-                policy=e.policies.deadlines,
-                meta=e.meta,
-                at=e.at,
+                channel=command.channel,
+                customer_id=command.customer_id,
+                category=command.category,
+                priority=command.priority,
+                subject=command.subject,
+                description=command.description,
+                policy=env.policies.deadlines,
+                meta=env.meta,
+                at=env.at,
             )
 
         return self.create(ctx, make)

@@ -1,4 +1,9 @@
-"""Return visit (回访) commands and their handlers: load, call the verb, save."""
+"""Return visit (回访) commands: the Structs HTTP bodies decode into, and their handlers.
+
+A handler is handed the loaded visit task and calls its verb with the command's fields, the
+metadata and the time in `env`. Loading at the expected version, idempotency and saving happen
+once for all kinds, in `AggregateCommands` and `CommandRunner`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from uuid import UUID
 import msgspec
 
 from kefu.application import ServiceDesk
-from kefu.commands.actions import ActionTable, AggregateCommands, Env
+from kefu.commands.actions import ActionTable, AggregateCommands, Env, action
 from kefu.commands.base import Command, Name, Note, Text
 from kefu.commands.context import Context
 from kefu.commands.customers import find_customer
@@ -54,33 +59,39 @@ class RescheduleVisit(Command, frozen=True):
     reason: Text
 
 
-def assign(v: Visit, c: AssignVisit, e: Env) -> None:
-    v.assign(agent_id=c.agent_id, meta=e.meta, at=e.at)
+def assign(visit: Visit, command: AssignVisit, env: Env) -> None:
+    visit.assign(agent_id=command.agent_id, meta=env.meta, at=env.at)
 
 
-def finish(v: Visit, c: FinishVisit, e: Env) -> None:
-    v.finish(
-        reached=c.reached,
-        satisfaction=c.satisfaction,
-        comment=c.comment,
-        new_need=c.new_need,
-        open_ticket=c.open_ticket,
-        meta=e.meta,
-        at=e.at,
+def finish(visit: Visit, command: FinishVisit, env: Env) -> None:
+    visit.finish(
+        reached=command.reached,
+        satisfaction=command.satisfaction,
+        comment=command.comment,
+        new_need=command.new_need,
+        open_ticket=command.open_ticket,
+        meta=env.meta,
+        at=env.at,
     )
 
 
-def reschedule(v: Visit, c: RescheduleVisit, e: Env) -> None:
-    v.reschedule(due_on=c.due_on, reason=c.reason, zone=e.policies.timezone, meta=e.meta, at=e.at)
+def reschedule(visit: Visit, command: RescheduleVisit, env: Env) -> None:
+    visit.reschedule(
+        due_on=command.due_on,
+        reason=command.reason,
+        zone=env.policies.timezone,
+        meta=env.meta,
+        at=env.at,
+    )
 
 
 A = VisitAction
 
 # `not-reached` is added per instance: it reads the customer's do-not-disturb hours.
 VISIT_ACTIONS: ActionTable[Visit] = {
-    A.ASSIGN.value: (AssignVisit, assign),
-    A.DONE.value: (FinishVisit, finish),
-    A.RESCHEDULE.value: (RescheduleVisit, reschedule),
+    A.ASSIGN.value: action(AssignVisit, assign),
+    A.DONE.value: action(FinishVisit, finish),
+    A.RESCHEDULE.value: action(RescheduleVisit, reschedule),
 }
 COMMANDS: dict[str, type[Command]] = {
     **{action: command for action, (command, _) in VISIT_ACTIONS.items()},
@@ -94,25 +105,25 @@ class VisitCommands(AggregateCommands[Visit]):
     def __init__(self, app: ServiceDesk, runner: CommandRunner, policies: Policies) -> None:
         actions: ActionTable[Visit] = {
             **VISIT_ACTIONS,
-            A.NOT_REACHED.value: (NotReached, self._not_reached),
+            A.NOT_REACHED.value: action(NotReached, self._not_reached),
         }
         super().__init__(app, runner, policies, Visit, actions)
 
-    def schedule(self, cmd: ScheduleVisit, ctx: Context) -> Outcome:
-        customer = self._active_customer(cmd.customer_id)
+    def schedule(self, command: ScheduleVisit, ctx: Context) -> Outcome:
+        customer = self._active_customer(command.customer_id)
 
-        def make(e: Env) -> Visit:
+        def make(env: Env) -> Visit:
             return Visit.schedule(
                 task_key=f"{MANUAL_RULE}:{ctx.command_id}",
                 customer_id=customer.id,
                 rule=MANUAL_RULE,
-                purpose=cmd.purpose,
-                due_on=cmd.due_on,
+                purpose=command.purpose,
+                due_on=command.due_on,
                 tier=customer.tier,
-                assignee_id=cmd.assignee_id or customer.owner_id,
-                policy=e.policies.visits,
-                meta=e.meta,
-                at=e.at,
+                assignee_id=command.assignee_id or customer.owner_id,
+                policy=env.policies.visits,
+                meta=env.meta,
+                at=env.at,
             )
 
         return self.create(ctx, make)
@@ -125,13 +136,13 @@ class VisitCommands(AggregateCommands[Visit]):
             raise RuleViolated(f"customer {customer_id} was merged into {customer.merged_into}")
         return customer
 
-    def _not_reached(self, v: Visit, c: NotReached, e: Env) -> None:
-        customer = find_customer(self.app, v.customer_id)
-        v.not_reached(
-            note=c.note,
+    def _not_reached(self, visit: Visit, command: NotReached, env: Env) -> None:
+        customer = find_customer(self.app, visit.customer_id)
+        visit.not_reached(
+            note=command.note,
             quiet_hours=customer.quiet_hours if customer else (),
-            policy=e.policies.visits,
-            zone=e.policies.timezone,
-            meta=e.meta,
-            at=e.at,
+            policy=env.policies.visits,
+            zone=env.policies.timezone,
+            meta=env.meta,
+            at=env.at,
         )

@@ -27,6 +27,14 @@ class Ticket(Aggregate):
 
     Public methods are the domain verbs: each checks the lifecycle table and the ticket's
     rules, then records one event. `at` is when it happened: the domain reads no clock.
+
+    Why a verb and a private `@event` method (here and in every aggregate): eventsourcing runs
+    an `@event` method's body when the event is triggered and again each time the aggregate is
+    rebuilt from its stored events, and stores the method's arguments as the event's fields.
+    So the verb does what must happen once, now: it checks the rules and works out derived
+    values (`reopen` turns a deadline policy into a due time); the `@event` method only applies
+    the recorded facts to the state. A rule tightened later then never refuses to replay old
+    history, and a policy object is never stored in an event.
     """
 
     # Every attribute is declared: snapshots are decoded by these types.
