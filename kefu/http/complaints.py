@@ -25,23 +25,12 @@ from kefu.http.aggregates import (
     read_your_writes,
     with_overdue,
 )
-from kefu.http.listing import Condition, ListResource, Param, time_param
+from kefu.http.listing import ListResource, Param, time_param
 from kefu.http.requests import command_context, decode, read_body
 from kefu.http.responses import write_outcome
-from kefu.projections.sql import db_time
+from kefu.projections.complaint_projection import ComplaintView
 
 PREFIX = "/complaints"
-
-# A complaint missed a deadline when its reply came after it, or has not come and it passed.
-_FIRST_REPLY_LATE = "COALESCE(acknowledged_at, :now) > first_reply_due_at"
-_FINAL_ANSWER_LATE = "COALESCE(answered_at, :now) > final_answer_due_at"
-
-# Which SQL condition each value of ?overdue= selects.
-OVERDUE = {
-    "first_reply": _FIRST_REPLY_LATE,
-    "final_answer": _FINAL_ANSWER_LATE,
-    "any": f"({_FIRST_REPLY_LATE} OR {_FINAL_ANSWER_LATE})",
-}
 
 
 class TaskOutcomeResource:
@@ -69,20 +58,6 @@ class TaskOutcomeResource:
         write_outcome(resp, self.commands.act(aggregate_id, action, command, ctx))
 
 
-def overdue_condition(s: Services) -> Condition:
-    """?overdue=first_reply|final_answer|any, as of the service's clock."""
-
-    def condition(kind: str) -> tuple[str, dict[str, object]]:
-        if kind not in OVERDUE:
-            raise falcon.HTTPBadRequest(
-                title="Bad query parameter",
-                description=f"overdue is one of: {', '.join(OVERDUE)}",
-            )
-        return f"({OVERDUE[kind]})", {"now": db_time(s.clock())}
-
-    return condition
-
-
 def flag_param(text: str) -> object:
     """`true` or `false`, stored as 1 or 0."""
     if text not in ("true", "false"):
@@ -105,7 +80,7 @@ def complaint_list(s: Services) -> ListResource:
         Param("channel", "channel"),
         Param("registered_from", "registered_at", "ge", time_param),
         Param("registered_to", "registered_at", "lt", time_param),
-        Param("overdue", condition=overdue_condition(s)),
+        Param("overdue", condition=lambda kind: ComplaintView.overdue_condition(kind, s.clock())),
     ]
     sorts = {
         "registered": "registered_at",

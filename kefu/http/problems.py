@@ -13,6 +13,7 @@ from kefu.application import ConcurrentChange, StaleVersion
 from kefu.commands.actions import UnknownAction
 from kefu.commands.errors import IdempotencyKeyReused, UnknownReference
 from kefu.domain.errors import DomainError, NotFound
+from kefu.projections.listing import BadFilter
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("kefu.http")
@@ -104,6 +105,10 @@ def _invalid(
     )
 
 
+def _bad_filter(req: falcon.Request, resp: falcon.Response, ex: BadFilter, _: Any) -> None:
+    write_problem(resp, 400, "bad-query-parameter", "Bad query parameter", str(ex))
+
+
 def _malformed(req: falcon.Request, resp: falcon.Response, ex: msgspec.DecodeError, _: Any) -> None:
     write_problem(resp, 400, "malformed-json", "Malformed JSON", str(ex))
 
@@ -124,5 +129,6 @@ def add_problem_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> No
     app.add_error_handler(StaleVersion, _stale)
     app.add_error_handler(ConcurrentChange, _concurrent)
     app.add_error_handler(IdempotencyKeyReused, _reused)
+    app.add_error_handler(BadFilter, _bad_filter)
     app.add_error_handler(msgspec.DecodeError, _malformed)
     app.add_error_handler(msgspec.ValidationError, _invalid)

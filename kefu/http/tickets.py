@@ -16,28 +16,11 @@ from kefu.http.aggregates import (
     with_overdue,
 )
 from kefu.http.listing import ListResource, Param, time_param
-from kefu.projections.sql import db_time
+from kefu.projections.ticket_projection import TicketView
 
 
 def ticket_list(s: Services) -> ListResource:
     """GET /tickets: filters, sorts and cursor pagination over the ticket view."""
-
-    def overdue(kind: str) -> tuple[str, dict[str, object]]:
-        now = db_time(s.clock())
-        if kind == "response":
-            return (
-                "(COALESCE(first_response_at, :now) > response_due_at)",
-                {"now": now},
-            )
-        if kind == "resolution":
-            return (
-                "(status NOT IN ('resolved', 'feedback_given', 'closed', 'archived') "
-                "AND resolution_due_at < :now OR resolved_at > resolution_due_at)",
-                {"now": now},
-            )
-        raise falcon.HTTPBadRequest(
-            title="Bad query parameter", description="overdue is response or resolution"
-        )
 
     params = [
         Param("status", "status"),
@@ -51,7 +34,7 @@ def ticket_list(s: Services) -> ListResource:
         Param("opened_to", "opened_at", "lt", time_param),
         Param("updated_from", "updated_at", "ge", time_param),
         Param("updated_to", "updated_at", "lt", time_param),
-        Param("overdue", condition=overdue),
+        Param("overdue", condition=lambda kind: TicketView.overdue_condition(kind, s.clock())),
     ]
     sorts = {
         "opened": "opened_at",

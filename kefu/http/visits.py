@@ -22,13 +22,7 @@ from kefu.http.aggregates import (
 )
 from kefu.http.listing import ListResource, Param
 from kefu.projections.visit_document import VisitDocument
-
-OPEN = "status <> 'done'"
-DUE = {
-    "today": f"({OPEN} AND due_on = :today)",
-    "overdue": f"({OPEN} AND due_on < :today)",
-    "late": f"({OPEN} AND finish_by < :today)",  # members' visits past their 3-day limit
-}
+from kefu.projections.visit_projection import VisitView
 
 
 def date_param(text: str) -> object:
@@ -45,11 +39,7 @@ def visit_list(s: Services) -> ListResource:
     zone = ZoneInfo(s.settings.timezone)
 
     def due(kind: str) -> tuple[str, dict[str, object]]:
-        if kind not in DUE:
-            raise falcon.HTTPBadRequest(
-                title="Bad query parameter", description=f"due is one of: {', '.join(DUE)}"
-            )
-        return DUE[kind], {"today": business_date(s.clock(), zone).isoformat()}
+        return VisitView.due_condition(kind, business_date(s.clock(), zone))
 
     params = [
         Param("due", condition=due),

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from kefu.domain.complaint import Complaint
 from kefu.projections.complaint_document import ComplaintDocument
 from kefu.projections.complaint_document import fold as fold_complaint
 from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.listing import BadFilter
 from kefu.projections.sql import db_time
 from kefu.projections.ticket_projection import PRIORITY_RANK
+
+# A missed deadline: the reply came after it, or has not come and it has passed.
+# ComplaintDocument.overdue is the same rule on one document; a test checks that the two agree.
+_FIRST_REPLY_MISSED = "COALESCE(acknowledged_at, :now) > first_reply_due_at"
+_FINAL_ANSWER_MISSED = "COALESCE(answered_at, :now) > final_answer_due_at"
+MISSED_DEADLINE = {
+    "first_reply": _FIRST_REPLY_MISSED,
+    "final_answer": _FINAL_ANSWER_MISSED,
+    "any": f"{_FIRST_REPLY_MISSED} OR {_FINAL_ANSWER_MISSED}",
+}
 
 
 class ComplaintView(DocumentView[ComplaintDocument]):
@@ -41,6 +53,13 @@ class ComplaintView(DocumentView[ComplaintDocument]):
         "responsible_department",
         "final_answer_due_at",
     )
+
+    @staticmethod
+    def overdue_condition(kind: str, now: datetime) -> tuple[str, dict[str, object]]:
+        """A WHERE condition for complaints that missed the `kind` deadline as of `now`."""
+        if kind not in MISSED_DEADLINE:
+            raise BadFilter("overdue", kind, list(MISSED_DEADLINE))
+        return f"({MISSED_DEADLINE[kind]})", {"now": db_time(now)}
 
 
 class ComplaintProjection(FoldProjection[ComplaintView]):

@@ -17,6 +17,13 @@ import msgspec
 OPERATORS = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "prefix": "LIKE"}
 
 
+class BadFilter(ValueError):
+    """A list filter was given a value it does not know."""
+
+    def __init__(self, name: str, value: str, known: Sequence[str]) -> None:
+        super().__init__(f"{name} {value!r} is not one of: {', '.join(known)}")
+
+
 class BadCursor(ValueError):
     """The cursor was not issued by this list."""
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from kefu.domain.ticket import Ticket
 from kefu.projections.documents import Column, DocumentView, FoldProjection
-from kefu.projections.listing import Filter, ListQuery
+from kefu.projections.listing import BadFilter, Filter, ListQuery
 from kefu.projections.sql import db_time
 from kefu.projections.ticket_document import TicketDocument
 from kefu.projections.ticket_document import fold as fold_ticket
@@ -15,7 +15,13 @@ from kefu.projections.ticket_document import fold as fold_ticket
 PRIORITY_RANK = {"urgent": 0, "important": 1, "normal": 2}
 UNRESOLVED = "status NOT IN ('resolved', 'feedback_given', 'closed', 'archived')"
 NOT_CLOSED = "status NOT IN ('closed', 'archived')"
-# Open work past its deadline now (a late answer or resolution already given does not count).
+# A missed deadline (?overdue=): the answer came after it, or has not come and it has passed.
+# TicketDocument.overdue is the same rule on one document; a test checks that the two agree.
+MISSED_DEADLINE = {
+    "response": "COALESCE(first_response_at, :now) > response_due_at",
+    "resolution": "COALESCE(resolved_at, :now) > resolution_due_at",
+}
+# Open work past its deadline now (the department board; a late answer given does not count).
 RESPONSE_LATE_NOW = f"({UNRESOLVED} AND first_response_at IS NULL AND response_due_at < :now)"
 RESOLUTION_LATE_NOW = f"({UNRESOLVED} AND resolution_due_at < :now)"
 
@@ -49,6 +55,13 @@ class TicketView(DocumentView[TicketDocument]):
         "resolution_due_at",
         "department, status",
     )
+
+    @staticmethod
+    def overdue_condition(kind: str, now: datetime) -> tuple[str, dict[str, object]]:
+        """A WHERE condition for tickets that missed the `kind` deadline as of `now`."""
+        if kind not in MISSED_DEADLINE:
+            raise BadFilter("overdue", kind, list(MISSED_DEADLINE))
+        return f"({MISSED_DEADLINE[kind]})", {"now": db_time(now)}
 
     def queue(
         self, assignee_id: str, limit: int, cursor: str | None

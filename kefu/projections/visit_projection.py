@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from kefu.domain.visit import Visit
 from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.listing import BadFilter
 from kefu.projections.sql import db_time
 from kefu.projections.visit_document import VisitDocument
 from kefu.projections.visit_document import fold as fold_visit
+
+_OPEN = "status <> 'done'"
+# Which open tasks each ?due= selects, by business date.
+DUE = {
+    "today": f"{_OPEN} AND due_on = :today",
+    "overdue": f"{_OPEN} AND due_on < :today",
+    "late": f"{_OPEN} AND finish_by < :today",  # members' visits past their 3-day limit
+}
 
 
 class VisitView(DocumentView[VisitDocument]):
@@ -26,6 +36,13 @@ class VisitView(DocumentView[VisitDocument]):
         "scheduled_at": ("TEXT NOT NULL", lambda v: db_time(v.scheduled_at)),
     }
     indexes = ("status, due_on", "assignee_id", "customer_id")
+
+    @staticmethod
+    def due_condition(kind: str, today: date) -> tuple[str, dict[str, object]]:
+        """A WHERE condition for open tasks due `today`, overdue or late as of `today`."""
+        if kind not in DUE:
+            raise BadFilter("due", kind, list(DUE))
+        return f"({DUE[kind]})", {"today": today.isoformat()}
 
 
 class VisitProjection(FoldProjection[VisitView]):
