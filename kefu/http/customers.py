@@ -25,7 +25,6 @@ from kefu.http.reading import wait_for_position
 from kefu.http.responses import write_json
 from kefu.projections.batch import BatchProjection
 from kefu.projections.customer_projection import CustomerView
-from kefu.projections.listing import BadCursor
 
 
 def phone_condition(text: str) -> tuple[str, dict[str, object]]:
@@ -77,12 +76,8 @@ class TimelineResource(ListResource):
         if customer is None:
             raise NotFound("customer", aggregate_id)
         ids = [str(i) for i in (customer.id, *customer.merged_from)]
-        try:
-            entries, next_cursor = self.services.read_models.timeline.for_customers(
-                ids, self._query(req)
-            )
-        except BadCursor as e:
-            raise falcon.HTTPBadRequest(title="Bad cursor", description=str(e)) from None
+        timeline = self.services.read_models.timeline
+        entries, next_cursor = timeline.for_customers(ids, self._query(req))
         items = [msgspec.to_builtins(e) for e in entries]
         write_json(resp, {"customer_id": customer.id, "items": items, "next_cursor": next_cursor})
 

@@ -14,7 +14,7 @@ from kefu.http.aggregates import VIEW_READERS
 from kefu.http.params import rfc3339
 from kefu.http.responses import write_json
 from kefu.projections.documents import DocumentView
-from kefu.projections.listing import BadCursor, Filter, ListQuery
+from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.sql import db_time
 
 PAGING_PARAMS = frozenset({"limit", "cursor", "sort", "after"})
@@ -62,10 +62,7 @@ class ListResource:
         query = self._query(req)
         if self.wait is not None:
             self.wait(req)
-        try:
-            docs, next_cursor = self.view.page(query)
-        except BadCursor as e:
-            raise falcon.HTTPBadRequest(title="Bad cursor", description=str(e)) from None
+        docs, next_cursor = self.view.page(query)
         write_json(resp, {"items": [self.render(d) for d in docs], "next_cursor": next_cursor})
 
     def _query(self, req: falcon.Request) -> ListQuery:

@@ -13,7 +13,8 @@ from kefu.application import ConcurrentChange, StaleVersion
 from kefu.commands.actions import UnknownAction
 from kefu.commands.errors import IdempotencyKeyReused, UnknownReference
 from kefu.domain.errors import DomainError, NotFound
-from kefu.projections.listing import BadFilter
+from kefu.projections.listing import BadCursor, BadFilter
+from kefu.projections.reports.ledger import LedgerTooLarge
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("kefu.http")
@@ -105,8 +106,14 @@ def _invalid(
     )
 
 
-def _bad_filter(req: falcon.Request, resp: falcon.Response, ex: BadFilter, _: Any) -> None:
+def _bad_query(
+    req: falcon.Request, resp: falcon.Response, ex: BadFilter | LedgerTooLarge, _: Any
+) -> None:
     write_problem(resp, 400, "bad-query-parameter", "Bad query parameter", str(ex))
+
+
+def _bad_cursor(req: falcon.Request, resp: falcon.Response, ex: BadCursor, _: Any) -> None:
+    write_problem(resp, 400, "bad-cursor", "Bad cursor", str(ex))
 
 
 def _malformed(req: falcon.Request, resp: falcon.Response, ex: msgspec.DecodeError, _: Any) -> None:
@@ -129,6 +136,8 @@ def add_problem_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> No
     app.add_error_handler(StaleVersion, _stale)
     app.add_error_handler(ConcurrentChange, _concurrent)
     app.add_error_handler(IdempotencyKeyReused, _reused)
-    app.add_error_handler(BadFilter, _bad_filter)
+    app.add_error_handler(BadFilter, _bad_query)
+    app.add_error_handler(LedgerTooLarge, _bad_query)  # a range too wide to list case by case
+    app.add_error_handler(BadCursor, _bad_cursor)
     app.add_error_handler(msgspec.DecodeError, _malformed)
     app.add_error_handler(msgspec.ValidationError, _invalid)

@@ -11,7 +11,6 @@ from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.http.aggregates import VIEW_READERS, with_overdue
 from kefu.http.responses import write_json
-from kefu.projections.listing import BadCursor
 
 PAGING = frozenset({"limit", "cursor"})
 
@@ -29,12 +28,8 @@ class AgentQueueResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, aggregate_id: UUID) -> None:
         refuse_unknown_params(req, PAGING)
         limit = req.get_param_as_int("limit", min_value=1, max_value=500, default=50)
-        try:
-            docs, next_cursor = self.tickets.queue(
-                str(aggregate_id), limit, req.get_param("cursor")
-            )
-        except BadCursor as e:
-            raise falcon.HTTPBadRequest(title="Bad cursor", description=str(e)) from None
+        cursor = req.get_param("cursor")
+        docs, next_cursor = self.tickets.queue(str(aggregate_id), limit, cursor)
         write_json(resp, {"items": [self.render(d) for d in docs], "next_cursor": next_cursor})
 
 

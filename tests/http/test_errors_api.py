@@ -247,6 +247,42 @@ def test_a_forbidden_request_names_the_role_that_may_not_act(
     assert "reporter" in assert_problem(result, 403)["detail"]
 
 
+@pytest.mark.parametrize(
+    ("path", "slug", "says"),
+    [
+        ("/tickets?cursor=nonsense", "bad-cursor", "not one this list issued"),
+        ("/complaints?cursor=W10", "bad-cursor", "not one this list issued"),
+        ("/tickets?overdue=lunch", "bad-query-parameter", "response, resolution"),
+        ("/complaints?overdue=soon", "bad-query-parameter", "first_reply, final_answer, any"),
+        ("/visits?due=yesterday", "bad-query-parameter", "today, overdue, late"),
+    ],
+)
+def test_a_bad_list_query_is_a_400_problem_mapped_in_one_place(
+    client: Client, auth: Callable[..., Headers], path: str, slug: str, says: str
+) -> None:
+    problem = assert_problem(client.simulate_get(path, headers=auth()), 400)
+    assert problem["type"] == f"/problems/{slug}"
+    assert says in problem["detail"]
+
+
+def test_a_ledger_too_large_to_list_is_a_400_asking_for_a_narrower_range(
+    client: Client,
+    auth: Callable[..., Headers],
+    open_ticket: OpenTicket,
+    catch_up: Callable[[], int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    open_ticket(), open_ticket()
+    catch_up()
+    monkeypatch.setattr("kefu.projections.reports.ledger.MAX_ROWS", 1)
+    window = "from=2030-03-01T00:00:00%2B08:00&to=2030-04-01T00:00:00%2B08:00"
+    result = client.simulate_get(f"/reports/ledger?{window}", headers=auth("reporter"))
+
+    problem = assert_problem(result, 400)
+    assert problem["type"] == "/problems/bad-query-parameter"
+    assert "narrow from/to" in problem["detail"]
+
+
 def test_an_unknown_action_is_404_and_lists_the_actions_there_are(
     open_ticket: OpenTicket, act: Act
 ) -> None:
