@@ -80,6 +80,10 @@ class AggregateCommands(Generic[TAggregate]):
         except KeyError:
             raise UnknownAction(self.kind.__name__.lower(), action, list(self.actions)) from None
 
+    def action_commands(self) -> dict[str, type[Command]]:
+        """Each action's command Struct, by action name."""
+        return {name: command for name, (command, _) in self.actions.items()}
+
     def create(self, ctx: Context, make: Callable[[Env], TAggregate]) -> Outcome:
         return self.runner.run(ctx, 201, lambda meta, at: make(Env(meta, at, self.policies)))
 

@@ -389,6 +389,9 @@ class CallCommands(AggregateCommands[Call]):
         super().__init__(app, runner, policies, Call, CALL_ACTIONS)
         self.availability = availability
 
+    def action_commands(self) -> dict[str, type[Command]]:
+        return dict(CALL_COMMANDS)
+
     def command_for(self, action: str) -> type[Command]:
         if action not in CALL_COMMANDS:
             raise UnknownAction("call", action, list(CALL_COMMANDS))

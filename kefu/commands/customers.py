@@ -220,10 +220,6 @@ CUSTOMER_ACTIONS: ActionTable[Customer] = {
     A.SURVEYS.value: action(RecordSurvey, record_survey),
     A.PREFERENCES.value: action(MarkPreferences, mark_preferences),
 }
-COMMANDS: dict[str, type[Command]] = {
-    **{action: command for action, (command, _) in CUSTOMER_ACTIONS.items()},
-    A.MERGE.value: MergeCustomer,
-}
 
 
 class CustomerCommands(AggregateCommands[Customer]):

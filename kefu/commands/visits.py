@@ -93,10 +93,6 @@ VISIT_ACTIONS: ActionTable[Visit] = {
     A.DONE.value: action(FinishVisit, finish),
     A.RESCHEDULE.value: action(RescheduleVisit, reschedule),
 }
-COMMANDS: dict[str, type[Command]] = {
-    **{action: command for action, (command, _) in VISIT_ACTIONS.items()},
-    A.NOT_REACHED.value: NotReached,
-}
 
 
 class VisitCommands(AggregateCommands[Visit]):

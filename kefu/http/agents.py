@@ -16,6 +16,7 @@ from kefu.http.aggregates import (
     read_your_writes,
 )
 from kefu.http.listing import ListResource, Param, time_param
+from kefu.http.routes import ApiApp
 from kefu.projections.agent_projection import IN_GROUP, group_pattern
 
 PREFIX = "/agents"
@@ -50,7 +51,7 @@ def agent_list(s: Services) -> ListResource:
     )
 
 
-def add_agent_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+def add_agent_routes(app: ApiApp, s: Services) -> None:
     add_aggregate_routes(
         app,
         PREFIX,
@@ -59,4 +60,6 @@ def add_agent_routes(app: falcon.App[falcon.Request, falcon.Response], s: Servic
             s.agents, s.read_models.projection("agent_views"), s.settings.read_wait_seconds
         ),
         HistoryResource(s.app, Agent),
+        post="Register an agent (坐席)",
+        get="Agents by status and group",
     )

@@ -18,11 +18,12 @@ from kefu.bootstrap import Services
 from kefu.commands.actions import AggregateCommands
 from kefu.commands.base import Command
 from kefu.commands.context import Context
-from kefu.commands.execution import Outcome
+from kefu.commands.execution import Answer, Outcome
 from kefu.domain.errors import NotFound
 from kefu.http.reading import ReadYourWrites, wait_for_position
 from kefu.http.requests import command_context, decode, read_body
 from kefu.http.responses import write_json, write_outcome
+from kefu.http.routes import ApiApp, Operation, Paths
 from kefu.projections.batch import BatchProjection
 
 WRITERS = frozenset({Role.SERVICE})
@@ -136,14 +137,38 @@ class HistoryResource:
 
 
 def add_aggregate_routes(
-    app: falcon.App[falcon.Request, falcon.Response],
+    app: ApiApp,
     prefix: str,
     create: CreateResource,
     aggregate: AggregateResource,
     history: HistoryResource,
+    *,
+    post: str,
+    get: str,
 ) -> None:
-    """The four routes of an aggregate kind under `prefix` (e.g. /tickets)."""
-    app.add_route(prefix, create)
-    app.add_route(f"{prefix}/{{aggregate_id:uuid}}", aggregate)
-    app.add_route(f"{prefix}/{{aggregate_id:uuid}}/{{action}}", aggregate, suffix="action")
-    app.add_route(f"{prefix}/{{aggregate_id:uuid}}/history", history)
+    """The four routes of an aggregate kind under `prefix` (e.g. /tickets), each documented;
+    `post` and `get` summarise creating one and listing them."""
+    item = f"{prefix}/{{{aggregate.kind}_id}}"
+    document = aggregate.projection.view.document
+    collection = {"post": Operation(post, create.command, Answer, 201)}
+    if create.lister is not None:
+        collection["get"] = Operation(get, page_of=document)
+    app.add_route(prefix, create, openapi={prefix: collection})
+    reading = {item: {"get": Operation(f"The {aggregate.kind} view", answer=document)}}
+    app.add_route(f"{prefix}/{{aggregate_id:uuid}}", aggregate, openapi=reading)
+    actions = _action_paths(item, aggregate)
+    app.add_route(
+        f"{prefix}/{{aggregate_id:uuid}}/{{action}}", aggregate, suffix="action", openapi=actions
+    )
+    events = {f"{item}/history": {"get": Operation(f"Every event of the {aggregate.kind}")}}
+    app.add_route(f"{prefix}/{{aggregate_id:uuid}}/history", history, openapi=events)
+
+
+def _action_paths(item: str, aggregate: AggregateResource) -> Paths:
+    """One path per action that the `{action}` segment can reach (one segment, no slash)."""
+    title = aggregate.kind.capitalize()
+    return {
+        f"{item}/{action}": {"post": Operation(f"{title} action: {action}", command, Answer)}
+        for action, command in aggregate.commands.action_commands().items()
+        if "/" not in action
+    }

@@ -20,6 +20,7 @@ from kefu.commands.execution import CommandRunner
 from kefu.http.params import rfc3339
 from kefu.http.requests import command_context
 from kefu.http.responses import write_json
+from kefu.http.routes import ApiApp, Operation
 from kefu.projections.actor_events import Window
 
 AUDITORS = frozenset({Role.AUDITOR})
@@ -103,14 +104,24 @@ def _page(rows: list[dict[str, Any]], window: Window) -> dict[str, Any]:
     return {"items": rows, "next_cursor": rows[-1]["position"] if more else None}
 
 
-def add_audit_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+def add_audit_routes(app: ApiApp, s: Services) -> None:
     access = AccessLog(CommandRunner(s.app, s.clock))
-    routes: dict[str, Callable[[Services, AccessLog], _Audited]] = {
-        "/audit/streams/{stream_id:uuid}/events": StreamEventsResource,
-        "/audit/streams/{stream_id:uuid}/state": StreamStateResource,
-        "/audit/streams/{stream_id:uuid}/diff": StreamDiffResource,
-        "/audit/actors/{actor_id}/events": ActorEventsResource,
-        "/audit/reads": ReadsResource,
+    routes: dict[str, tuple[Callable[[Services, AccessLog], _Audited], str]] = {
+        "/audit/streams/{stream_id:uuid}/events": (
+            StreamEventsResource,
+            "Every event of a record (auditors)",
+        ),
+        "/audit/streams/{stream_id:uuid}/state": (
+            StreamStateResource,
+            "A record as it stood at=/version=",
+        ),
+        "/audit/streams/{stream_id:uuid}/diff": (
+            StreamDiffResource,
+            "What changed between two versions",
+        ),
+        "/audit/actors/{actor_id}/events": (ActorEventsResource, "What one actor did"),
+        "/audit/reads": (ReadsResource, "Who read what through /audit (admins)"),
     }
-    for path, resource in routes.items():
-        app.add_route(path, resource(s, access))
+    for template, (resource, summary) in routes.items():
+        documented = {template.replace(":uuid", ""): {"get": Operation(summary)}}
+        app.add_route(template, resource(s, access), openapi=documented)

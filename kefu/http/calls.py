@@ -20,6 +20,7 @@ from kefu.http.aggregates import (
     read_your_writes,
 )
 from kefu.http.listing import ListResource, Param, time_param
+from kefu.http.routes import ApiApp
 
 PREFIX = "/calls"
 
@@ -61,7 +62,7 @@ def call_list(s: Services) -> ListResource:
     return ListResource(s.read_models.calls, params, sorts, wait=read_your_writes(s, "call_views"))
 
 
-def add_call_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+def add_call_routes(app: ApiApp, s: Services) -> None:
     add_aggregate_routes(
         app,
         PREFIX,
@@ -70,10 +71,12 @@ def add_call_routes(app: falcon.App[falcon.Request, falcon.Response], s: Service
             s.calls, s.read_models.projection("call_views"), s.settings.read_wait_seconds
         ),
         HistoryResource(s.app, Call),
+        post="An inbound call arrives, or an agent dials out",
+        get="Calls by direction, status, agent, customer and time",
     )
 
 
-def add_call_centre_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+def add_call_centre_routes(app: ApiApp, s: Services) -> None:
     """/agents and /calls: presence, calls, routing (POST /calls/{id}/route)."""
     add_agent_routes(app, s)
     add_call_routes(app, s)

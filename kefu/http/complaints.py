@@ -15,6 +15,7 @@ from kefu.commands.complaints import (
     FinishTask,
     RegisterComplaint,
 )
+from kefu.commands.execution import Answer
 from kefu.domain.complaint import Complaint
 from kefu.http.aggregates import (
     WRITERS,
@@ -28,6 +29,7 @@ from kefu.http.aggregates import (
 from kefu.http.listing import ListResource, Param, time_param
 from kefu.http.requests import command_context, decode, read_body
 from kefu.http.responses import write_outcome
+from kefu.http.routes import ApiApp, Operation
 from kefu.projections.complaint_projection import ComplaintView
 
 PREFIX = "/complaints"
@@ -97,7 +99,7 @@ def complaint_list(s: Services) -> ListResource:
     )
 
 
-def add_complaint_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+def add_complaint_routes(app: ApiApp, s: Services) -> None:
     projection = s.read_models.projection("complaint_views")
     add_aggregate_routes(
         app,
@@ -107,8 +109,17 @@ def add_complaint_routes(app: falcon.App[falcon.Request, falcon.Response], s: Se
             s.complaints, projection, s.settings.read_wait_seconds, with_overdue(s.clock)
         ),
         HistoryResource(s.app, Complaint),
+        post="Register a complaint (受理)",
+        get="List complaints: filters and cursor pagination",
     )
+    outcomes = {
+        f"{PREFIX}/{{complaint_id}}/tasks/{{task_id}}/{outcome}": {
+            "post": Operation(f"Complaint task outcome: {outcome}", body, Answer)
+        }
+        for outcome, body in TASK_OUTCOME_BODIES.items()
+    }
     app.add_route(
         f"{PREFIX}/{{aggregate_id:uuid}}/tasks/{{task_id}}/{{outcome}}",
         TaskOutcomeResource(s.complaints),
+        openapi=outcomes,
     )

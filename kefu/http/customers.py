@@ -23,8 +23,10 @@ from kefu.http.aggregates import (
 from kefu.http.listing import ListResource, Param
 from kefu.http.reading import wait_for_position
 from kefu.http.responses import write_json
+from kefu.http.routes import ApiApp, Operation
 from kefu.projections.batch import BatchProjection
 from kefu.projections.customer_projection import CustomerView
+from kefu.projections.timeline import TimelineEntry
 
 
 def phone_condition(text: str) -> tuple[str, dict[str, object]]:
@@ -82,7 +84,7 @@ class TimelineResource(ListResource):
         write_json(resp, {"customer_id": customer.id, "items": items, "next_cursor": next_cursor})
 
 
-def add_customer_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+def add_customer_routes(app: ApiApp, s: Services) -> None:
     projection = s.read_models.projection("customer_views")
     add_aggregate_routes(
         app,
@@ -90,6 +92,12 @@ def add_customer_routes(app: falcon.App[falcon.Request, falcon.Response], s: Ser
         CreateResource(RegisterCustomer, s.customers.register, "/customers", customer_list(s)),
         AggregateResource(s.customers, projection, s.settings.read_wait_seconds),
         HistoryResource(s.app, Customer),
+        post="Open a customer file (建档)",
+        get="Find files: phone, name prefix, tier, owner, tag, status",
     )
     timeline = TimelineResource(s, s.read_models.projection("customer_timeline"))
-    app.add_route("/customers/{aggregate_id:uuid}/timeline", timeline)
+    summary = "The one-customer timeline (服务中台)"
+    documented = {
+        "/customers/{customer_id}/timeline": {"get": Operation(summary, page_of=TimelineEntry)}
+    }
+    app.add_route("/customers/{aggregate_id:uuid}/timeline", timeline, openapi=documented)

@@ -20,6 +20,7 @@ from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.http.params import rfc3339
 from kefu.http.responses import write_json
+from kefu.http.routes import ApiApp, Operation
 from kefu.projections.reports import agents, calls, complaints, ledger, satisfaction, tickets
 from kefu.projections.reports import visits as visit_reports
 from kefu.projections.reports.buckets import Period
@@ -164,6 +165,26 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def add_report_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+def add_report_routes(app: ApiApp, s: Services) -> None:
     for name, spec in REPORTS.items():
-        app.add_route(f"/reports/{name}", ReportResource(s, name, spec))
+        path = f"/reports/{name}"
+        app.add_route(
+            path, ReportResource(s, name, spec), openapi={path: {"get": _operation(name, spec)}}
+        )
+
+
+def _operation(name: str, spec: ReportSpec) -> Operation:
+    return Operation(
+        f"The {name} report as JSON or CSV (docs/reports.md)",
+        parameters=(
+            _parameter("from", {"type": "string", "format": "date-time"}, required=True),
+            _parameter("to", {"type": "string", "format": "date-time"}, required=True),
+            _parameter("period", {"enum": [str(p) for p in Period]}),
+            _parameter("group_by", {"enum": list(spec.groups)}),
+            _parameter("format", {"enum": ["json", "csv"]}),
+        ),
+    )
+
+
+def _parameter(name: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import falcon
-
 from kefu.bootstrap import Services
 from kefu.commands.tickets import OpenTicket
 from kefu.domain.ticket import Ticket
@@ -16,6 +14,7 @@ from kefu.http.aggregates import (
     with_overdue,
 )
 from kefu.http.listing import ListResource, Param, time_param
+from kefu.http.routes import ApiApp
 from kefu.projections.ticket_projection import TicketView
 
 
@@ -51,7 +50,7 @@ def ticket_list(s: Services) -> ListResource:
     )
 
 
-def add_ticket_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+def add_ticket_routes(app: ApiApp, s: Services) -> None:
     projection = s.read_models.projection("ticket_views")
     add_aggregate_routes(
         app,
@@ -61,4 +60,6 @@ def add_ticket_routes(app: falcon.App[falcon.Request, falcon.Response], s: Servi
             s.tickets, projection, s.settings.read_wait_seconds, with_overdue(s.clock)
         ),
         HistoryResource(s.app, Ticket),
+        post="Open a ticket (受理)",
+        get="List tickets: filters, sorts and cursor pagination",
     )

@@ -21,6 +21,7 @@ from kefu.http.aggregates import (
     read_your_writes,
 )
 from kefu.http.listing import ListResource, Param
+from kefu.http.routes import ApiApp
 from kefu.projections.visit_document import VisitDocument
 from kefu.projections.visit_projection import VisitView
 
@@ -71,7 +72,7 @@ def _renderer(s: Services) -> Any:
     return render
 
 
-def add_visit_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
+def add_visit_routes(app: ApiApp, s: Services) -> None:
     projection = s.read_models.projection("visit_views")
     add_aggregate_routes(
         app,
@@ -79,4 +80,6 @@ def add_visit_routes(app: falcon.App[falcon.Request, falcon.Response], s: Servic
         CreateResource(ScheduleVisit, s.visits.schedule, "/visits", visit_list(s)),
         AggregateResource(s.visits, projection, s.settings.read_wait_seconds, _renderer(s)),
         HistoryResource(s.app, Visit),
+        post="Schedule a visit by hand",
+        get="Visits: due=today|overdue|late, assignee, customer",
     )

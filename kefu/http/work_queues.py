@@ -11,6 +11,8 @@ from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.http.aggregates import VIEW_READERS, with_overdue
 from kefu.http.responses import write_json
+from kefu.http.routes import ApiApp, Operation
+from kefu.projections.ticket_document import TicketDocument
 
 PAGING = frozenset({"limit", "cursor"})
 
@@ -59,6 +61,18 @@ def refuse_unknown_params(req: falcon.Request, known: frozenset[str]) -> None:
         )
 
 
-def add_work_queue_routes(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:
-    app.add_route("/agents/{aggregate_id:uuid}/queue", AgentQueueResource(s))
-    app.add_route("/departments/{name}/board", DepartmentBoardResource(s))
+def add_work_queue_routes(app: ApiApp, s: Services) -> None:
+    queue = Operation(
+        "An agent's open assigned tickets by due time (cursor pages)", page_of=TicketDocument
+    )
+    board = Operation("A department's tickets by status, and the overdue count")
+    app.add_route(
+        "/agents/{aggregate_id:uuid}/queue",
+        AgentQueueResource(s),
+        openapi={"/agents/{agent_id}/queue": {"get": queue}},
+    )
+    app.add_route(
+        "/departments/{name}/board",
+        DepartmentBoardResource(s),
+        openapi={"/departments/{name}/board": {"get": board}},
+    )
