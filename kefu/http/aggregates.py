@@ -148,20 +148,25 @@ def add_aggregate_routes(
 ) -> None:
     """The four routes of an aggregate kind under `prefix` (e.g. /tickets), each documented;
     `post` and `get` summarise creating one and listing them."""
-    item = f"{prefix}/{{{aggregate.kind}_id}}"
+    item = f"{prefix}/{{aggregate_id:uuid}}"
+    documented = f"{prefix}/{{{aggregate.kind}_id}}"  # the id as OpenAPI readers see it
     document = aggregate.projection.view.document
-    collection = {"post": Operation(post, create.command, Answer, 201)}
+    app.add_route(prefix, create, openapi=_collection_paths(prefix, create, document, post, get))
+    reading = Operation(f"The {aggregate.kind} view", answer=document)
+    app.add_route(item, aggregate, openapi={documented: {"get": reading}})
+    actions = _action_paths(documented, aggregate)
+    app.add_route(f"{item}/{{action}}", aggregate, suffix="action", openapi=actions)
+    events = Operation(f"Every event of the {aggregate.kind}")
+    app.add_route(f"{item}/history", history, openapi={f"{documented}/history": {"get": events}})
+
+
+def _collection_paths(
+    prefix: str, create: CreateResource, document: type, post: str, get: str
+) -> Paths:
+    operations = {"post": Operation(post, create.command, Answer, 201)}
     if create.lister is not None:
-        collection["get"] = Operation(get, page_of=document)
-    app.add_route(prefix, create, openapi={prefix: collection})
-    reading = {item: {"get": Operation(f"The {aggregate.kind} view", answer=document)}}
-    app.add_route(f"{prefix}/{{aggregate_id:uuid}}", aggregate, openapi=reading)
-    actions = _action_paths(item, aggregate)
-    app.add_route(
-        f"{prefix}/{{aggregate_id:uuid}}/{{action}}", aggregate, suffix="action", openapi=actions
-    )
-    events = {f"{item}/history": {"get": Operation(f"Every event of the {aggregate.kind}")}}
-    app.add_route(f"{prefix}/{{aggregate_id:uuid}}/history", history, openapi=events)
+        operations["get"] = Operation(get, page_of=document)
+    return {prefix: operations}
 
 
 def _action_paths(item: str, aggregate: AggregateResource) -> Paths:
