@@ -14,7 +14,7 @@ from kefu.http.middleware import AuthMiddleware
 from kefu.http.openapi import OpenApiResource
 from kefu.http.problems import add_problem_handlers
 from kefu.http.reports import add_report_routes
-from kefu.http.routes import ApiApp, Operation, Paths
+from kefu.http.routes import ApiApp, Operation
 from kefu.http.tickets import add_ticket_routes
 from kefu.http.visits import add_visit_routes
 from kefu.http.work_queues import add_work_queue_routes
@@ -24,11 +24,7 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     app = ApiApp(middleware=[AuthMiddleware(services.tokens)])
     app.req_options.strip_url_path_trailing_slash = True
     add_problem_handlers(app)
-    app.add_route("/health", HealthResource(), openapi=_document("/health", "Alive (no auth)"))
-    ready = "Ready: the store answers and projections keep up (no auth)"
-    app.add_route("/ready", ReadyResource(services), openapi=_document("/ready", ready))
-    openapi = _document("/openapi.json", "This document (no auth)")
-    app.add_route("/openapi.json", OpenApiResource(app.operations), openapi=openapi)
+    _add_public_routes(app, services)
     add_ticket_routes(app, services)
     add_call_centre_routes(app, services)
     add_audit_routes(app, services)
@@ -40,5 +36,12 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     return app
 
 
-def _document(path: str, summary: str) -> Paths:
-    return {path: {"get": Operation(summary)}}
+def _add_public_routes(app: ApiApp, services: Services) -> None:
+    """The routes that need no token: liveness, readiness and this API's description."""
+    public: dict[str, tuple[object, str]] = {
+        "/health": (HealthResource(), "The process answers"),
+        "/ready": (ReadyResource(services), "The event store answers; how far projections lag"),
+        "/openapi.json": (OpenApiResource(app.operations), "This document"),
+    }
+    for path, (resource, summary) in public.items():
+        app.add_route(path, resource, openapi={path: {"get": Operation(f"{summary} (no token)")}})
