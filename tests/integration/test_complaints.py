@@ -29,9 +29,8 @@ from kefu.commands.complaints import (
 from kefu.domain.channels import Channel
 from kefu.domain.complaint_values import ComplaintType, EscalationLevel, RemedyKind
 from kefu.domain.errors import RuleViolated
-from kefu.http.complaints import OVERDUE
+from kefu.projections.complaint_projection import ComplaintView
 from kefu.projections.listing import Filter, ListQuery
-from kefu.projections.sql import db_time
 from tests.integration.conftest import ServicesFactory, context
 
 REGISTER = RegisterComplaint(
@@ -156,7 +155,8 @@ def test_the_list_filters_on_major_department_status_and_overdue_on_both_backend
     soon, late = datetime.now(UTC), datetime.now(UTC) + timedelta(days=2)
 
     def overdue(kind: str, now: datetime) -> list[UUID]:
-        return page(services, extra_where=[OVERDUE[kind]], extra_params={"now": db_time(now)})
+        sql, params = ComplaintView.overdue_condition(kind, now)
+        return page(services, extra_where=[sql], extra_params=params)
 
     assert page(services, Filter("major", "eq", 1)) == [major]
     assert page(services, Filter("responsible_department", "eq", "quality")) == [attributed]
