@@ -24,6 +24,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 TOKEN_LINE = re.compile(r"development token \(role admin\): (\S+)")
+READ_WAIT_SECONDS = 30
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Server:
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=2 * READ_WAIT_SECONDS) as response:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read())
@@ -106,6 +107,9 @@ def _wait_until_healthy(server: Server) -> None:
 @pytest.fixture(params=["embedded", "postgres"])
 def serve_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
+    # `?after=` waits for the runner, a process of its own that may still be starting on a busy
+    # machine: a generous bound for that wait (it returns as soon as the runner catches up).
+    env["KEFU_READ_WAIT_SECONDS"] = str(READ_WAIT_SECONDS)
     if request.param == "postgres":
         env["KEFU_DATABASE_URL"] = request.getfixturevalue("fresh_postgres_url")
         env["KEFU_API_TOKENS"] = "e2e-token:e2e-desk:admin"
