@@ -19,6 +19,7 @@ from eventsourcing.utils import get_topic
 from kefu.domain.agent import Agent
 from kefu.domain.errors import NotFound
 from kefu.domain.ticket import Ticket
+from kefu.store.batch_plan import AnswerExists
 from kefu.store.database import Backend, backend_of, eventsourcing_env
 from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
 from kefu.store.mapper import MsgspecMapper
@@ -62,6 +63,15 @@ class StaleVersion(Exception):
 
 class ConcurrentChange(Exception):
     """Another command changed the record between our read and our write; nothing was saved."""
+
+
+class AnsweredBefore(ConcurrentChange):
+    """The idempotency key was used already (perhaps in the same batch): nothing was saved,
+    and the first answer to that key is `answer`."""
+
+    def __init__(self, answer: StoredAnswer) -> None:
+        super().__init__("this idempotency key was answered before")
+        self.answer = answer
 
 
 class ServiceDesk(Application[UUID]):
@@ -119,9 +129,14 @@ class ServiceDesk(Application[UUID]):
         return getattr(event, "originator_topic", None) == get_topic(kind)
 
     def record(self, aggregate: Aggregate, idempotency: IdempotencyRecord | None) -> int:
-        """Saves the pending events (and the idempotency record); returns the last position."""
+        """Saves the pending events (and the idempotency record); returns the last position.
+
+        The save joins the process's next group commit; it raises `AnsweredBefore` when the
+        key has an answer already and `ConcurrentChange` when the version was taken."""
         try:
             recordings = self.save(aggregate, **{IDEMPOTENCY_KWARG: idempotency})
+        except AnswerExists as refusal:
+            raise AnsweredBefore(refusal.answer) from None
         except IntegrityError:
             raise ConcurrentChange(
                 f"{type(aggregate).__name__.lower()} {aggregate.id} was changed by another "
@@ -141,6 +156,8 @@ class ServiceDesk(Application[UUID]):
         ordered = (*aggregates[1:], *aggregates[:1])
         try:
             recordings = self.save(*ordered, **{IDEMPOTENCY_KWARG: idempotency})
+        except AnswerExists as refusal:
+            raise AnsweredBefore(refusal.answer) from None
         except IntegrityError:
             names = " or ".join(f"{type(a).__name__.lower()} {a.id}" for a in aggregates)
             raise ConcurrentChange(

@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from kefu.application import ConcurrentChange, ServiceDesk
+from kefu.application import AnsweredBefore, ConcurrentChange, ServiceDesk
 from kefu.commands.context import Context
 from kefu.commands.errors import IdempotencyKeyReused
 from kefu.domain.metadata import EventMetadata
@@ -61,21 +61,32 @@ class CommandRunner:
 
     def run_together(self, ctx: Context, status_code: int, change: Changes) -> Outcome:
         """Runs a command that changes several aggregates (a call and its agents): all are
-        saved in one transaction, and the answer is about the first."""
-        stored = self._stored_answer(ctx)
-        if stored is not None:
-            return _replay(stored, ctx)
-        aggregates = change(ctx.metadata(), self.clock())
+        saved in one transaction, and the answer is about the first.
+
+        The idempotency key is checked with the write, in the same round trip, not before:
+        a retry that would write again is refused with its first answer. Only when the
+        change itself fails (a retry of a command that moved the record on) is the key
+        looked up on its own."""
+        try:
+            aggregates = change(ctx.metadata(), self.clock())
+        except Exception as error:
+            return self._replay_or_raise(ctx, error)
         aggregate = aggregates[0]
         body = _AnswerBody(aggregate.id, aggregate.version, str(getattr(aggregate, "status", "")))
         try:
             position = self.app.record_together(aggregates, _idempotency(ctx, status_code, body))
-        except ConcurrentChange:
-            stored = self._stored_answer(ctx)
-            if stored is None:
-                raise
-            return _replay(stored, ctx)
+        except AnsweredBefore as before:
+            return _replay(before.answer, ctx)
+        except ConcurrentChange as error:
+            return self._replay_or_raise(ctx, error)
         return Outcome(status_code, Answer(body.id, body.version, body.status, position))
+
+    def _replay_or_raise(self, ctx: Context, error: Exception) -> Outcome:
+        """The first answer if this is a keyed retry; else `error`."""
+        stored = self._stored_answer(ctx)
+        if stored is None:
+            raise error
+        return _replay(stored, ctx)
 
     def _stored_answer(self, ctx: Context) -> StoredAnswer | None:
         if ctx.idempotency_key is None:

@@ -64,5 +64,8 @@ def _postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "8",
         "POSTGRES_LOCK_TIMEOUT": "10",
-        "POSTGRES_PRE_PING": "y",
+        # No ping per checkout (two round trips a request): a connection that died idle is
+        # found when it is used, and eventsourcing's reads and kefu's batch commit retry
+        # on a fresh one; psycopg's pool also drops connections that come back broken.
+        "POSTGRES_PRE_PING": "n",
     }

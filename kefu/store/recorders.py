@@ -2,7 +2,9 @@
 
 A command's events and its idempotency record commit together or not at all, on both
 backends, so a crash can never leave events without the key (a retry would duplicate them)
-or a key without its events (a retry would return an answer for nothing).
+or a key without its events (a retry would return an answer for nothing). Writes go through
+the group commit (kefu/store/batching.py): the writes of one process that arrive together
+share one transaction, each keeping its own outcome.
 """
 
 from __future__ import annotations
@@ -11,18 +13,24 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
-from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteProcessRecorder
-from psycopg import Cursor
-from psycopg.rows import DictRow
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
-from kefu.store.chain import GENESIS, ChainLink, chain_links, stream_id_bytes
-from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
+from kefu.store.batching import IDEMPOTENCY_KWARG
+from kefu.store.chain import GENESIS, ChainLink
+from kefu.store.idempotency import StoredAnswer
+from kefu.store.postgres_batch import PostgresBatchCommit
 from kefu.store.schema import create_tables_serially
+from kefu.store.sqlite_batch import SQLiteBatchCommit
 
-IDEMPOTENCY_KWARG = "idempotency"
+__all__ = [
+    "IDEMPOTENCY_KWARG",
+    "AnswerStore",
+    "ChainQueries",
+    "KefuPostgresRecorder",
+    "KefuSQLiteRecorder",
+]
 
 _SQLITE_CHAIN_DDL = (
     "CREATE TABLE IF NOT EXISTS event_chain ("
@@ -114,57 +122,14 @@ class ChainQueries:
         return rows[0]["version"] if rows else None
 
 
-class KefuSQLiteRecorder(ChainQueries, SQLiteProcessRecorder):
-    """SQLite recorder with idempotency records (and tracking, for process policies)."""
+class KefuSQLiteRecorder(SQLiteBatchCommit, ChainQueries, SQLiteProcessRecorder):
+    """SQLite recorder with idempotency records, the hash chain and group commit."""
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         self.create_table_statements.append(_SQLITE_DDL)
         self.create_table_statements.extend(_SQLITE_CHAIN_DDL)
-
-    def _insert_events(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        positions = super()._insert_events(c, stored_events, **kwargs)
-        record: IdempotencyRecord | None = kwargs.get(IDEMPOTENCY_KWARG)
-        if record is not None:
-            c.execute(
-                "INSERT INTO idempotency_keys VALUES (?,?,?,?,?,?,?)",
-                (
-                    record.scope,
-                    record.key,
-                    record.fingerprint,
-                    record.status_code,
-                    record.body,
-                    record.originator_id.hex,
-                    record.originator_version,
-                ),
-            )
-        assert positions is not None
-        self._chain(c, stored_events, positions)
-        return positions
-
-    def _chain(
-        self, c: SQLiteCursor, events: Sequence[StoredEvent], positions: Sequence[int]
-    ) -> None:
-        def previous_stream_hash(originator_id: UUID | str, version: int) -> bytes:
-            c.execute(
-                "SELECT stream_hash FROM event_chain WHERE originator_id = ? "
-                "AND originator_version = ?",
-                (stream_id_bytes(originator_id).decode(), version),
-            )
-            row = c.fetchone()
-            return bytes(row[0]) if row else GENESIS
-
-        c.execute("SELECT log_hash FROM event_chain ORDER BY position DESC LIMIT 1")
-        head = c.fetchone()
-        links = chain_links(
-            events, positions, previous_stream_hash, bytes(head[0]) if head else GENESIS
-        )
-        c.executemany(
-            "INSERT INTO event_chain VALUES (?,?,?,?,?,?)",
-            [_link_row(k, k.originator_id) for k in links],
-        )
+        self._start_batching()
 
     def fetch(self, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as c:
@@ -176,22 +141,11 @@ class KefuSQLiteRecorder(ChainQueries, SQLiteProcessRecorder):
 
     def find_answer(self, scope: str, key: str) -> StoredAnswer | None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT k.fingerprint, k.status_code, k.body, e.rowid AS position "
-                f"FROM idempotency_keys k JOIN {self.events_table_name} e "
-                "ON e.originator_id = k.originator_id "
-                "AND e.originator_version = k.originator_version "
-                "WHERE k.scope = ? AND k.key = ?",
-                (scope, key),
-            )
-            row = c.fetchone()
-        if row is None:
-            return None
-        return StoredAnswer(row[0], row[1], bytes(row[2]), row[3])
+            return self._answer_in(c, scope, key)
 
 
-class KefuPostgresRecorder(ChainQueries, PostgresProcessRecorder):
-    """PostgreSQL recorder with idempotency records (and tracking, for process policies)."""
+class KefuPostgresRecorder(PostgresBatchCommit, ChainQueries, PostgresProcessRecorder):
+    """PostgreSQL recorder with idempotency records, the hash chain and group commit."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(
@@ -200,42 +154,9 @@ class KefuPostgresRecorder(ChainQueries, PostgresProcessRecorder):
             tracking_table_name=f"{events_table_name}_processed",
         )
         schema = Identifier(self.datastore.schema)
-        self.sql_create_statements.append(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {schema}.idempotency_keys ("
-                "scope text NOT NULL, key text NOT NULL, fingerprint text NOT NULL, "
-                "status_code integer NOT NULL, body bytea NOT NULL, "
-                "originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
-                "PRIMARY KEY (scope, key))"
-            ).format(schema=schema)
-        )
         self.sql_create_statements.extend(
-            SQL(statement).format(schema=schema)
-            for statement in (
-                "CREATE TABLE IF NOT EXISTS {schema}.event_chain ("
-                "position bigint PRIMARY KEY, originator_id uuid NOT NULL, "
-                "originator_version bigint NOT NULL, stream_hash bytea NOT NULL, "
-                "log_hash bytea NOT NULL, occurred_at text, "
-                "UNIQUE (originator_id, originator_version))",
-                "CREATE INDEX IF NOT EXISTS event_chain_stream_time "
-                "ON {schema}.event_chain (originator_id, occurred_at)",
-                "CREATE INDEX IF NOT EXISTS event_chain_time "
-                "ON {schema}.event_chain (occurred_at, originator_id)",
-            )
+            SQL(statement).format(schema=schema) for statement in _POSTGRES_DDL
         )
-        self._select_stream_hash = SQL(
-            "SELECT stream_hash FROM {schema}.event_chain "
-            "WHERE originator_id = %s AND originator_version = %s"
-        ).format(schema=schema)
-        self._select_log_head = SQL(
-            "SELECT log_hash FROM {schema}.event_chain ORDER BY position DESC LIMIT 1"
-        ).format(schema=schema)
-        self._insert_links = SQL(
-            "INSERT INTO {schema}.event_chain VALUES (%s,%s,%s,%s,%s,%s)"
-        ).format(schema=schema)
-        self._insert_key = SQL(
-            "INSERT INTO {schema}.idempotency_keys VALUES (%s,%s,%s,%s,%s,%s,%s)"
-        ).format(schema=schema)
         self._select_answer = SQL(
             "SELECT k.fingerprint, k.status_code, k.body, e.notification_id AS position "
             "FROM {schema}.idempotency_keys k JOIN {schema}.{table} e "
@@ -243,56 +164,11 @@ class KefuPostgresRecorder(ChainQueries, PostgresProcessRecorder):
             "AND e.originator_version = k.originator_version "
             "WHERE k.scope = %s AND k.key = %s"
         ).format(schema=schema, table=Identifier(self.events_table_name))
+        self._prepare_batch_statements()
+        self._start_batching()
 
     def create_table(self) -> None:
         create_tables_serially(self.datastore, super().create_table)
-
-    def _insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)
-        record: IdempotencyRecord | None = kwargs.get(IDEMPOTENCY_KWARG)
-        if record is not None:
-            curs.execute(
-                self._insert_key,
-                (
-                    record.scope,
-                    record.key,
-                    record.fingerprint,
-                    record.status_code,
-                    record.body,
-                    record.originator_id,
-                    record.originator_version,
-                ),
-                prepare=True,
-            )
-
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        assert positions is not None
-        self._chain(curs, stored_events, positions)
-        return positions
-
-    def _chain(
-        self, curs: Cursor[DictRow], events: Sequence[StoredEvent], positions: Sequence[int]
-    ) -> None:
-        # The insert holds the events table's EXCLUSIVE lock: no other writer can interleave.
-        def previous_stream_hash(originator_id: UUID | str, version: int) -> bytes:
-            curs.execute(self._select_stream_hash, (originator_id, version))
-            row = curs.fetchone()
-            return bytes(row["stream_hash"]) if row else GENESIS
-
-        curs.execute(self._select_log_head)
-        head = curs.fetchone()
-        links = chain_links(
-            events, positions, previous_stream_hash, bytes(head["log_hash"]) if head else GENESIS
-        )
-        curs.executemany(
-            self._insert_links,
-            [_link_row(k, UUID(k.originator_id)) for k in links],
-        )
 
     def fetch(self, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -313,15 +189,22 @@ class KefuPostgresRecorder(ChainQueries, PostgresProcessRecorder):
         )
 
 
-def _link_row(link: ChainLink, stream_id: object) -> tuple[object, ...]:
-    return (
-        link.position,
-        stream_id,
-        link.originator_version,
-        link.stream_hash,
-        link.log_hash,
-        link.occurred_at,
-    )
+_POSTGRES_DDL = (
+    "CREATE TABLE IF NOT EXISTS {schema}.idempotency_keys ("
+    "scope text NOT NULL, key text NOT NULL, fingerprint text NOT NULL, "
+    "status_code integer NOT NULL, body bytea NOT NULL, "
+    "originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
+    "PRIMARY KEY (scope, key))",
+    "CREATE TABLE IF NOT EXISTS {schema}.event_chain ("
+    "position bigint PRIMARY KEY, originator_id uuid NOT NULL, "
+    "originator_version bigint NOT NULL, stream_hash bytea NOT NULL, "
+    "log_hash bytea NOT NULL, occurred_at text, "
+    "UNIQUE (originator_id, originator_version))",
+    "CREATE INDEX IF NOT EXISTS event_chain_stream_time "
+    "ON {schema}.event_chain (originator_id, occurred_at)",
+    "CREATE INDEX IF NOT EXISTS event_chain_time "
+    "ON {schema}.event_chain (occurred_at, originator_id)",
+)
 
 
 def _link(row: Any) -> ChainLink:

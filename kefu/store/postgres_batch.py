@@ -1,0 +1,176 @@
+"""One batch of writes in one PostgreSQL transaction, in three pipelined round trips.
+
+1. lock the events table (EXCLUSIVE, as eventsourcing does for every insert: positions are
+   then handed out in commit order, so a follower never skips a lower position committed
+   later) and read what the writes touch: stored events at their versions, the previous
+   stream hashes, answered idempotency keys, tracking positions, the log head;
+2. NOTIFY once, insert every accepted event in one statement, the idempotency records and
+   tracking rows; 3. insert the chain links (they need the positions) and COMMIT.
+The lock is held for one batch, not one command: that is where the throughput comes from.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PgStoredEvent, PostgresDatastore
+from psycopg import Connection, Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
+
+from kefu.store.batch_plan import BatchPlan, StoreState, answer_key, event_key, plan_batch
+from kefu.store.batching import BatchingRecorder
+from kefu.store.chain import chain_links
+from kefu.store.group_commit import Write
+from kefu.store.idempotency import StoredAnswer
+
+
+class PostgresBatchCommit(BatchingRecorder):
+    """The PostgreSQL side of group commit (mixed into kefu's PostgreSQL recorder)."""
+
+    datastore: PostgresDatastore
+    events_table_name: str
+    insert_events_statement: Composed
+    if TYPE_CHECKING:  # provided by eventsourcing's PostgreSQL recorders
+
+        def _lock_table(self, curs: Cursor[DictRow]) -> None: ...
+        def _notify_channel(self, curs: Cursor[DictRow]) -> None: ...
+        def _insert_tracking(self, curs: Cursor[DictRow], tracking: Tracking) -> None: ...
+        def construct_pg_stored_event(
+            self, originator_id: Any, originator_version: int, topic: str, state: bytes
+        ) -> PgStoredEvent: ...
+
+        tracking_table_name: str
+
+    def _prepare_batch_statements(self) -> None:
+        def sql(statement: str) -> Composed:
+            return SQL(statement).format(
+                schema=Identifier(self.datastore.schema),
+                events=Identifier(self.events_table_name),
+                tracking=Identifier(self.tracking_table_name),
+            )
+
+        pairs = "JOIN unnest(%s::uuid[], %s::bigint[]) AS w(id, v) ON t.originator_id = w.id "
+        pairs += "AND t.originator_version = w.v"
+        self._select_stored = sql(
+            "SELECT t.originator_id, t.originator_version FROM {schema}.{events} t " + pairs
+        )
+        self._select_hashes = sql(
+            "SELECT t.originator_id, t.originator_version, t.stream_hash "
+            "FROM {schema}.event_chain t " + pairs
+        )
+        self._select_answers = sql(
+            "SELECT k.scope, k.key, k.fingerprint, k.status_code, k.body, "
+            "e.notification_id AS position FROM {schema}.idempotency_keys k "
+            "JOIN unnest(%s::text[], %s::text[]) AS w(scope, key) "
+            "ON k.scope = w.scope AND k.key = w.key JOIN {schema}.{events} e "
+            "ON e.originator_id = k.originator_id AND e.originator_version = k.originator_version"
+        )
+        self._select_tracked = sql(
+            "SELECT application_name, max(notification_id) AS last "
+            "FROM {schema}.{tracking} WHERE application_name = ANY(%s) "
+            "GROUP BY application_name"
+        )
+        self._select_head = sql(
+            "SELECT log_hash FROM {schema}.event_chain ORDER BY position DESC LIMIT 1"
+        )
+        self._insert_answer = sql(
+            "INSERT INTO {schema}.idempotency_keys VALUES (%s,%s,%s,%s,%s,%s,%s)"
+        )
+        self._insert_link = sql("INSERT INTO {schema}.event_chain VALUES (%s,%s,%s,%s,%s,%s)")
+
+    def _commit_once(self, writes: list[Write]) -> tuple[BatchPlan, list[int]]:
+        with self.datastore.get_connection() as conn, conn.pipeline(), conn.transaction():
+            with conn.cursor() as curs:
+                self._lock_table(curs)
+            state = self._read_state(conn, writes)
+            plan = plan_batch(writes, state)
+            positions = self._write_accepted(conn, plan.accepted, state)
+        return plan, positions
+
+    def _read_state(self, conn: Connection[DictRow], writes: list[Write]) -> StoreState:
+        events = [event for write in writes for event in write.events]
+        ids = [event.originator_id for event in events]
+        versions = [event.originator_version for event in events]
+        stored = conn.execute(self._select_stored, (ids, versions), prepare=True)
+        hashes = conn.execute(self._select_hashes, (ids, [v - 1 for v in versions]), prepare=True)
+        keys = [key for write in writes if (key := answer_key(write)) is not None]
+        answers = keys and conn.execute(
+            self._select_answers, ([k[0] for k in keys], [k[1] for k in keys]), prepare=True
+        )
+        names = [w.tracking.application_name for w in writes if w.tracking is not None]
+        tracked = names and conn.execute(self._select_tracked, (names,), prepare=True)
+        head = conn.execute(self._select_head, prepare=True)
+        state = StoreState()
+        state.existing = {event_key(r["originator_id"], r["originator_version"]) for r in stored}
+        for link in hashes:
+            previous = event_key(link["originator_id"], link["originator_version"])
+            state.stream_hashes[previous] = bytes(link["stream_hash"])
+        state.answers = {(r["scope"], r["key"]): _answer(r) for r in answers or ()}
+        state.tracked = {row["application_name"]: row["last"] for row in tracked or ()}
+        if (last := head.fetchone()) is not None:
+            state.log_head = bytes(last["log_hash"])
+        return state
+
+    def _write_accepted(
+        self, conn: Connection[DictRow], accepted: list[Write], state: StoreState
+    ) -> list[int]:
+        events = [event for write in accepted for event in write.events]
+        if not events and not accepted:
+            return []
+        with conn.cursor() as curs:
+            for write in accepted:
+                if write.tracking is not None:
+                    self._insert_tracking(curs, write.tracking)
+            records = [w.idempotency for w in accepted if w.idempotency is not None]
+            if records:
+                curs.executemany(
+                    self._insert_answer,
+                    [
+                        (
+                            r.scope,
+                            r.key,
+                            r.fingerprint,
+                            r.status_code,
+                            r.body,
+                            r.originator_id,
+                            r.originator_version,
+                        )
+                        for r in records
+                    ],
+                )
+        if not events:
+            return []
+        with conn.cursor() as curs:
+            self._notify_channel(curs)
+            rows = [
+                self.construct_pg_stored_event(
+                    e.originator_id, e.originator_version, e.topic, e.state
+                )
+                for e in events
+            ]
+            curs.execute(self.insert_events_statement, (rows,), prepare=True)
+            positions = [row["notification_id"] for row in curs.fetchall()]
+        links = chain_links(events, positions, state.previous_stream_hash, state.log_head)
+        with conn.cursor() as curs:
+            curs.executemany(
+                self._insert_link,
+                [
+                    (
+                        k.position,
+                        UUID(k.originator_id),
+                        k.originator_version,
+                        k.stream_hash,
+                        k.log_hash,
+                        k.occurred_at,
+                    )
+                    for k in links
+                ],
+            )
+        return positions
+
+
+def _answer(row: dict[str, Any]) -> StoredAnswer:
+    return StoredAnswer(row["fingerprint"], row["status_code"], bytes(row["body"]), row["position"])
