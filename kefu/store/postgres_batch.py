@@ -11,6 +11,7 @@ The lock is held for one batch, not one command: that is where the throughput co
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -22,9 +23,9 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from kefu.store.batch_plan import BatchPlan, StoreState, answer_key, event_key, plan_batch
 from kefu.store.batching import BatchingRecorder
-from kefu.store.chain import chain_links
+from kefu.store.chain import ChainLink, chain_links
 from kefu.store.group_commit import Write
-from kefu.store.idempotency import StoredAnswer
+from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
 
 
 class PostgresBatchCommit(BatchingRecorder):
@@ -76,10 +77,15 @@ class PostgresBatchCommit(BatchingRecorder):
         self._select_head = sql(
             "SELECT log_hash FROM {schema}.event_chain ORDER BY position DESC LIMIT 1"
         )
-        self._insert_answer = sql(
-            "INSERT INTO {schema}.idempotency_keys VALUES (%s,%s,%s,%s,%s,%s,%s)"
+        # One statement per table, rows as arrays: executemany would sync the pipeline.
+        self._insert_answers = sql(
+            "INSERT INTO {schema}.idempotency_keys SELECT * FROM unnest(%s::text[], "
+            "%s::text[], %s::text[], %s::integer[], %s::bytea[], %s::uuid[], %s::bigint[])"
         )
-        self._insert_link = sql("INSERT INTO {schema}.event_chain VALUES (%s,%s,%s,%s,%s,%s)")
+        self._insert_links = sql(
+            "INSERT INTO {schema}.event_chain SELECT * FROM unnest(%s::bigint[], %s::uuid[], "
+            "%s::bigint[], %s::bytea[], %s::bytea[], %s::text[])"
+        )
 
     def _commit_once(self, writes: list[Write]) -> tuple[BatchPlan, list[int]]:
         with self.datastore.get_connection() as conn, conn.pipeline(), conn.transaction():
@@ -117,30 +123,13 @@ class PostgresBatchCommit(BatchingRecorder):
     def _write_accepted(
         self, conn: Connection[DictRow], accepted: list[Write], state: StoreState
     ) -> list[int]:
+        for write in accepted:
+            if write.tracking is not None:
+                self._insert_tracking(conn.cursor(), write.tracking)
+        records = [w.idempotency for w in accepted if w.idempotency is not None]
+        if records:
+            conn.execute(self._insert_answers, _columns(_answer_row(r) for r in records))
         events = [event for write in accepted for event in write.events]
-        if not events and not accepted:
-            return []
-        with conn.cursor() as curs:
-            for write in accepted:
-                if write.tracking is not None:
-                    self._insert_tracking(curs, write.tracking)
-            records = [w.idempotency for w in accepted if w.idempotency is not None]
-            if records:
-                curs.executemany(
-                    self._insert_answer,
-                    [
-                        (
-                            r.scope,
-                            r.key,
-                            r.fingerprint,
-                            r.status_code,
-                            r.body,
-                            r.originator_id,
-                            r.originator_version,
-                        )
-                        for r in records
-                    ],
-                )
         if not events:
             return []
         with conn.cursor() as curs:
@@ -154,22 +143,23 @@ class PostgresBatchCommit(BatchingRecorder):
             curs.execute(self.insert_events_statement, (rows,), prepare=True)
             positions = [row["notification_id"] for row in curs.fetchall()]
         links = chain_links(events, positions, state.previous_stream_hash, state.log_head)
-        with conn.cursor() as curs:
-            curs.executemany(
-                self._insert_link,
-                [
-                    (
-                        k.position,
-                        UUID(k.originator_id),
-                        k.originator_version,
-                        k.stream_hash,
-                        k.log_hash,
-                        k.occurred_at,
-                    )
-                    for k in links
-                ],
-            )
+        conn.execute(self._insert_links, _columns(_link_row(k) for k in links), prepare=True)
         return positions
+
+
+def _columns(rows: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as one list per column: the parameters of an INSERT ... SELECT FROM unnest."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _answer_row(r: IdempotencyRecord) -> tuple[Any, ...]:
+    return (r.scope, r.key, r.fingerprint, r.status_code, r.body, r.originator_id,
+            r.originator_version)  # fmt: skip
+
+
+def _link_row(k: ChainLink) -> tuple[Any, ...]:
+    return (k.position, UUID(k.originator_id), k.originator_version, k.stream_hash, k.log_hash,
+            k.occurred_at)  # fmt: skip
 
 
 def _answer(row: dict[str, Any]) -> StoredAnswer:

@@ -1,0 +1,221 @@
+"""Write benchmark: kefu's command layer beside plain single-row INSERTs, same run, same database.
+
+    python -m bench.write [--postgres-url URL] [--seconds S] [--rounds R] [--clients 1,16,64]
+
+For each backend (SQLite in a temporary file always; PostgreSQL when a URL is given):
+- the baseline: N clients, each on its own connection, each INSERTing one row per transaction
+  (psycopg on PostgreSQL, sqlite3 on SQLite);
+- kefu: N concurrent callers opening tickets through `TicketCommands.open` (one event and one
+  idempotency record per command, through the group commit), on a fresh store.
+Each figure is the median of R rounds of S seconds. Printed: rate, p50/p99 latency, and the
+ratios against the baseline at the same N and at 16 clients. Nothing is asserted.
+Use a PostgreSQL cluster with fsync on: that is what commits cost in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+from tqdm import tqdm
+
+from kefu.bootstrap import Services, build_services
+from kefu.commands.context import Context
+from kefu.commands.tickets import OpenTicket
+from kefu.domain.channels import Channel
+from kefu.settings import Settings
+
+Operation = Callable[[int], None]
+MakeOperation = Callable[[], Operation]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured configuration: operations per second and latencies in milliseconds."""
+
+    rate: float
+    p50: float
+    p99: float
+
+
+def run_clients(clients: int, seconds: float, make: MakeOperation) -> Figure:
+    """`clients` threads, each with its own `make()` operation, calling it for `seconds`."""
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    start, stop = threading.Barrier(clients + 1), threading.Event()
+
+    def client(number: int) -> None:
+        operation = make()
+        start.wait()
+        mine, n = latencies[number], 0
+        while not stop.is_set():
+            began = time.perf_counter()
+            operation(n)
+            mine.append(time.perf_counter() - began)
+            n += 1
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return _figure([x for mine in latencies for x in mine], time.perf_counter() - began)
+
+
+def _figure(latencies: list[float], elapsed: float) -> Figure:
+    ordered = sorted(latencies) or [0.0]
+    pick = lambda q: 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return Figure(len(latencies) / elapsed, pick(0.5), pick(0.99))
+
+
+def median(figures: list[Figure]) -> Figure:
+    return sorted(figures, key=lambda f: f.rate)[len(figures) // 2]
+
+
+# --- the baselines -------------------------------------------------------------------------
+
+
+def postgres_raw(url: str) -> MakeOperation:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_raw (id uuid PRIMARY KEY, body bytea)")
+
+    def make() -> Operation:
+        conn = psycopg.connect(url, autocommit=True)
+        body = b"x" * 300  # about the size of a stored TicketOpened
+        return lambda _: conn.execute(
+            "INSERT INTO bench_raw VALUES (%s, %s)", (uuid.uuid4(), body), prepare=True
+        ) and None
+
+    return make
+
+
+def sqlite_raw(path: Path) -> MakeOperation:
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_raw (id TEXT PRIMARY KEY, body BLOB)")
+
+    def make() -> Operation:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
+        body = b"x" * 300
+        return lambda _: conn.execute(
+            "INSERT INTO bench_raw VALUES (?, ?)", (uuid.uuid4().hex, body)
+        ) and None
+
+    return make
+
+
+# --- kefu ----------------------------------------------------------------------------------
+
+
+def kefu_open(services: Services) -> MakeOperation:
+    def make() -> Operation:
+        actor = f"bench-{uuid.uuid4().hex[:8]}"
+        command = OpenTicket(channel=Channel.PHONE, category="billing", subject="double charge")
+
+        def operation(n: int) -> None:
+            ctx = Context(actor, "service", uuid.uuid4(), uuid.uuid4(), idempotency_key=f"k{n}")
+            services.tickets.open(command, ctx)
+
+        return operation
+
+    return make
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A fresh database on the server at `server_url`, dropped afterwards."""
+    name = f"kefu_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlsplit(server_url)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def opened(database_url: str) -> Iterator[Services]:
+    services = build_services(Settings(database_url=database_url))
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def measure(
+    label: str, make: MakeOperation, clients: list[int], args: argparse.Namespace, bar: tqdm
+) -> dict[int, Figure]:
+    figures = {}
+    for n in clients:
+        rounds = []
+        for _ in range(args.rounds):
+            bar.set_description(f"{label} × {n}")
+            rounds.append(run_clients(n, args.seconds, make))
+            bar.update()
+        figures[n] = median(rounds)
+    return figures
+
+
+def report(backend: str, raw: dict[int, Figure], kefu: dict[int, Figure]) -> None:
+    base16 = raw.get(16) or max(raw.values(), key=lambda f: f.rate)
+    print(f"\n{backend}")
+    print(f"  {'clients':>7} {'raw INSERT/s':>13} {'kefu events/s':>14} {'× same N':>9} "
+          f"{'× raw@16':>9} {'kefu p50 ms':>12} {'kefu p99 ms':>12}")  # fmt: skip
+    for n, figure in kefu.items():
+        base = raw[n]
+        print(f"  {n:>7} {base.rate:>13,.0f} {figure.rate:>14,.0f} {figure.rate / base.rate:>9.3f} "
+              f"{figure.rate / base16.rate:>9.3f} {figure.p50:>12.1f} {figure.p99:>12.1f}")  # fmt: skip
+
+
+def run_backend(
+    backend: str, raw: MakeOperation, database_url: str, args: argparse.Namespace, bar: tqdm
+) -> None:
+    raw_figures = measure(f"{backend} raw INSERT", raw, args.clients, args, bar)
+    with opened(database_url) as services:
+        kefu_figures = measure(f"{backend} kefu", kefu_open(services), args.clients, args, bar)
+    report(backend, raw_figures, kefu_figures)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.write", description=__doc__)
+    parser.add_argument("--postgres-url", help="postgresql://user:pass@host:port/db (fsync on)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of one round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (median)")
+    parser.add_argument("--clients", default="1,16,64", help="concurrent clients, e.g. 1,16,64")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args(argv)
+    args.clients = [int(n) for n in args.clients.split(",")]
+    backends = (0 if args.skip_sqlite else 1) + (1 if args.postgres_url else 0)
+    steps = 2 * backends * len(args.clients) * args.rounds
+    with tqdm(total=steps, disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
+        if args.postgres_url:
+            with postgres_database(args.postgres_url) as raw_url:
+                with postgres_database(args.postgres_url) as kefu_url:
+                    run_backend("PostgreSQL", postgres_raw(raw_url), kefu_url, args, bar)
+        if not args.skip_sqlite:
+            with tempfile.TemporaryDirectory() as folder:
+                raw_path, kefu_path = Path(folder, "raw.sqlite3"), Path(folder, "kefu.sqlite3")
+                run_backend("SQLite", sqlite_raw(raw_path), f"sqlite:///{kefu_path}", args, bar)
+
+
+if __name__ == "__main__":
+    main()
