@@ -63,6 +63,7 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._pending: list[Write] = []
         self._leading = False
+        self.batches = self.writes = 0  # committed so far: the mean batch size, for benchmarks
 
     def submit(self, write: Write) -> list[int]:
         """Blocks until `write` is committed (its positions) or refused (raises its error)."""
@@ -80,6 +81,7 @@ class GroupCommit:
         with self._lock:
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
+            self.batches, self.writes = self.batches + 1, self.writes + len(batch)
         try:
             self._commit_batch(batch)
         except Exception as error:
