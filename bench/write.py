@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-import statistics
 import sys
 import tempfile
 import threading
@@ -97,9 +96,12 @@ def postgres_raw(url: str) -> MakeOperation:
     def make() -> Operation:
         conn = psycopg.connect(url, autocommit=True)
         body = b"x" * 300  # about the size of a stored TicketOpened
-        return lambda _: conn.execute(
-            "INSERT INTO bench_raw VALUES (%s, %s)", (uuid.uuid4(), body), prepare=True
-        ) and None
+        return lambda _: (
+            conn.execute(
+                "INSERT INTO bench_raw VALUES (%s, %s)", (uuid.uuid4(), body), prepare=True
+            )
+            and None
+        )
 
     return make
 
@@ -112,9 +114,9 @@ def sqlite_raw(path: Path) -> MakeOperation:
     def make() -> Operation:
         conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
         body = b"x" * 300
-        return lambda _: conn.execute(
-            "INSERT INTO bench_raw VALUES (?, ?)", (uuid.uuid4().hex, body)
-        ) and None
+        return lambda _: (
+            conn.execute("INSERT INTO bench_raw VALUES (?, ?)", (uuid.uuid4().hex, body)) and None
+        )
 
     return make
 
@@ -168,7 +170,7 @@ def measure(
     for n in clients:
         rounds = []
         for _ in range(args.rounds):
-            bar.set_description(f"{label} × {n}")
+            bar.set_description(f"{label} x {n}")
             rounds.append(run_clients(n, args.seconds, make))
             bar.update()
         figures[n] = median(rounds)
@@ -178,12 +180,13 @@ def measure(
 def report(backend: str, raw: dict[int, Figure], kefu: dict[int, Figure]) -> None:
     base16 = raw.get(16) or max(raw.values(), key=lambda f: f.rate)
     print(f"\n{backend}")
-    print(f"  {'clients':>7} {'raw INSERT/s':>13} {'kefu events/s':>14} {'× same N':>9} "
-          f"{'× raw@16':>9} {'kefu p50 ms':>12} {'kefu p99 ms':>12}")  # fmt: skip
+    print(f"  {'clients':>7} {'raw INSERT/s':>13} {'kefu events/s':>14} {'x same N':>9} "
+          f"{'x raw@16':>9} {'kefu p50 ms':>12} {'kefu p99 ms':>12}")  # fmt: skip
     for n, figure in kefu.items():
         base = raw[n]
-        print(f"  {n:>7} {base.rate:>13,.0f} {figure.rate:>14,.0f} {figure.rate / base.rate:>9.3f} "
-              f"{figure.rate / base16.rate:>9.3f} {figure.p50:>12.1f} {figure.p99:>12.1f}")  # fmt: skip
+        same, at16 = figure.rate / base.rate, figure.rate / base16.rate
+        print(f"  {n:>7} {base.rate:>13,.0f} {figure.rate:>14,.0f} {same:>9.3f} {at16:>9.3f} "
+              f"{figure.p50:>12.1f} {figure.p99:>12.1f}")  # fmt: skip
 
 
 def run_backend(
@@ -208,9 +211,11 @@ def main(argv: list[str] | None = None) -> None:
     steps = 2 * backends * len(args.clients) * args.rounds
     with tqdm(total=steps, disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
         if args.postgres_url:
-            with postgres_database(args.postgres_url) as raw_url:
-                with postgres_database(args.postgres_url) as kefu_url:
-                    run_backend("PostgreSQL", postgres_raw(raw_url), kefu_url, args, bar)
+            with (
+                postgres_database(args.postgres_url) as raw_url,
+                postgres_database(args.postgres_url) as kefu_url,
+            ):
+                run_backend("PostgreSQL", postgres_raw(raw_url), kefu_url, args, bar)
         if not args.skip_sqlite:
             with tempfile.TemporaryDirectory() as folder:
                 raw_path, kefu_path = Path(folder, "raw.sqlite3"), Path(folder, "kefu.sqlite3")
