@@ -36,7 +36,7 @@ from kefu.commands.tickets import OpenTicket
 from kefu.domain.channels import Channel
 from kefu.settings import Settings
 
-Operation = Callable[[int], None]
+Operation = Callable[[int], None]  # called with 0, 1, 2, ... and finally -1 (close)
 MakeOperation = Callable[[], Operation]
 
 
@@ -63,6 +63,7 @@ def run_clients(clients: int, seconds: float, make: MakeOperation) -> Figure:
             operation(n)
             mine.append(time.perf_counter() - began)
             n += 1
+        operation(-1)  # the client is done: it closes what it opened
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
@@ -130,6 +131,8 @@ def kefu_open(services: Services) -> MakeOperation:
         command = OpenTicket(channel=Channel.PHONE, category="billing", subject="double charge")
 
         def operation(n: int) -> None:
+            if n < 0:
+                return
             ctx = Context(actor, "service", uuid.uuid4(), uuid.uuid4(), idempotency_key=f"k{n}")
             services.tickets.open(command, ctx)
 

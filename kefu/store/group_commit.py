@@ -30,15 +30,24 @@ class Write:
     positions: list[int] | None = None
     error: BaseException | None = None
     done: bool = False
-    _wake: threading.Event = field(default_factory=threading.Event, repr=False)
+    # Held while the caller sleeps; released to wake it (with its outcome, or to lead).
+    # A bare lock: an Event costs fifty times as much to make, once per command.
+    _wake: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def succeed(self, positions: list[int]) -> None:
         self.positions, self.done = positions, True
-        self._wake.set()
+        self.wake()
 
     def fail(self, error: BaseException) -> None:
         self.error, self.done = error, True
-        self._wake.set()
+        self.wake()
+
+    def wake(self) -> None:
+        if self._wake.locked():
+            self._wake.release()
+
+    def sleep(self) -> None:
+        self._wake.acquire()
 
     def outcome(self) -> list[int]:
         if self.error is not None:
@@ -68,11 +77,13 @@ class GroupCommit:
     def submit(self, write: Write) -> list[int]:
         """Blocks until `write` is committed (its positions) or refused (raises its error)."""
         with self._lock:
-            self._pending.append(write)
             follow = self._leading
+            if follow:
+                write._wake.acquire()  # taken before it is queued: no wake-up can be missed
+            self._pending.append(write)
             self._leading = True
         if follow:
-            write._wake.wait()
+            write.sleep()
         while not write.done:
             self._lead(write)
         return write.outcome()
@@ -98,7 +109,7 @@ class GroupCommit:
             if not own.done:
                 return  # its write did not fit in that batch: it leads the next one too
             if self._pending:
-                self._pending[0]._wake.set()  # not done: it wakes up as the next leader
+                self._pending[0].wake()  # not done: it wakes up as the next leader
             else:
                 self._leading = False
 
