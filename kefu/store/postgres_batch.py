@@ -88,9 +88,10 @@ class PostgresBatchCommit(BatchingRecorder):
             "sequence": Literal(f'"{schema}"."{table}_notification_id_seq"'),
             "channel": Literal(self.channel_name),
         }
-        self._begin = SQL("BEGIN; {0}; {1}").format(*self.lock_table_statements)
-        self._read = SQL(_READ).format(**names)
-        self._write = SQL(_WRITE).format(**names)
+        # Rendered once: psycopg would compose them again at every execution.
+        self._begin = SQL("BEGIN; {0}; {1}").format(*self.lock_table_statements).as_string()
+        self._read = SQL(_READ).format(**names).as_string()
+        self._write = SQL(_WRITE).format(**names).as_string()
 
     def _commit_once(self, writes: list[Write]) -> tuple[BatchPlan, list[int]]:
         with self.datastore.get_connection() as conn:
