@@ -17,9 +17,11 @@ for the server), so there are as few as the checks allow.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Connection, Cursor
@@ -102,8 +104,10 @@ class PostgresBatchCommit(BatchingRecorder):
                 positions = self._write_accepted(conn, plan.accepted, state, free)
                 conn.execute("COMMIT")
             except BaseException:
-                if conn.info.transaction_status != TransactionStatus.IDLE:
-                    conn.execute("ROLLBACK")
+                # A connection that broke mid-batch cannot roll back: it is discarded anyway.
+                with suppress(psycopg.Error):
+                    if conn.info.transaction_status != TransactionStatus.IDLE:
+                        conn.execute("ROLLBACK")
                 raise
         return plan, positions
 
