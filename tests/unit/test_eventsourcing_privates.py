@@ -1,5 +1,6 @@
 """eventsourcing's private names that kefu relies on: each one still exists, has the shape kefu
-calls it with, and (for the hooks kefu overrides) is still called where kefu expects.
+calls it with. (kefu overrides no private hook any more: its recorders replace the public
+`insert_events` with the group commit.)
 
 Private names are not eventsourcing's promise: an upgrade may rename, reshape or stop calling
 them without notice, and kefu would then lose idempotency rows, the hash chain or tracking
@@ -18,17 +19,9 @@ from typing import Any
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.postgres import (
-    PostgresApplicationRecorder,
-    PostgresProcessRecorder,
-    PostgresTrackingRecorder,
-)
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
-from eventsourcing.sqlite import (
-    SQLiteApplicationRecorder,
-    SQLiteProcessRecorder,
-    SQLiteTrackingRecorder,
-)
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTrackingRecorder
 
 ES_VERSION = version("eventsourcing")
 
@@ -41,7 +34,6 @@ class Private:
     name: str
     parameters: int  # positional parameters after self
     kwargs: bool  # kefu passes keyword arguments through it (**kwargs)
-    called_by: Callable[..., Any] | None  # the public method that must still call it
     used_by: str
 
     def __str__(self) -> str:
@@ -56,61 +48,27 @@ def upgrade_risk(private: Private | str, problem: str, used_by: str) -> str:
     )
 
 
-RECORDERS = "kefu/store/recorders.py (idempotency rows and hash chain in the insert's transaction)"
+BATCH = (
+    "kefu/store/sqlite_batch.py and kefu/store/postgres_batch.py (the group commit writes "
+    "events, idempotency rows, tracking and the hash chain in one transaction per batch)"
+)
 VIEWS = "kefu/projections/sql.py (views write rows and their tracking position in one transaction)"
+SAVE = "kefu/application.py (ServiceDesk._save and record_processed: saving without save())"
 PRIVATES = [
     Private(
         SQLiteApplicationRecorder,
         "_insert_events",
         2,
         True,
-        SQLiteApplicationRecorder.insert_events,
-        f"{RECORDERS}; it also uses the notification ids returned",
+        f"{BATCH}; it inserts a batch's events and uses the notification ids returned",
     ),
-    Private(
-        SQLiteProcessRecorder,
-        "_insert_events",
-        2,
-        True,
-        SQLiteProcessRecorder.insert_events,
-        RECORDERS,
-    ),
-    Private(
-        PostgresApplicationRecorder,
-        "_insert_events",
-        2,
-        True,
-        PostgresApplicationRecorder.insert_events,
-        RECORDERS,
-    ),
-    Private(
-        PostgresApplicationRecorder,
-        "_fetch_ids_after_insert_events",
-        2,
-        True,
-        PostgresApplicationRecorder.insert_events,
-        f"{RECORDERS}: the chain links need the notification ids",
-    ),
-    Private(
-        PostgresProcessRecorder,
-        "_insert_events",
-        2,
-        True,
-        PostgresProcessRecorder.insert_events,
-        RECORDERS,
-    ),
-    Private(SQLiteTrackingRecorder, "_insert_tracking", 2, False, None, VIEWS),
-    Private(SQLiteTrackingRecorder, "_max_tracking_id", 2, False, None, VIEWS),
-    Private(PostgresTrackingRecorder, "_insert_tracking", 2, False, None, VIEWS),
-    Private(PostgresTrackingRecorder, "_max_tracking_id", 2, False, None, VIEWS),
-    Private(
-        Application,
-        "_record",
-        1,
-        False,
-        None,
-        "kefu/application.py (record_processed: a process's writes with its tracking row)",
-    ),
+    Private(SQLiteTrackingRecorder, "_insert_tracking", 2, False, f"{VIEWS}; {BATCH}"),
+    Private(SQLiteTrackingRecorder, "_max_tracking_id", 2, False, f"{VIEWS}; {BATCH}"),
+    Private(PostgresTrackingRecorder, "_insert_tracking", 2, False, f"{VIEWS}; {BATCH}"),
+    Private(PostgresTrackingRecorder, "_max_tracking_id", 2, False, VIEWS),
+    Private(Application, "_record", 1, False, SAVE),
+    Private(Application, "_take_snapshots", 1, False, SAVE),
+    Private(Application, "_notify", 1, False, SAVE),
 ]
 
 
@@ -136,18 +94,6 @@ def test_each_private_method_kefu_uses_is_still_there_with_its_shape(private: Pr
     )
 
 
-@pytest.mark.parametrize("private", [p for p in PRIVATES if p.called_by], ids=str)
-def test_each_hook_kefu_overrides_is_still_called_by_the_public_method(private: Private) -> None:
-    assert private.called_by is not None
-    source = inspect.getsource(private.called_by)
-    assert f"self.{private.name}(" in source, upgrade_risk(
-        private,
-        f"is no longer called by {private.called_by.__qualname__}, so kefu's override would "
-        "silently stop running",
-        private.used_by,
-    )
-
-
 class _Projection(Projection[Any]):
     def process_event(self, domain_event: Any, tracking: Any) -> None:
         pass
@@ -160,6 +106,19 @@ def test_a_projection_keeps_its_view_in_the_view_attribute() -> None:
         "Projection._view",
         "is no longer where a Projection keeps its view",
         "kefu/projections/rebuild.py (a rebuild swaps a copied projection's view)",
+    )
+
+
+def test_the_events_table_keeps_what_the_batch_commit_builds_on() -> None:
+    source = inspect.getsource(PostgresApplicationRecorder.__init__)
+    assert all(
+        name in source
+        for name in ("notification_id bigserial", "lock_table_statements", "channel_name")
+    ), upgrade_risk(
+        "PostgresApplicationRecorder's events table (notification_id bigserial, "
+        "lock_table_statements, channel_name)",
+        "changed",
+        f"{BATCH}: positions are drawn from the bigserial's sequence under the table lock",
     )
 
 
