@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from kefu.application import ServiceDesk
 from kefu.auth import TokenRegistry
 from kefu.commands.agents import AgentCommands
+from kefu.commands.caller_recognition import CallerRecognition
 from kefu.commands.calls import CallCommands
 from kefu.commands.complaints import ComplaintCommands
 from kefu.commands.customers import CustomerCommands
@@ -18,6 +19,7 @@ from kefu.commands.visit_config import visit_policy
 from kefu.commands.visits import VisitCommands
 from kefu.domain.callbacks import CallbackPolicy
 from kefu.processes.visit_planner import VisitPlanner
+from kefu.processes.wrap_up import WrapUpTimer
 from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import ProjectionRunner
 from kefu.settings import Settings
@@ -37,12 +39,15 @@ class Services:
     customers: CustomerCommands
     visits: VisitCommands
     visit_planner: VisitPlanner
+    wrap_up_timer: WrapUpTimer
     tokens: TokenRegistry
     clock: Clock
 
     def projection_runner(self) -> ProjectionRunner:
         return ProjectionRunner(
-            self.app, self.read_models.projections, processes=[self.visit_planner]
+            self.app,
+            self.read_models.projections,
+            processes=[self.visit_planner, self.wrap_up_timer],
         )
 
     def close(self) -> None:
@@ -62,6 +67,8 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         policies,
         visits=visit_policy(settings.visit_rules_file),
         timezone=ZoneInfo(settings.timezone),
+        departments=settings.department_directory(),
+        complaints=settings.complaints(),
     )
     return Services(
         settings=settings,
@@ -69,11 +76,20 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         read_models=read_models,
         tickets=TicketCommands(app, runner, policies),
         agents=AgentCommands(app, runner, policies),
-        calls=CallCommands(app, runner, policies, read_models.agents),
+        calls=CallCommands(
+            app, runner, policies, read_models.agents, CallerRecognition(app, read_models.customers)
+        ),
         complaints=ComplaintCommands(app, runner, policies),
         customers=CustomerCommands(app, runner, policies),
         visits=VisitCommands(app, runner, policies),
-        visit_planner=VisitPlanner(app, policies, clock, read_models.timeline.silent_customers),
+        visit_planner=VisitPlanner(
+            app,
+            policies,
+            clock,
+            read_models.timeline.silent_customers,
+            open_visits=read_models.visits,
+        ),
+        wrap_up_timer=WrapUpTimer(app, read_models.agents.wrapping_up, settings.wrap_up(), clock),
         tokens=TokenRegistry.from_settings(settings.api_tokens, settings.api_tokens_file),
         clock=clock,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -9,8 +10,14 @@ from typing import Annotated
 
 import msgspec
 
+from kefu.domain.complaint_policy import ComplaintPolicy, parse_complaint_policy
 from kefu.domain.deadlines import DeadlinePolicy, Priority, ResponseTimes
-from kefu.domain.routing import RoutingPolicy, routing_policy
+from kefu.domain.departments import (
+    DEFAULT_DEPARTMENTS,
+    DepartmentDirectory,
+    parse_departments,
+)
+from kefu.domain.routing import RoutingPolicy, parse_overflows, routing_policy
 from kefu.store.database import DEFAULT_DATABASE_URL
 
 ENVIRONMENT_HELP = """\
@@ -44,10 +51,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     api_tokens: str = ""
     api_tokens_file: str = ""
     deadlines: str = "urgent=10m/4h,important=1h/24h,normal=4h/72h"
+    complaint_policy: str = (
+        "first_reply=24h,final_answer=3d,unreachable_days=3,manager=duty-manager"
+    )
     timezone: str = "Asia/Shanghai"
     # Bounded: an infinite or NaN wait would never time out and could hang a worker.
     read_wait_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 2.0
     routing: str = "default=longest_idle"
+    # A queue's maximum wait and its overflow queue, e.g. `vip=60s>sales`.
+    overflow: str = ""
+    departments: str = DEFAULT_DEPARTMENTS
+    # Offers an agent may let ring out in a row before being set not-ready (示忙).
+    max_missed_offers: Annotated[int, msgspec.Meta(ge=1, le=100)] = 1
+    # After-call work an agent gets before it becomes available by itself; 0: until it says so.
+    wrap_up_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 0
     visit_rules_file: str = ""
     # T of the call report's service level: answered within T seconds of queueing.
     service_level_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 20
@@ -66,16 +83,40 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError(str(e)) from None
         settings.deadline_policy()  # fail at start-up, not on the first ticket
         settings.routing_policy()
+        settings.department_directory()
+        settings.complaints()
         return settings
 
     def deadline_policy(self) -> DeadlinePolicy:
         return DeadlinePolicy(parse_deadlines(self.deadlines))
 
+    def complaints(self) -> ComplaintPolicy:
+        try:
+            return parse_complaint_policy(self.complaint_policy)
+        except ValueError as e:
+            raise SettingsError(f"KEFU_COMPLAINT_POLICY {self.complaint_policy!r}: {e}") from None
+
+    def wrap_up(self) -> timedelta | None:
+        return timedelta(seconds=self.wrap_up_seconds) if self.wrap_up_seconds else None
+
+    def department_directory(self) -> DepartmentDirectory:
+        try:
+            return DepartmentDirectory(parse_departments(self.departments))
+        except ValueError as e:
+            raise SettingsError(f"KEFU_DEPARTMENTS {self.departments!r}: {e}") from None
+
     def routing_policy(self) -> RoutingPolicy:
         try:
-            return routing_policy(self.routing)
+            policy = routing_policy(self.routing)
         except ValueError as e:
             raise SettingsError(f"KEFU_ROUTING {self.routing!r}: {e}") from None
+        try:
+            overflows = parse_overflows(self.overflow)
+        except ValueError as e:
+            raise SettingsError(f"KEFU_OVERFLOW {self.overflow!r}: {e}") from None
+        return dataclasses.replace(
+            policy, max_missed_offers=self.max_missed_offers, overflows=overflows
+        )
 
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}

@@ -20,6 +20,7 @@ from kefu.commands.base import Command
 from kefu.commands.context import Context
 from kefu.commands.execution import CommandRunner, Outcome
 from kefu.commands.policies import Policies
+from kefu.commands.references import ReferenceCheck
 from kefu.domain.metadata import EventMetadata
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
@@ -84,11 +85,16 @@ class AggregateCommands(Generic[TAggregate]):
         """Each action's command Struct, by action name."""
         return {name: command for name, (command, _) in self.actions.items()}
 
+    def check(self, cmd: Command) -> None:
+        """Refuses (422) a command naming a record or department that does not exist."""
+        ReferenceCheck(self.app, self.policies.departments)(cmd.references())
+
     def create(self, ctx: Context, make: Callable[[Env], TAggregate]) -> Outcome:
         return self.runner.run(ctx, 201, lambda meta, at: make(Env(meta, at, self.policies)))
 
     def act(self, aggregate_id: UUID, action: str, command: Command, ctx: Context) -> Outcome:
         self.command_for(action)
+        self.check(command)
         _, handler = self.actions[action]
 
         def change(meta: EventMetadata, at: datetime) -> Sequence[Aggregate]:

@@ -20,6 +20,7 @@ Group = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"^[\w.
 Groups = Annotated[tuple[Group, ...], msgspec.Meta(max_length=50)]
 Extension = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=r"^[0-9*#+]+$")]
 Order = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+Tier = Annotated[int, msgspec.Meta(ge=1, le=9)]
 
 
 class RegisterAgent(Command, frozen=True):
@@ -34,6 +35,12 @@ class RegisterAgent(Command, frozen=True):
 class ChangeSkills(Command, frozen=True):
     skill_groups: Groups
     order: Order | None = None
+
+
+class SetTiers(Command, frozen=True):
+    """Tiers (levels) in queues: `{"vip": 1, "sales": 2}`; tier 1 rings before tier 2."""
+
+    tiers: Annotated[dict[Group, Tier], msgspec.Meta(max_length=50)]
 
 
 class LogIn(Command, frozen=True):
@@ -55,6 +62,10 @@ class LogOut(Command, frozen=True):
 def change_skills(agent: Agent, command: ChangeSkills, env: Env) -> None:
     order = agent.order if command.order is None else command.order
     agent.change_skills(skill_groups=command.skill_groups, order=order, meta=env.meta, at=env.at)
+
+
+def set_tiers(agent: Agent, command: SetTiers, env: Env) -> None:
+    agent.set_tiers(tiers={**agent.tiers, **command.tiers}, meta=env.meta, at=env.at)
 
 
 def log_in(agent: Agent, command: LogIn, env: Env) -> None:
@@ -82,6 +93,7 @@ AGENT_ACTIONS: ActionTable[Agent] = {
     A.BREAK.value: action(GoOnBreak, go_on_break),
     A.LOGOUT.value: action(LogOut, log_out),
     A.SKILLS.value: action(ChangeSkills, change_skills),
+    "tiers": action(SetTiers, set_tiers),
 }
 
 

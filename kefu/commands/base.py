@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
+
+if TYPE_CHECKING:
+    from kefu.commands.references import Reference
 
 # A required, non-blank text field of reasonable size.
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=r"\S")]
@@ -21,12 +25,17 @@ class Command(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
     `__post_init__` refuses, in every field however nested, what the stores and the planners
     cannot hold: the NUL character (PostgreSQL text refuses it, and a stored event that no
     view can write would stall every projection) and dates outside the years 1900 to 2999.
-    Subclasses that add checks call `super().__post_init__()`.
+    Subclasses that add checks call `super().__post_init__()`; a command that names other
+    records lists them in `references()`.
     """
 
     def __post_init__(self) -> None:
         for name in self.__struct_fields__:
             _check_value(name, getattr(self, name))
+
+    def references(self) -> Sequence[Reference]:
+        """The records and departments this command names; each is checked before it runs."""
+        return ()
 
 
 FIRST_YEAR, LAST_YEAR = 1900, 2999

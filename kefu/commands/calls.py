@@ -28,16 +28,21 @@ from kefu.commands.actions import (
 )
 from kefu.commands.agents import Group
 from kefu.commands.base import Command, Name, Note, Text
+from kefu.commands.caller_recognition import CallerRecognition
 from kefu.commands.context import Context
-from kefu.commands.errors import UnknownReference, require
+from kefu.commands.errors import UnknownReference
 from kefu.commands.execution import CommandRunner, Outcome
 from kefu.commands.policies import Policies
+from kefu.commands.references import Names, Reference
 from kefu.domain.agent import Agent
 from kefu.domain.call import Call
 from kefu.domain.call_lifecycle import CallAction, Direction
+from kefu.domain.complaint import Complaint
+from kefu.domain.customer import Customer
 from kefu.domain.errors import DomainError, NotFound
 from kefu.domain.metadata import EventMetadata
 from kefu.domain.routing import AgentSnapshot, NoAgentAvailable
+from kefu.domain.ticket import Ticket
 
 Phone = Annotated[str, msgspec.Meta(min_length=2, max_length=40, pattern=r"^\+?[0-9*#-]+$")]
 Node = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"\S")]
@@ -58,8 +63,16 @@ class StartCall(Command, frozen=True):
     customer_number: Phone
     hotline: Phone
     agent_id: UUID | None = None
-    customer_id: Name | None = None
+    customer_id: UUID | None = None
     purpose: Name | None = None
+    callback_for: UUID | None = None  # outbound: the abandoned or unreached call called back
+
+    def references(self) -> Sequence[Reference]:
+        return (
+            Names("agent_id", Agent, self.agent_id),
+            Names("customer_id", Customer, self.customer_id),
+            Names("callback_for", Call, self.callback_for),
+        )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -67,6 +80,8 @@ class StartCall(Command, frozen=True):
             raise ValueError("an outbound call needs the agent_id of the agent who dials")
         if self.direction is Direction.INBOUND and self.agent_id is not None:
             raise ValueError("an inbound call has no agent_id until one answers")
+        if self.direction is Direction.INBOUND and self.callback_for is not None:
+            raise ValueError("callback_for names the call an outbound call calls back")
 
 
 class ChooseIvr(Command, frozen=True):
@@ -76,6 +91,9 @@ class ChooseIvr(Command, frozen=True):
 class QueueCall(Command, frozen=True):
     group: Group
     owner_agent_id: UUID | None = None
+
+    def references(self) -> Sequence[Reference]:
+        return (Names("owner_agent_id", Agent, self.owner_agent_id),)
 
 
 class RouteCall(Command, frozen=True):
@@ -141,9 +159,16 @@ class AddNote(Command, frozen=True):
 
 
 class LinkCall(Command, frozen=True):
-    customer_id: Name | None = None
-    ticket_id: Name | None = None
-    complaint_id: Name | None = None
+    customer_id: UUID | None = None
+    ticket_id: UUID | None = None
+    complaint_id: UUID | None = None
+
+    def references(self) -> Sequence[Reference]:
+        return (
+            Names("customer_id", Customer, self.customer_id),
+            Names("ticket_id", Ticket, self.ticket_id),
+            Names("complaint_id", Complaint, self.complaint_id),
+        )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -243,9 +268,9 @@ def notes(call: Call, command: AddNote, env: Env) -> None:
 
 def link(call: Call, command: LinkCall, env: Env) -> None:
     call.link(
-        customer_id=command.customer_id,
-        ticket_id=command.ticket_id,
-        complaint_id=command.complaint_id,
+        customer_id=_text(command.customer_id),
+        ticket_id=_text(command.ticket_id),
+        complaint_id=_text(command.complaint_id),
         meta=env.meta,
         at=env.at,
     )
@@ -254,17 +279,28 @@ def link(call: Call, command: LinkCall, env: Env) -> None:
 def route(call: Call, command: RouteCall, env: Env, staff: Staff) -> list[Agent]:
     call.check_routable()
     group = call.group or ""
-    agents = staff.availability.snapshot(group, call.owner_agent_id)
-    plan = env.policies.routing.plan(group, agents, call.owner_agent_id)
-    for wave in plan.waves:
+    for strategy, wave in _waves(call, env, staff):
         accepted = staff.accepting(wave, call.id, env)
         if accepted:
             ids = tuple(a.id for a in accepted)
-            call.offer(agent_ids=ids, strategy=plan.strategy, meta=env.meta, at=env.at)
+            call.offer(agent_ids=ids, strategy=strategy, meta=env.meta, at=env.at)
             return accepted
     raise NoAgentAvailable(
         f"no agent of group {group!r} can take the call now; it stays queued", call.allowed_now
     )
+
+
+def _waves(call: Call, env: Env, staff: Staff) -> list[tuple[str, tuple[UUID, ...]]]:
+    """The queue's plan; after the queue's maximum wait, then the overflow queue's plan."""
+    group, routing, owner = call.group or "", env.policies.routing, call.owner_agent_id
+    plan = routing.plan(group, staff.availability.snapshot(group, owner), owner)
+    waves = [(str(plan.strategy), wave) for wave in plan.waves]
+    waited = env.at - (call.queued_at or env.at)
+    target = routing.overflow_for(group, waited)
+    if target is not None:
+        extra = routing.plan(target, staff.availability.snapshot(target, None))
+        waves += [(f"overflow:{target}", wave) for wave in extra.waves]
+    return waves
 
 
 def offer(call: Call, command: OfferCall, env: Env, staff: Staff) -> list[Agent]:
@@ -279,8 +315,10 @@ def offer(call: Call, command: OfferCall, env: Env, staff: Staff) -> list[Agent]
 def miss(call: Call, command: MissOffer, env: Env, staff: Staff) -> list[Agent]:
     rung = call.ringing_agents
     call.miss(meta=env.meta, at=env.at)
+    limit = env.policies.routing.max_missed_offers
     return staff.each(
-        rung, lambda agent: agent.miss_offer(call_id=call.id, meta=env.meta, at=env.at)
+        rung,
+        lambda agent: agent.miss_offer(call_id=call.id, limit=limit, meta=env.meta, at=env.at),
     )
 
 
@@ -385,9 +423,11 @@ class CallCommands(AggregateCommands[Call]):
         runner: CommandRunner,
         policies: Policies,
         availability: Availability,
+        callers: CallerRecognition,
     ) -> None:
         super().__init__(app, runner, policies, Call, CALL_ACTIONS)
         self.availability = availability
+        self.callers = callers
 
     def action_commands(self) -> dict[str, type[Command]]:
         return dict(CALL_COMMANDS)
@@ -399,22 +439,24 @@ class CallCommands(AggregateCommands[Call]):
 
     def start(self, command: StartCall, ctx: Context) -> Outcome:
         """呼入 or 外呼: a new call; dialling out makes the agent busy in the same save."""
-        require(self.app, Agent, command.agent_id, "agent_id")
+        self.check(command)
+        customer_id = command.customer_id or self._recognised(command)
 
         def change(meta: EventMetadata, at: datetime) -> Sequence[Aggregate]:
             if command.direction is Direction.INBOUND:
-                return (_arrive(command, meta, at),)
+                return (_arrive(command, customer_id, meta, at),)
             agent = Staff(self.app, self.availability).agent(_agent_id(command))
             call = _dial(command, meta, at)
             agent.dial(call_id=call.id, meta=meta, at=at)
-            return (call, agent)
+            return (call, agent, *self._called_back(call, command.callback_for, meta, at))
 
         return self.runner.run_together(ctx, 201, change)
 
     def act(self, aggregate_id: UUID, action: str, command: Command, ctx: Context) -> Outcome:
         self.command_for(action)
-        if isinstance(command, QueueCall):  # familiar-customer routing rings this agent first
-            require(self.app, Agent, command.owner_agent_id, "owner_agent_id")
+        self.check(command)
+        if isinstance(command, QueueCall) and command.owner_agent_id is None:
+            command = self._with_owner(command, aggregate_id)
         if action not in STAFFED_ACTIONS:
             return super().act(aggregate_id, action, command, ctx)
         handler = STAFFED_ACTIONS[action][1]
@@ -430,17 +472,40 @@ class CallCommands(AggregateCommands[Call]):
                 return self.runner.run_together(ctx, 200, change)
         return self.runner.run_together(ctx, 200, change)
 
+    def _called_back(
+        self, call: Call, original_id: UUID | None, meta: EventMetadata, at: datetime
+    ) -> tuple[Call, ...]:
+        """回拨: the original call (owed a callback) and the new one record the link."""
+        if original_id is None:
+            return ()
+        original = self.app.load(Call, original_id)
+        call.answer_callback(original=original, meta=meta, at=at)
+        return (original,)
+
+    def _recognised(self, command: StartCall) -> UUID | None:
+        """熟客识别: an inbound caller's file, found by the number (a dialled number is known)."""
+        if command.direction is not Direction.INBOUND:
+            return None
+        return self.callers.customer_of(command.customer_number)
+
+    def _with_owner(self, command: QueueCall, call_id: UUID) -> QueueCall:
+        """A call linked to a file asks for the file's owner agent first (归属坐席)."""
+        owner = self.callers.owner_of(self.app.load(Call, call_id).customer_id)
+        return msgspec.structs.replace(command, owner_agent_id=owner)
+
 
 def _agent_id(command: StartCall) -> UUID:
     assert command.agent_id is not None  # StartCall.__post_init__ requires it when dialling out
     return command.agent_id
 
 
-def _arrive(command: StartCall, meta: EventMetadata, at: datetime) -> Call:
+def _arrive(
+    command: StartCall, customer_id: UUID | None, meta: EventMetadata, at: datetime
+) -> Call:
     return Call.arrive(
         caller=command.customer_number,
         hotline=command.hotline,
-        customer_id=command.customer_id,
+        customer_id=_text(customer_id),
         meta=meta,
         at=at,
     )
@@ -451,8 +516,13 @@ def _dial(command: StartCall, meta: EventMetadata, at: datetime) -> Call:
         agent_id=_agent_id(command),
         number=command.customer_number,
         hotline=command.hotline,
-        customer_id=command.customer_id,
+        customer_id=_text(command.customer_id),
         purpose=command.purpose or "",
         meta=meta,
         at=at,
     )
+
+
+def _text(record_id: UUID | None) -> str | None:
+    """Events keep ids of other records as text, as they always have."""
+    return None if record_id is None else str(record_id)

@@ -7,6 +7,7 @@ once for all kinds, in `AggregateCommands` and `CommandRunner`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
@@ -18,9 +19,9 @@ from kefu.application import ServiceDesk
 from kefu.commands.actions import ActionTable, AggregateCommands, Env, action
 from kefu.commands.base import Command, Name, Note, Text
 from kefu.commands.context import Context
-from kefu.commands.errors import require
 from kefu.commands.execution import CommandRunner, Outcome
 from kefu.commands.policies import Policies
+from kefu.commands.references import InDepartment, Names, Reference
 from kefu.domain.channels import Channel
 from kefu.domain.complaint import Complaint
 from kefu.domain.complaint_lifecycle import ComplaintAction
@@ -31,6 +32,7 @@ from kefu.domain.complaint_values import (
     RemedyKind,
     is_money,
 )
+from kefu.domain.customer import Customer
 from kefu.domain.deadlines import Priority
 from kefu.domain.ticket import Ticket
 
@@ -41,7 +43,7 @@ class RegisterComplaint(Command, frozen=True):
     """受理: record a complaint with the standard template."""
 
     channel: Channel
-    customer_id: Name
+    customer_id: UUID
     type: ComplaintType
     description: Text
     contact: Name
@@ -49,6 +51,18 @@ class RegisterComplaint(Command, frozen=True):
     severity: Priority = Priority.NORMAL
     major: bool = False
     ticket_id: UUID | None = None
+
+    def references(self) -> Sequence[Reference]:
+        return (
+            Names("customer_id", Customer, self.customer_id),
+            Names("ticket_id", Ticket, self.ticket_id),
+        )
+
+
+class MakeMajor(Command, frozen=True):
+    """重大投诉 after registration: why it is major; the manager is told in the same save."""
+
+    reason: Text
 
 
 class AcknowledgeComplaint(Command, frozen=True):
@@ -63,6 +77,9 @@ class AttributeResponsibility(Command, frozen=True):
     department: Name
     cause: ComplaintType
     note: Note = ""
+
+    def references(self) -> Sequence[Reference]:
+        return (InDepartment("department", self.department),)
 
 
 class EscalateComplaint(Command, frozen=True):
@@ -100,6 +117,9 @@ class AssignTask(Command, frozen=True):
     owner: Name
     due_at: AwareTime
     description: Note = ""
+
+    def references(self) -> Sequence[Reference]:
+        return (InDepartment("department", self.department),)
 
 
 class TaskDone(Command, frozen=True):
@@ -171,6 +191,12 @@ def escalate(complaint: Complaint, command: EscalateComplaint, env: Env) -> None
 def propose(complaint: Complaint, command: ProposeResolution, env: Env) -> None:
     remedies = tuple(Remedy(r.kind, r.amount) for r in command.remedies)
     complaint.propose(remedies=remedies, note=command.note, meta=env.meta, at=env.at)
+
+
+def make_major(complaint: Complaint, command: MakeMajor, env: Env) -> None:
+    complaint.make_major(
+        reason=command.reason, policy=env.policies.complaints, meta=env.meta, at=env.at
+    )
 
 
 def accept(complaint: Complaint, command: AcceptResolution, env: Env) -> None:
@@ -250,6 +276,7 @@ COMPLAINT_ACTIONS: ActionTable[Complaint] = {
     A.CLOSE.value: action(CloseComplaint, close),
     A.REOPEN.value: action(ReopenComplaint, reopen),
     A.ARCHIVE.value: action(ArchiveComplaint, archive),
+    A.MAKE_MAJOR.value: action(MakeMajor, make_major),
 }
 
 # The body each task outcome decodes, by the outcome's name in the path.
@@ -266,12 +293,12 @@ class ComplaintCommands(AggregateCommands[Complaint]):
         super().__init__(app, runner, policies, Complaint, COMPLAINT_ACTIONS)
 
     def register(self, command: RegisterComplaint, ctx: Context) -> Outcome:
-        require(self.app, Ticket, command.ticket_id, "ticket_id")
+        self.check(command)
 
         def make(env: Env) -> Complaint:
             return Complaint.register(
                 channel=command.channel,
-                customer_id=command.customer_id,
+                customer_id=str(command.customer_id),
                 ticket_id=command.ticket_id,
                 complaint_type=command.type,
                 description=command.description,

@@ -23,10 +23,12 @@ from kefu.commands.base import Command, Name, Note
 from kefu.commands.context import Context
 from kefu.commands.execution import CommandRunner, Outcome
 from kefu.commands.policies import Policies
+from kefu.commands.references import Names, Reference
+from kefu.domain.agent import Agent
 from kefu.domain.channels import Channel
 from kefu.domain.customer import Customer, CustomerAction, Tier
-from kefu.domain.phones import normalise_phone
 from kefu.domain.visit_rules import QuietHours
+from kefu.phones import normalise_phone
 
 Phone = Annotated[str, msgspec.Meta(min_length=3, max_length=40)]
 Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
@@ -35,6 +37,13 @@ Kind = Annotated[str, msgspec.Meta(max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")
 Window = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")]
 Phones = Annotated[tuple[Phone, ...], msgspec.Meta(max_length=10)]
 Labels = Annotated[tuple[Name, ...], msgspec.Meta(max_length=50)]
+
+
+def normalised(phones: tuple[str, ...] | msgspec.UnsetType) -> Any:
+    """The numbers in their one canonical form (kefu.phones); UNSET stays UNSET."""
+    if isinstance(phones, msgspec.UnsetType):
+        return phones
+    return tuple(normalise_phone(phone) for phone in phones)
 
 
 def check_phones(phones: tuple[str, ...] | msgspec.UnsetType) -> None:
@@ -80,7 +89,10 @@ class ChangeContact(Command, frozen=True):
 class AssignOwner(Command, frozen=True):
     """归属坐席: `agent_id` null gives the file back to nobody."""
 
-    agent_id: Name | None
+    agent_id: UUID | None
+
+    def references(self) -> Sequence[Reference]:
+        return (Names("agent_id", Agent, self.agent_id),)
 
 
 class RecordOrder(Command, frozen=True):
@@ -151,7 +163,7 @@ def _kept(value: Any, current: Any) -> Any:
 def change_contact(customer: Customer, command: ChangeContact, env: Env) -> None:
     customer.change_details(
         name=_kept(command.name, customer.name),
-        phones=_kept(command.phones, customer.phones),
+        phones=_kept(normalised(command.phones), customer.phones),
         email=_kept(command.email, customer.email),
         address=_kept(command.address, customer.address),
         birthday=_kept(command.birthday, customer.birthday),
@@ -163,7 +175,8 @@ def change_contact(customer: Customer, command: ChangeContact, env: Env) -> None
 
 
 def assign_owner(customer: Customer, command: AssignOwner, env: Env) -> None:
-    customer.assign_owner(agent_id=command.agent_id, meta=env.meta, at=env.at)
+    owner = None if command.agent_id is None else str(command.agent_id)
+    customer.assign_owner(agent_id=owner, meta=env.meta, at=env.at)
 
 
 def record_order(customer: Customer, command: RecordOrder, env: Env) -> None:
@@ -236,7 +249,7 @@ class CustomerCommands(AggregateCommands[Customer]):
         def make(env: Env) -> Customer:
             return Customer.register(
                 name=command.name,
-                phones=command.phones,
+                phones=normalised(command.phones),
                 email=command.email,
                 address=command.address,
                 birthday=command.birthday,

@@ -7,7 +7,9 @@ all kinds, in `AggregateCommands` and `CommandRunner`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
+from uuid import UUID
 
 import msgspec
 
@@ -17,7 +19,10 @@ from kefu.commands.base import Command, Name, Note, Text
 from kefu.commands.context import Context
 from kefu.commands.execution import CommandRunner, Outcome
 from kefu.commands.policies import Policies
+from kefu.commands.references import InDepartment, Names, Reference
+from kefu.domain.agent import Agent
 from kefu.domain.channels import Channel
+from kefu.domain.customer import Customer
 from kefu.domain.deadlines import Priority
 from kefu.domain.ticket import Ticket
 from kefu.domain.ticket_lifecycle import TicketAction
@@ -31,7 +36,10 @@ class OpenTicket(Command, frozen=True):
     subject: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
     description: Note = ""
     priority: Priority = Priority.NORMAL
-    customer_id: Name | None = None
+    customer_id: UUID | None = None
+
+    def references(self) -> Sequence[Reference]:
+        return (Names("customer_id", Customer, self.customer_id),)
 
 
 class ReviewTicket(Command, frozen=True):
@@ -40,13 +48,25 @@ class ReviewTicket(Command, frozen=True):
 
 class DispatchTicket(Command, frozen=True):
     department: Name
-    agent_id: Name | None = None
+    agent_id: UUID | None = None
+
+    def references(self) -> Sequence[Reference]:
+        return (
+            InDepartment("department", self.department),
+            Names("agent_id", Agent, self.agent_id),
+        )
 
 
 class RedispatchTicket(Command, frozen=True):
     department: Name
     reason: Text
-    agent_id: Name | None = None
+    agent_id: UUID | None = None
+
+    def references(self) -> Sequence[Reference]:
+        return (
+            InDepartment("department", self.department),
+            Names("agent_id", Agent, self.agent_id),
+        )
 
 
 class UrgeTicket(Command, frozen=True):
@@ -95,18 +115,23 @@ def review(ticket: Ticket, command: ReviewTicket, env: Env) -> None:
 
 def dispatch(ticket: Ticket, command: DispatchTicket, env: Env) -> None:
     ticket.dispatch(
-        department=command.department, agent_id=command.agent_id, meta=env.meta, at=env.at
+        department=command.department, agent_id=_text(command.agent_id), meta=env.meta, at=env.at
     )
 
 
 def redispatch(ticket: Ticket, command: RedispatchTicket, env: Env) -> None:
     ticket.redispatch(
         department=command.department,
-        agent_id=command.agent_id,
+        agent_id=_text(command.agent_id),
         reason=command.reason,
         meta=env.meta,
         at=env.at,
     )
+
+
+def _text(record_id: UUID | None) -> str | None:
+    """Events keep ids of other records as text, as they always have."""
+    return None if record_id is None else str(record_id)
 
 
 def urge(ticket: Ticket, command: UrgeTicket, env: Env) -> None:
@@ -171,10 +196,12 @@ class TicketCommands(AggregateCommands[Ticket]):
         super().__init__(app, runner, policies, Ticket, TICKET_ACTIONS)
 
     def open(self, command: OpenTicket, ctx: Context) -> Outcome:
+        self.check(command)
+
         def make(env: Env) -> Ticket:
             return Ticket.open(
                 channel=command.channel,
-                customer_id=command.customer_id,
+                customer_id=_text(command.customer_id),
                 category=command.category,
                 priority=command.priority,
                 subject=command.subject,

@@ -6,7 +6,7 @@ two calls can never ring, or be answered by, the same agent at once, whatever a 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -43,6 +43,9 @@ class Agent(Aggregate):
     answered_calls: int
     missed_offers: int
     talk_seconds: float
+    # Offers missed since the agent last answered or made itself available. A class default:
+    # agents restored from snapshots taken before it existed start at 0.
+    missed_in_a_row: int = 0
 
     class Registered(Aggregate.Created):
         """The agent was registered: name, extension, skill groups and round-robin order."""
@@ -56,6 +59,12 @@ class Agent(Aggregate):
     class SkillsChanged(Aggregate.Event):
         skill_groups: tuple[str, ...]
         order: int
+        meta: EventMetadata
+
+    class TiersChanged(Aggregate.Event):
+        """The agent's tier (level) in some of its queues: tier 1 rings first, then 2, ..."""
+
+        tiers: dict[str, int]
         meta: EventMetadata
 
     class LoggedIn(Aggregate.Event):
@@ -84,6 +93,12 @@ class Agent(Aggregate):
         meta: EventMetadata
 
     class OfferMissed(Aggregate.Event):
+        call_id: UUID
+        meta: EventMetadata
+
+    class OfferMissedStillAvailable(Aggregate.Event):
+        """A missed offer under the limit of missed offers in a row: the agent stays available."""
+
         call_id: UUID
         meta: EventMetadata
 
@@ -152,6 +167,18 @@ class Agent(Aggregate):
             skill_groups=_groups(skill_groups), order=order, meta=meta, timestamp=at
         )
 
+    @property
+    def tiers(self) -> dict[str, int]:
+        """The agent's tier per queue; a queue not named is tier 1."""
+        return dict(getattr(self, "_tiers", {}))  # agents from before tiers have none
+
+    def set_tiers(self, *, tiers: dict[str, int], meta: EventMetadata, at: datetime) -> None:
+        """Set the agent's tier in queues (FreeSWITCH's tier level): lower tiers ring first."""
+        self._check_allowed(A.SKILLS)
+        if any(tier < 1 for tier in tiers.values()):
+            raise RuleViolated("a tier is 1 or more", self.allowed_now)
+        self._tiers_changed(tiers=dict(sorted(tiers.items())), meta=meta, timestamp=at)
+
     def log_in(self, *, meta: EventMetadata, at: datetime) -> None:
         """签入: log in, not yet taking calls."""
         self._check_allowed(A.LOGIN)
@@ -160,6 +187,18 @@ class Agent(Aggregate):
     def become_available(self, *, meta: EventMetadata, at: datetime) -> None:
         """示闲: ready for the next call (also ends wrap-up or a break)."""
         self._check_allowed(A.AVAILABLE)
+        self._became_available(meta=meta, timestamp=at)
+
+    def end_wrap_up(self, *, wrap_up: timedelta, meta: EventMetadata, at: datetime) -> None:
+        """The wrap-up time is up: the agent becomes available by itself."""
+        if self.status is not AgentStatus.WRAP_UP:
+            raise RuleViolated(
+                f"agent {self.id} is {self.status}, not in wrap-up", self.allowed_now
+            )
+        if at < self.since + wrap_up:
+            raise RuleViolated(
+                f"agent {self.id}'s wrap-up runs until {self.since + wrap_up}", self.allowed_now
+            )
         self._became_available(meta=meta, timestamp=at)
 
     def go_on_break(self, *, reason: str, meta: EventMetadata, at: datetime) -> None:
@@ -193,11 +232,17 @@ class Agent(Aggregate):
         self._check_call(call_id)
         self._offer_withdrawn(call_id=call_id, meta=meta, timestamp=at)
 
-    def miss_offer(self, *, call_id: UUID, meta: EventMetadata, at: datetime) -> None:
-        """The call rang out unanswered: a missed offer, and the agent goes not-ready."""
+    def miss_offer(
+        self, *, call_id: UUID, limit: int = 1, meta: EventMetadata, at: datetime
+    ) -> None:
+        """The call rang out unanswered: a missed offer. The `limit`-th miss in a row (without
+        an answer or the agent making itself available between) sets the agent not-ready."""
         self._check_allowed(A.MISS)
         self._check_call(call_id)
-        self._offer_missed(call_id=call_id, meta=meta, timestamp=at)
+        if self.missed_in_a_row + 1 >= limit:
+            self._offer_missed(call_id=call_id, meta=meta, timestamp=at)
+        else:
+            self._offer_missed_still_available(call_id=call_id, meta=meta, timestamp=at)
 
     def dial(self, *, call_id: UUID, meta: EventMetadata, at: datetime) -> None:
         """The agent places an outbound call (return visit, callback)."""
@@ -235,12 +280,20 @@ class Agent(Aggregate):
     ) -> None:
         self.skill_groups, self.order = skill_groups, order
 
+    @event(TiersChanged)
+    def _tiers_changed(
+        self, tiers: dict[str, int], meta: EventMetadata, timestamp: datetime
+    ) -> None:
+        self._tiers = tiers
+        self._advance(A.SKILLS, timestamp)
+
     @event(LoggedIn)
     def _logged_in(self, meta: EventMetadata, timestamp: datetime) -> None:
         self._advance(A.LOGIN, timestamp)
 
     @event(BecameAvailable)
     def _became_available(self, meta: EventMetadata, timestamp: datetime) -> None:
+        self.missed_in_a_row = 0
         self._advance(A.AVAILABLE, timestamp)
 
     @event(WentOnBreak)
@@ -259,6 +312,7 @@ class Agent(Aggregate):
     @event(CallAnswered)
     def _call_answered(self, call_id: UUID, meta: EventMetadata, timestamp: datetime) -> None:
         self.answered_calls += 1
+        self.missed_in_a_row = 0
         self._advance(A.ANSWER, timestamp)
 
     @event(OfferWithdrawn)
@@ -270,7 +324,17 @@ class Agent(Aggregate):
     def _offer_missed(self, call_id: UUID, meta: EventMetadata, timestamp: datetime) -> None:
         self.call_id = None
         self.missed_offers += 1
+        self.missed_in_a_row += 1
         self._advance(A.MISS, timestamp)
+
+    @event(OfferMissedStillAvailable)
+    def _offer_missed_still_available(
+        self, call_id: UUID, meta: EventMetadata, timestamp: datetime
+    ) -> None:
+        self.call_id = None
+        self.missed_offers += 1
+        self.missed_in_a_row += 1
+        self._advance(A.MISS_TOLERATED, timestamp)
 
     @event(CallDialled)
     def _call_dialled(self, call_id: UUID, meta: EventMetadata, timestamp: datetime) -> None:
@@ -293,6 +357,7 @@ def _groups(skill_groups: tuple[str, ...]) -> tuple[str, ...]:
 # Which presence action each event records: the agent view replays the table with it.
 EVENT_ACTIONS: dict[type[object], AgentAction] = {
     Agent.SkillsChanged: A.SKILLS,
+    Agent.TiersChanged: A.SKILLS,
     Agent.LoggedIn: A.LOGIN,
     Agent.BecameAvailable: A.AVAILABLE,
     Agent.WentOnBreak: A.BREAK,
@@ -301,6 +366,7 @@ EVENT_ACTIONS: dict[type[object], AgentAction] = {
     Agent.CallAnswered: A.ANSWER,
     Agent.OfferWithdrawn: A.WITHDRAW,
     Agent.OfferMissed: A.MISS,
+    Agent.OfferMissedStillAvailable: A.MISS_TOLERATED,
     Agent.CallDialled: A.DIAL,
     Agent.CallReleased: A.RELEASE,
 }

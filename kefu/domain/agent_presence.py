@@ -37,6 +37,8 @@ class AgentAction(StrEnum):
     ANSWER = "answer"  # the agent picks it up
     WITHDRAW = "withdraw"  # the offer ended: another agent answered or the caller hung up
     MISS = "miss"  # the agent let it ring out: counted, and the agent stops taking calls
+    # let it ring out, but fewer times in a row than the limit: counted, still available
+    MISS_TOLERATED = "miss_tolerated"
     DIAL = "dial"  # the agent places an outbound call
     RELEASE = "release"  # the agent's call ended or was transferred away
 
@@ -63,7 +65,13 @@ TRANSITIONS: dict[AgentStatus, dict[AgentAction, AgentStatus | None]] = {
         A.OFFER: S.RINGING,
         A.DIAL: S.BUSY,
     },
-    S.RINGING: {A.ANSWER: S.BUSY, A.WITHDRAW: S.AVAILABLE, A.MISS: S.NOT_READY, A.SKILLS: None},
+    S.RINGING: {
+        A.ANSWER: S.BUSY,
+        A.WITHDRAW: S.AVAILABLE,
+        A.MISS: S.NOT_READY,
+        A.SKILLS: None,
+        A.MISS_TOLERATED: S.AVAILABLE,
+    },
     S.BUSY: {A.RELEASE: S.WRAP_UP, A.SKILLS: None},
     S.WRAP_UP: {
         A.AVAILABLE: S.AVAILABLE,

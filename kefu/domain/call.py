@@ -37,6 +37,13 @@ class Call(Aggregate):
     """
 
     status: CallStatus
+    # The callback this call is owed (abandoned or unreached), and the call that made it.
+    # Class defaults: calls restored from snapshots taken before them have neither.
+    callback_due_at: datetime | None = None
+    called_back_by: UUID | None = None
+    # When the call last entered a queue (overflow measures the wait from it). A class default:
+    # calls restored from snapshots taken before it existed have none.
+    queued_at: datetime | None = None
 
     class Started(Aggregate.Created):
         """An inbound call reached the hotline, or an agent dialled out."""
@@ -93,6 +100,18 @@ class Call(Aggregate):
         hung_up_by: str
         cause: str
         callback_due_at: datetime | None
+        meta: EventMetadata
+
+    class CalledBack(Aggregate.Event):
+        """The callback this call was owed was made: by the outbound call `callback_call_id`."""
+
+        callback_call_id: UUID
+        meta: EventMetadata
+
+    class CallingBack(Aggregate.Event):
+        """This outbound call is the callback owed to call `original_call_id`."""
+
+        original_call_id: UUID
         meta: EventMetadata
 
     class RecordingAttached(Aggregate.Event):
@@ -298,6 +317,24 @@ class Call(Aggregate):
             hung_up_by=hung_up_by, cause=cause, callback_due_at=due, meta=meta, timestamp=at
         )
 
+    def answer_callback(self, *, original: Call, meta: EventMetadata, at: datetime) -> None:
+        """回拨: this outbound call is the callback `original` is owed; both record the link."""
+        if self.direction is not Direction.OUTBOUND:
+            raise RuleViolated("a callback is an outbound call", self.allowed_now)
+        original.check_callback_owed()
+        original._called_back(callback_call_id=self.id, meta=meta, timestamp=at)
+        self._calling_back(original_call_id=original.id, meta=meta, timestamp=at)
+
+    def check_callback_owed(self) -> None:
+        """Refuses unless the call is owed a callback not made yet."""
+        if self.callback_due_at is None:
+            raise RuleViolated(f"call {self.id} is owed no callback", self.allowed_now)
+        if self.called_back_by is not None:
+            raise RuleViolated(
+                f"call {self.id} was called back already by {self.called_back_by}",
+                self.allowed_now,
+            )
+
     def attach_recording(
         self, *, uri: str, duration_seconds: float, sha256: str, meta: EventMetadata, at: datetime
     ) -> None:
@@ -362,6 +399,7 @@ class Call(Aggregate):
         self, group: str, owner_agent_id: UUID | None, meta: EventMetadata, timestamp: datetime
     ) -> None:
         self.group, self.owner_agent_id = group, owner_agent_id
+        self.queued_at = timestamp
         self._advance(A.QUEUE)
 
     @event(Offered)
@@ -421,7 +459,20 @@ class Call(Aggregate):
         timestamp: datetime,
     ) -> None:
         self.offered_to = ()
+        self.callback_due_at = callback_due_at
         self._advance(A.END)
+
+    @event(CalledBack)
+    def _called_back(
+        self, callback_call_id: UUID, meta: EventMetadata, timestamp: datetime
+    ) -> None:
+        self.called_back_by = callback_call_id
+
+    @event(CallingBack)
+    def _calling_back(
+        self, original_call_id: UUID, meta: EventMetadata, timestamp: datetime
+    ) -> None:
+        pass  # the link is the event; the call's state is unchanged
 
     @event(RecordingAttached)
     def _recording_attached(

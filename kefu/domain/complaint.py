@@ -68,6 +68,12 @@ class Complaint(Aggregate):
         reason: str
         meta: EventMetadata
 
+    class MadeMajor(Aggregate.Event):
+        """The complaint turned out to be major after registration (reported in the same save)."""
+
+        reason: str
+        meta: EventMetadata
+
     class Acknowledged(Aggregate.Event):
         message: str
         meta: EventMetadata
@@ -236,6 +242,17 @@ class Complaint(Aggregate):
             for t in self.tasks.values()
             if t.proposal == self.accepted_proposal and t.outcome is not TaskOutcome.COMPLETED
         ]
+
+    def make_major(
+        self, *, reason: str, policy: ComplaintPolicy, meta: EventMetadata, at: datetime
+    ) -> None:
+        """重大投诉: the complaint is major after all; the manager is told at once (一报告)."""
+        self._check_allowed(A.MAKE_MAJOR)
+        if self.major:
+            raise RuleViolated("the complaint is major already", self.allowed_now)
+        self._check_text(reason, "the reason")
+        self._made_major(reason=reason, meta=meta, timestamp=at)
+        self._reported_to_manager(manager=policy.manager, reason=reason, meta=meta, timestamp=at)
 
     def acknowledge(self, *, message: str, meta: EventMetadata, at: datetime) -> None:
         """致歉: acknowledge the complaint and apologise; this is the first reply."""
@@ -439,6 +456,10 @@ class Complaint(Aggregate):
     ) -> None:
         self.reported_to = manager
 
+    @event(MadeMajor)
+    def _made_major(self, reason: str, meta: EventMetadata, timestamp: datetime) -> None:
+        self.major = True
+
     @event(Acknowledged)
     def _acknowledged(self, message: str, meta: EventMetadata, timestamp: datetime) -> None:
         self.acknowledged_at = timestamp
@@ -570,6 +591,7 @@ C = Complaint
 # Which lifecycle action each event records: read models replay the table with it.
 # ReportedToManager is absent: it accompanies registration and moves nothing.
 EVENT_ACTIONS: dict[type[object], ComplaintAction] = {
+    C.MadeMajor: A.MAKE_MAJOR,
     C.Acknowledged: A.ACKNOWLEDGE,
     C.FactsRecorded: A.FACTS,
     C.ResponsibilityAttributed: A.ATTRIBUTE,

@@ -44,6 +44,7 @@ class ComplaintAction(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     ARCHIVE = "archive"
+    MAKE_MAJOR = "major"  # 重大投诉 found out after registration: reported at once
 
 
 S = ComplaintStatus
@@ -54,14 +55,20 @@ _INVESTIGATION = {
     A.ATTRIBUTE: S.INVESTIGATING,
     A.ESCALATE: None,
     A.PROPOSE: S.PROPOSED,
+    A.MAKE_MAJOR: None,
 }
 
 # None as the next state means "stays where it is".
 TRANSITIONS: dict[ComplaintStatus, dict[ComplaintAction, ComplaintStatus | None]] = {
-    S.REGISTERED: {A.ACKNOWLEDGE: S.ACKNOWLEDGED, A.ESCALATE: None},
+    S.REGISTERED: {A.ACKNOWLEDGE: S.ACKNOWLEDGED, A.ESCALATE: None, A.MAKE_MAJOR: None},
     S.ACKNOWLEDGED: {k: v for k, v in _INVESTIGATION.items() if k is not A.PROPOSE},
     S.INVESTIGATING: _INVESTIGATION,
-    S.PROPOSED: {A.ACCEPT: S.EXECUTING, A.REJECT: S.INVESTIGATING, A.ESCALATE: None},
+    S.PROPOSED: {
+        A.ACCEPT: S.EXECUTING,
+        A.REJECT: S.INVESTIGATING,
+        A.ESCALATE: None,
+        A.MAKE_MAJOR: None,
+    },
     S.EXECUTING: {
         A.ASSIGN_TASK: None,
         A.COMPLETE_TASK: None,
@@ -70,8 +77,14 @@ TRANSITIONS: dict[ComplaintStatus, dict[ComplaintAction, ComplaintStatus | None]
         A.CONFIRM: S.CONFIRMED,
         A.CLOSE: S.CLOSED,
         A.ESCALATE: None,
+        A.MAKE_MAJOR: None,
     },
-    S.CONFIRMED: {A.CLOSE: S.CLOSED, A.REOPEN: S.REOPENED, A.ESCALATE: None},
+    S.CONFIRMED: {
+        A.CLOSE: S.CLOSED,
+        A.REOPEN: S.REOPENED,
+        A.ESCALATE: None,
+        A.MAKE_MAJOR: None,
+    },
     S.CLOSED: {A.REOPEN: S.REOPENED, A.ARCHIVE: S.ARCHIVED},
     S.REOPENED: _INVESTIGATION,
     S.ARCHIVED: {},

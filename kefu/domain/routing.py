@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -23,7 +23,10 @@ class Strategy(StrEnum):
 
     FAMILIAR = "familiar"  # 熟客识别: the customer's owner agent first, then the fallback
     RING_ALL = "ring_all"  # 全部振铃: ring every idle agent, the first to answer takes it
-    ROUND_ROBIN = "round_robin"  # 轮流振铃: in agent order, after the last agent offered
+    ROUND_ROBIN = "round_robin"  # in agent order, after the last agent offered
+    # 轮流振铃 as the seed defines it: "每次首先都由座席A振铃, 若座席A处于忙碌状态, 则由座席B振铃" —
+    # always from the first agent in order, skipping busy ones (top-down hunting).
+    TOP_DOWN = "top_down"
     FEWEST_ANSWERED = "fewest_answered"  # 最少接通
     MOST_RECENT = "most_recent"  # 最近接通: who answered most recently
     RANDOM = "random"  # 随机振铃
@@ -44,6 +47,10 @@ class AgentSnapshot:
     last_answered_at: datetime | None = None
     last_offered_at: datetime | None = None
     available_since: datetime | None = None
+    tiers: Mapping[str, int] = field(default_factory=dict)  # queue → tier; not named: 1
+
+    def tier(self, group: str) -> int:
+        return self.tiers.get(group, 1)
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,7 @@ def _round_robin(
 
 RANKINGS: dict[Strategy, Ranking] = {
     Strategy.ROUND_ROBIN: _round_robin,
+    Strategy.TOP_DOWN: _by(lambda a: ()),
     Strategy.FEWEST_ANSWERED: _by(lambda a: (a.answered_calls,)),
     Strategy.MOST_RECENT: _by(lambda a: _latest_first(a.last_answered_at)),
     Strategy.RANDOM: _random,
@@ -125,15 +133,24 @@ def plan(
     rng: random.Random,
     owner_id: UUID | None = None,
 ) -> Plan:
-    """The offers to try for a call of `group`, best first; no waves when nobody is idle."""
-    members = [a for a in agents if group in a.skill_groups]
-    idle = sorted((a for a in members if a.available), key=_tie)
+    """The offers to try for a call of `group`, best first; no waves when nobody is idle.
+
+    Agents are tried tier by tier (tier 1 first, FreeSWITCH's tier levels); the strategy
+    orders the agents within a tier, and ring-all rings a whole tier at once."""
     if rule.strategy is Strategy.FAMILIAR:
         return _familiar(rule, group, agents, rng, owner_id)
-    if rule.strategy is Strategy.RING_ALL:
-        return Plan(rule.strategy, (tuple(a.agent_id for a in idle),) if idle else ())
-    ranked = RANKINGS[rule.strategy](idle, members, rng)
-    return Plan(rule.strategy, tuple((agent_id,) for agent_id in ranked))
+    members = [a for a in agents if group in a.skill_groups]
+    waves: list[Wave] = []
+    for tier in sorted({a.tier(group) for a in members}):
+        waves += _tier_waves(rule.strategy, [a for a in members if a.tier(group) == tier], rng)
+    return Plan(rule.strategy, tuple(waves))
+
+
+def _tier_waves(strategy: Strategy, members: list[AgentSnapshot], rng: random.Random) -> list[Wave]:
+    idle = sorted((a for a in members if a.available), key=_tie)
+    if strategy is Strategy.RING_ALL:
+        return [tuple(a.agent_id for a in idle)] if idle else []
+    return [(agent_id,) for agent_id in RANKINGS[strategy](idle, members, rng)]
 
 
 def _familiar(
@@ -153,12 +170,28 @@ def _familiar(
 
 
 @dataclass(frozen=True)
+class Overflow:
+    """After `after` in the queue, a call also rings the agents of queue `to`."""
+
+    after: timedelta
+    to: str
+
+
+@dataclass(frozen=True)
 class RoutingPolicy:
     """Each queue's rule (by skill group), a default, and the generator random routing uses."""
 
     rules: Mapping[str, QueueRule] = field(default_factory=dict)
     default: QueueRule = field(default_factory=QueueRule)
     rng: random.Random = field(default_factory=random.Random)
+    # Missed offers in a row after which an agent is set not-ready (FreeSWITCH max-no-answer).
+    max_missed_offers: int = 1
+    overflows: Mapping[str, Overflow] = field(default_factory=dict)
+
+    def overflow_for(self, group: str, waited: timedelta) -> str | None:
+        """The queue a call of `group` overflows to after waiting `waited`, if any."""
+        overflow = self.overflows.get(group)
+        return overflow.to if overflow is not None and waited >= overflow.after else None
 
     def rule_for(self, group: str) -> QueueRule:
         return self.rules.get(group, self.default)
@@ -190,3 +223,20 @@ def routing_policy(spec: str, rng: random.Random | None = None) -> RoutingPolicy
 
 class NoAgentAvailable(RuleViolated):
     """No agent of the call's group could take it now; the call stays queued."""
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_overflows(spec: str) -> dict[str, Overflow]:
+    """`vip=60s>sales,sales=5m>default` → overflow rules by queue; ValueError if malformed."""
+    overflows: dict[str, Overflow] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        group, _, rule = item.partition("=")
+        wait, _, target = rule.partition(">")
+        wait = wait.strip()
+        if not (wait[:-1].isdigit() and wait[-1:] in _UNITS and target.strip()):
+            raise ValueError(f"{item!r} is not queue=<wait><s|m|h>>queue")
+        seconds = int(wait[:-1]) * _UNITS[wait[-1]]
+        overflows[group.strip()] = Overflow(timedelta(seconds=seconds), target.strip())
+    return overflows

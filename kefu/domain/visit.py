@@ -60,6 +60,13 @@ class Visit(Aggregate):
         agent_id: str
         meta: EventMetadata
 
+    class MovedToCustomer(Aggregate.Event):
+        """The customer's file was merged into another: the open visit follows the survivor."""
+
+        from_customer_id: UUID
+        customer_id: UUID
+        meta: EventMetadata
+
     class Rescheduled(Aggregate.Event):
         due_on: date
         reason: str
@@ -145,6 +152,16 @@ class Visit(Aggregate):
         self._check_open(VisitAction.ASSIGN)
         self._assigned(agent_id=agent_id, meta=meta, timestamp=at)
 
+    def move_to(self, *, customer_id: UUID, meta: EventMetadata, at: datetime) -> None:
+        """An open visit of a merged duplicate moves to the file that survived the merge."""
+        if self.status is VisitStatus.DONE:
+            raise RuleViolated(f"visit {self.id} is done: it stays with its customer", ())
+        if customer_id == self.customer_id:
+            raise RuleViolated(f"visit {self.id} is already for {customer_id}", self.allowed_now)
+        self._moved(
+            from_customer_id=self.customer_id, customer_id=customer_id, meta=meta, timestamp=at
+        )
+
     def reschedule(
         self, *, due_on: date, reason: str, zone: tzinfo, meta: EventMetadata, at: datetime
     ) -> None:
@@ -224,6 +241,12 @@ class Visit(Aggregate):
     @event(Assigned)
     def _assigned(self, agent_id: str, meta: EventMetadata, timestamp: datetime) -> None:
         self.assignee_id = agent_id
+
+    @event(MovedToCustomer)
+    def _moved(
+        self, from_customer_id: UUID, customer_id: UUID, meta: EventMetadata, timestamp: datetime
+    ) -> None:
+        self.customer_id = customer_id
 
     @event(Rescheduled)
     def _rescheduled(

@@ -17,6 +17,7 @@ from kefu.http.reports import add_report_routes
 from kefu.http.routes import ApiApp, Operation
 from kefu.http.tickets import add_ticket_routes
 from kefu.http.visits import add_visit_routes
+from kefu.http.work import add_work_routes
 from kefu.http.work_queues import add_work_queue_routes
 
 
@@ -32,6 +33,7 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_customer_routes(app, services)
     add_visit_routes(app, services)
     add_work_queue_routes(app, services)
+    add_work_routes(app, services)
     add_report_routes(app, services)
     return app
 

@@ -19,8 +19,11 @@ from kefu.http.aggregates import (
     add_aggregate_routes,
     read_your_writes,
 )
+from kefu.http.callbacks import CallbackList
+from kefu.http.customer_scope import customer_param
 from kefu.http.listing import ListResource, Param, time_param
-from kefu.http.routes import ApiApp
+from kefu.http.routes import ApiApp, Operation
+from kefu.http.screen_pop import ScreenPopResource
 
 PREFIX = "/calls"
 
@@ -45,13 +48,24 @@ def agent_param(text: str) -> object:
         ) from None
 
 
+def recognised_condition(text: str) -> tuple[str, dict[str, object]]:
+    """`?recognised=false`: inbound calls no customer file was found for (unknown numbers)."""
+    linked = {"true": "IS NOT NULL", "false": "IS NULL"}
+    if text not in linked:
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter", description="recognised is true or false"
+        )
+    return f"direction = 'inbound' AND customer_id {linked[text]}", {}
+
+
 def call_list(s: Services) -> ListResource:
     """GET /calls: by direction, status, agent, customer, number, group and time."""
     params = [
         Param("direction", "direction", convert=one_of("direction", ["inbound", "outbound"])),
         Param("status", "status", convert=one_of("status", [str(c) for c in CallStatus])),
         Param("agent", "agent_id", convert=agent_param),
-        Param("customer", "customer_id"),
+        customer_param(s),
+        Param("recognised", condition=recognised_condition),
         Param("number", "customer_number"),
         Param("group", "group_name"),
         Param("from", "started_at", "ge", time_param),
@@ -74,6 +88,14 @@ def add_call_routes(app: ApiApp, s: Services) -> None:
         post="An inbound call arrives, or an agent dials out",
         get="Calls by direction, status, agent, customer and time",
     )
+    screen = Operation("The screen pop (来电弹屏): the call, its customer file, recent history")
+    app.add_route(
+        f"{PREFIX}/{{aggregate_id:uuid}}/screen",
+        ScreenPopResource(s),
+        openapi={f"{PREFIX}/{{call_id}}/screen": {"get": screen}},
+    )
+    callbacks = Operation("Callbacks owed (回拨): due, overdue or done (cursor pages)")
+    app.add_route("/callbacks", CallbackList(s), openapi={"/callbacks": {"get": callbacks}})
 
 
 def add_call_centre_routes(app: ApiApp, s: Services) -> None:

@@ -26,6 +26,7 @@ from kefu.http.aggregates import (
     read_your_writes,
     with_overdue,
 )
+from kefu.http.customer_scope import customer_param
 from kefu.http.listing import ListResource, Param, time_param
 from kefu.http.requests import command_context, decode, read_body
 from kefu.http.responses import write_outcome
@@ -77,7 +78,7 @@ def complaint_list(s: Services) -> ListResource:
         Param("severity", "severity"),
         Param("major", "major", convert=flag_param),
         Param("department", "responsible_department"),
-        Param("customer", "customer_id"),
+        customer_param(s),
         Param("ticket", "ticket_id"),
         Param("channel", "channel"),
         Param("registered_from", "registered_at", "ge", time_param),

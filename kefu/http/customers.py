@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import falcon
 import msgspec
 
+from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.commands.customers import RegisterCustomer
 from kefu.domain.customer import Customer
 from kefu.domain.errors import NotFound
-from kefu.domain.phones import InvalidPhone, normalise_phone
 from kefu.http.aggregates import (
+    VIEW_READERS,
     AggregateResource,
     CreateResource,
     HistoryResource,
@@ -24,6 +25,7 @@ from kefu.http.listing import ListResource, Param
 from kefu.http.reading import wait_for_position
 from kefu.http.responses import write_json
 from kefu.http.routes import ApiApp, Operation
+from kefu.phones import InvalidPhone, normalise_phone
 from kefu.projections.batch import BatchProjection
 from kefu.projections.customer_projection import CustomerView
 from kefu.projections.timeline import TimelineEntry
@@ -84,6 +86,29 @@ class TimelineResource(ListResource):
         write_json(resp, {"customer_id": customer.id, "items": items, "next_cursor": next_cursor})
 
 
+class DuplicatesResource:
+    """GET /customers/{id}/duplicates: files that are likely the same customer, and why."""
+
+    roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": VIEW_READERS}
+
+    def __init__(self, s: Services) -> None:
+        self.services = s
+        self.wait = read_your_writes(s, "customer_views")
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, aggregate_id: UUID) -> None:
+        self.wait(req)
+        customers = self.services.read_models.customers
+        customer = customers.get(aggregate_id)
+        if customer is None:
+            raise NotFound("customer", aggregate_id)
+        found = customers.likely_duplicates(customer)
+        items = [
+            {"customer": msgspec.to_builtins(view), "reasons": sorted(set(found[view.id]))}
+            for view in filter(None, map(customers.get, found))
+        ]
+        write_json(resp, {"customer_id": customer.id, "items": items})
+
+
 def add_customer_routes(app: ApiApp, s: Services) -> None:
     projection = s.read_models.projection("customer_views")
     add_aggregate_routes(
@@ -101,3 +126,11 @@ def add_customer_routes(app: ApiApp, s: Services) -> None:
         "/customers/{customer_id}/timeline": {"get": Operation(summary, page_of=TimelineEntry)}
     }
     app.add_route("/customers/{aggregate_id:uuid}/timeline", timeline, openapi=documented)
+    duplicates = {
+        "/customers/{customer_id}/duplicates": {
+            "get": Operation("Likely duplicates of a file (查重), with the reasons")
+        }
+    }
+    app.add_route(
+        "/customers/{aggregate_id:uuid}/duplicates", DuplicatesResource(s), openapi=duplicates
+    )

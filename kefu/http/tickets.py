@@ -13,6 +13,7 @@ from kefu.http.aggregates import (
     read_your_writes,
     with_overdue,
 )
+from kefu.http.customer_scope import customer_param
 from kefu.http.listing import ListResource, Param, time_param
 from kefu.http.routes import ApiApp
 from kefu.projections.ticket_projection import TicketView
@@ -28,7 +29,7 @@ def ticket_list(s: Services) -> ListResource:
         Param("channel", "channel"),
         Param("department", "department"),
         Param("assignee", "assignee_id"),
-        Param("customer", "customer_id"),
+        customer_param(s),
         Param("opened_from", "opened_at", "ge", time_param),
         Param("opened_to", "opened_at", "lt", time_param),
         Param("updated_from", "updated_at", "ge", time_param),

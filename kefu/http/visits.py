@@ -20,6 +20,7 @@ from kefu.http.aggregates import (
     add_aggregate_routes,
     read_your_writes,
 )
+from kefu.http.customer_scope import customer_param
 from kefu.http.listing import ListResource, Param
 from kefu.http.routes import ApiApp
 from kefu.projections.visit_document import VisitDocument
@@ -46,7 +47,7 @@ def visit_list(s: Services) -> ListResource:
         Param("due", condition=due),
         Param("status", "status"),
         Param("assignee", "assignee_id"),
-        Param("customer", "customer_id"),
+        customer_param(s),
         Param("rule", "rule"),
         Param("due_from", "due_on", "ge", date_param),
         Param("due_to", "due_on", "le", date_param),

@@ -1,1 +1,1 @@
-"""Process managers: followers of the log that issue commands back (the visit planner)."""
+"""Process managers: followers of the log (or of the clock) that issue commands back."""

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -46,6 +46,20 @@ _COMMAND_NAMESPACE = uuid5(NAMESPACE_URL, "urn:kefu:visit-planner")
 
 # Customer ids (as text) with their last contact, for those silent since before a time.
 SilentCustomers = Callable[[datetime], Iterable[tuple[str, datetime]]]
+
+
+class OpenVisits(Protocol):
+    """The visit view as the planner reads it when a file is merged."""
+
+    def open_for(self, customer_id: UUID) -> list[UUID]: ...
+
+    def seen(self) -> int: ...
+
+
+class _ViewBehind(Exception):
+    """The visit view has not reached a merge yet: the planner waits for the next pass."""
+
+
 Fact = tuple[str, date]  # a trigger and its business date
 
 
@@ -57,6 +71,7 @@ class VisitPlanner:
         Customer.MilestoneRecorded,
         Ticket.Resolved,
         Visit.Done,
+        Customer.MergedInto,
     )
 
     def __init__(
@@ -67,8 +82,10 @@ class VisitPlanner:
         silent_customers: SilentCustomers | None = None,
         sweep_every: timedelta = timedelta(hours=1),
         batch_size: int = 500,
+        open_visits: OpenVisits | None = None,
     ) -> None:
         self.app = app
+        self.open_visits = open_visits
         self.policies = policies
         self.clock = clock
         self.silent_customers = silent_customers
@@ -89,9 +106,10 @@ class VisitPlanner:
 
     def follow(self, position: int) -> int:
         total = 0
-        while notifications := self._read(position):
-            total += self._process_all(notifications)
-            position = notifications[-1].id
+        with suppress(_ViewBehind):  # resumed on the next pass, after the views caught up
+            while notifications := self._read(position):
+                total += self._process_all(notifications)
+                position = notifications[-1].id
         return total
 
     def sweep_if_due(self) -> int:
@@ -135,6 +153,8 @@ class VisitPlanner:
         """What the rules make of one event; an event no rule can plan for (a date past what
         the calendar holds, a rule refused by the domain) makes nothing and is logged, so one
         event never stalls the planner and, with it, the runner."""
+        if self._merge_ahead_of_view(notification):
+            raise _ViewBehind
         try:
             return self._react(self.app.mapper.to_domain_event(notification))
         except (ArithmeticError, ValueError, DomainError):
@@ -150,7 +170,29 @@ class VisitPlanner:
             return self._plan_for_ticket(event)
         if isinstance(event, Visit.Done) and event.open_ticket:
             return [self._ticket_for_need(event)]
+        if isinstance(event, Customer.MergedInto):
+            return self._moved_visits(event)
         return []
+
+    def _merge_ahead_of_view(self, notification: Notification) -> bool:
+        merge = notification.topic == get_topic(Customer.MergedInto)
+        return merge and self.open_visits is not None and self.open_visits.seen() < notification.id
+
+    def _moved_visits(self, event: Customer.MergedInto) -> list[Aggregate]:
+        """The duplicate's open visits move to the survivor (the view has seen the merge, so
+        every visit scheduled before it); each visit refuses a second move to the same file."""
+        if self.open_visits is None:
+            return []
+        moved: list[Aggregate] = []
+        key = f"merge:{event.originator_id}:{event.originator_version}"
+        for visit_id in self.open_visits.open_for(event.originator_id):
+            visit: Visit = self.app.repository.get(visit_id)
+            with suppress(DomainError):
+                visit.move_to(
+                    customer_id=event.survivor_id, meta=self._meta(key, event.meta), at=self.clock()
+                )
+                moved.append(visit)
+        return moved
 
     def _plan_for_ticket(self, event: Ticket.Resolved) -> list[Aggregate]:
         ticket: Ticket = self.app.repository.get(

@@ -33,6 +33,7 @@ class AgentDocument(msgspec.Struct, frozen=True, kw_only=True):
     last_answered_at: datetime | None = None
     available_since: datetime | None = None
     seconds_in: dict[str, float] = msgspec.field(default_factory=dict)
+    tiers: dict[str, int] = msgspec.field(default_factory=dict)
     registered_at: datetime
     updated_at: datetime
     version: int
@@ -50,6 +51,7 @@ class AgentDocument(msgspec.Struct, frozen=True, kw_only=True):
             last_answered_at=self.last_answered_at,
             last_offered_at=self.last_offered_at,
             available_since=self.available_since,
+            tiers=self.tiers,
         )
 
 
@@ -110,6 +112,11 @@ def _(event: Agent.SkillsChanged, view: AgentDocument) -> AgentDocument:
 
 
 @_apply.register
+def _(event: Agent.TiersChanged, view: AgentDocument) -> AgentDocument:
+    return replace(view, tiers=dict(event.tiers))
+
+
+@_apply.register
 def _(event: Agent.CallOffered, view: AgentDocument) -> AgentDocument:
     return replace(view, call_id=event.call_id, last_offered_at=event.timestamp)
 
@@ -126,6 +133,11 @@ def _(event: Agent.OfferWithdrawn, view: AgentDocument) -> AgentDocument:
 
 @_apply.register
 def _(event: Agent.OfferMissed, view: AgentDocument) -> AgentDocument:
+    return replace(view, call_id=None, missed_offers=view.missed_offers + 1)
+
+
+@_apply.register
+def _(event: Agent.OfferMissedStillAvailable, view: AgentDocument) -> AgentDocument:
     return replace(view, call_id=None, missed_offers=view.missed_offers + 1)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
@@ -53,15 +54,23 @@ class AgentView(DocumentView[AgentDocument]):
         )
         return [_DECODER.decode(row["doc"]).snapshot() for row in rows]
 
+    def wrapping_up(self, since_before: datetime) -> list[UUID]:
+        """The agents in wrap-up since before `since_before` (the wrap-up timer's question)."""
+        rows = self.query(f"SELECT doc FROM {self.table} WHERE status = 'wrap_up'")
+        views = [_DECODER.decode(row["doc"]) for row in rows]
+        return [v.id for v in views if v.since <= since_before]
+
 
 class AgentProjection(FoldProjection[AgentView]):
     """Keeps one row per agent up to date."""
 
     name = "agent_views"
     event_classes = (
-        Agent.Registered, Agent.SkillsChanged, Agent.LoggedIn, Agent.BecameAvailable,
+        Agent.Registered, Agent.SkillsChanged, Agent.TiersChanged, Agent.LoggedIn,
+        Agent.BecameAvailable,
         Agent.WentOnBreak, Agent.LoggedOut, Agent.CallOffered, Agent.CallAnswered,
-        Agent.OfferWithdrawn, Agent.OfferMissed, Agent.CallDialled, Agent.CallReleased,
+        Agent.OfferWithdrawn, Agent.OfferMissed, Agent.OfferMissedStillAvailable,
+        Agent.CallDialled, Agent.CallReleased,
     )  # fmt: skip
 
     fold = staticmethod(fold_agent)

@@ -67,6 +67,9 @@ class CallDocument(msgspec.Struct, frozen=True, kw_only=True):
     hung_up_by: str | None = None
     cause: str | None = None
     callback_due_at: datetime | None = None
+    called_back_by: UUID | None = None  # the outbound call that made the callback owed
+    called_back_at: datetime | None = None
+    callback_for: UUID | None = None  # outbound: the call this one calls back
     wait_seconds: float | None = None
     hold_seconds: float = 0.0
     held_since: datetime | None = None
@@ -195,6 +198,16 @@ def _(event: Call.Ended, view: CallDocument) -> CallDocument:
         talk_seconds=None if talk is None else talk - held,
         wait_seconds=waited,
     )
+
+
+@_apply.register
+def _(event: Call.CalledBack, view: CallDocument) -> CallDocument:
+    return replace(view, called_back_by=event.callback_call_id, called_back_at=event.timestamp)
+
+
+@_apply.register
+def _(event: Call.CallingBack, view: CallDocument) -> CallDocument:
+    return replace(view, callback_for=event.original_call_id)
 
 
 @_apply.register

@@ -26,6 +26,7 @@ class CallView(DocumentView[CallDocument]):
         "started_at": ("TEXT NOT NULL", lambda v: db_time(v.started_at)),
         "ended_at": ("TEXT", lambda v: db_time(v.ended_at)),
         "callback_due_at": ("TEXT", lambda v: db_time(v.callback_due_at)),
+        "called_back_at": ("TEXT", lambda v: db_time(v.called_back_at)),
         "updated_at": ("TEXT NOT NULL", lambda v: db_time(v.updated_at)),
     }
     indexes = ("status, started_at", "agent_id", "customer_id", "callback_due_at")
@@ -38,7 +39,7 @@ class CallProjection(FoldProjection[CallView]):
     event_classes = (
         Call.Started, Call.IvrChosen, Call.Queued, Call.Offered, Call.OfferMissed, Call.Answered,
         Call.Held, Call.Resumed, Call.Transferred, Call.TransferredOut, Call.Ended,
-        Call.RecordingAttached, Call.NoteAdded, Call.Linked,
+        Call.RecordingAttached, Call.NoteAdded, Call.Linked, Call.CalledBack, Call.CallingBack,
     )  # fmt: skip
 
     fold = staticmethod(fold_call)

@@ -153,6 +153,11 @@ def _(event: C.ReportedToManager, view: ComplaintDocument) -> ComplaintDocument:
 
 
 @_apply.register
+def _(event: C.MadeMajor, view: ComplaintDocument) -> ComplaintDocument:
+    return replace(view, major=True)
+
+
+@_apply.register
 def _(event: C.Acknowledged, view: ComplaintDocument) -> ComplaintDocument:
     seconds = (event.timestamp - view.registered_at).total_seconds()
     return replace(view, acknowledged_at=event.timestamp, acknowledge_seconds=seconds)

@@ -67,7 +67,8 @@ class ComplaintProjection(FoldProjection[ComplaintView]):
 
     name = "complaint_views"
     event_classes = (
-        Complaint.Registered, Complaint.ReportedToManager, Complaint.Acknowledged,
+        Complaint.Registered, Complaint.ReportedToManager, Complaint.MadeMajor,
+        Complaint.Acknowledged,
         Complaint.FactsRecorded, Complaint.ResponsibilityAttributed, Complaint.Escalated,
         Complaint.ResolutionProposed, Complaint.ResolutionAccepted, Complaint.ResolutionRejected,
         Complaint.TaskAssigned, Complaint.TaskCompleted, Complaint.TaskFailed,

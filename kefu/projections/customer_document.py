@@ -89,13 +89,18 @@ def fold(view: CustomerDocument | None, event: Any, position: int) -> CustomerDo
 def absorb(
     survivor: CustomerDocument, duplicate: CustomerDocument, position: int
 ) -> CustomerDocument:
-    """The survivor after `duplicate` was merged into it: its numbers and its history now."""
+    """The survivor after `duplicate` was merged into it: its numbers and its history now —
+    the duplicate's orders, milestones, surveys and staff (the survivor's own staff win)."""
     return replace(
         survivor,
         merged_from=(*survivor.merged_from, duplicate.id, *duplicate.merged_from),
         merged_phones=tuple(
             dict.fromkeys(survivor.merged_phones + duplicate.phones + duplicate.merged_phones)
         ),
+        orders=(*survivor.orders, *duplicate.orders),
+        milestones=(*survivor.milestones, *duplicate.milestones),
+        surveys=(*survivor.surveys, *duplicate.surveys),
+        staff={**duplicate.staff, **survivor.staff},
         position=position,
     )
 

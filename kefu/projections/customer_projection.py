@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from kefu.domain.customer import Customer
+from kefu.phones import lookup_key
 from kefu.projections.batch import Positioned
 from kefu.projections.customer_document import CustomerDocument, absorb
 from kefu.projections.customer_document import fold as fold_customer
@@ -51,6 +52,29 @@ class CustomerView(DocumentView[CustomerDocument]):
                 [{"kind": k, "value": v, "id": str(customer_id)} for k, v in _keys(doc)],
             )
 
+    def files_with_phone(self, phone: str) -> list[UUID]:
+        """The files (not merged away) holding this normalised number: 熟客识别 at call arrival."""
+        rows = self.query(
+            f"SELECT customer_id FROM {KEYS_TABLE} WHERE kind = 'phone' AND value = :phone "
+            "ORDER BY customer_id",
+            {"phone": phone},
+        )
+        return [UUID(row["customer_id"]) for row in rows]
+
+    def likely_duplicates(self, doc: CustomerDocument) -> dict[UUID, list[str]]:
+        """Other active files sharing a phone, the email, or name and birthday with `doc`,
+        each with the keys it shares (查重: suggestions for a merge, never merged by itself)."""
+        found: dict[UUID, list[str]] = {}
+        for kind, value in _identity_keys(doc):
+            rows = self.query(
+                f"SELECT customer_id FROM {KEYS_TABLE} WHERE kind = :kind AND value = :value "
+                "AND customer_id <> :id ORDER BY customer_id",
+                {"kind": kind, "value": value, "id": str(doc.id)},
+            )
+            for row in rows:
+                found.setdefault(UUID(row["customer_id"]), []).append(kind)
+        return found
+
     @staticmethod
     def key_condition(kind: str, value: str) -> tuple[str, dict[str, object]]:
         """A WHERE condition for files found by one key (used by the list's filters)."""
@@ -64,8 +88,17 @@ class CustomerView(DocumentView[CustomerDocument]):
 def _keys(doc: CustomerDocument) -> list[tuple[str, str]]:
     if doc.merged_into is not None:
         return []  # a merged file is found through its survivor
-    phones = [("phone", p) for p in doc.lookup_phones()]
-    return phones + [("tag", t) for t in dict.fromkeys(doc.tags)]
+    return _identity_keys(doc) + [("tag", t) for t in dict.fromkeys(doc.tags)]
+
+
+def _identity_keys(doc: CustomerDocument) -> list[tuple[str, str]]:
+    """What tells one person's files apart: normalised phones, email, name with birthday."""
+    keys = [("phone", p) for p in dict.fromkeys(map(lookup_key, doc.lookup_phones()))]
+    if doc.email:
+        keys.append(("email", doc.email.strip().casefold()))
+    if doc.birthday is not None:
+        keys.append(("name_birthday", f"{doc.name.strip().casefold()}|{doc.birthday}"))
+    return keys
 
 
 class CustomerProjection(FoldProjection[CustomerView]):

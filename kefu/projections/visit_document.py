@@ -77,6 +77,11 @@ def _apply(event: Any, view: VisitDocument) -> VisitDocument:
 
 
 @_apply.register
+def _(event: Visit.MovedToCustomer, view: VisitDocument) -> VisitDocument:
+    return replace(view, customer_id=event.customer_id)
+
+
+@_apply.register
 def _(event: Visit.Assigned, view: VisitDocument) -> VisitDocument:
     return replace(view, assignee_id=event.agent_id)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import ClassVar
+from uuid import UUID
 
 from kefu.domain.visit import Visit
 from kefu.projections.documents import Column, DocumentView, FoldProjection
@@ -20,11 +21,13 @@ DUE = {
     "late": f"{_OPEN} AND finish_by < :today",  # members' visits past their 3-day limit
 }
 
+VISIT_VIEWS = "visit_views"
+
 
 class VisitView(DocumentView[VisitDocument]):
     """One row per visit task, with the columns the visit lists filter and sort on."""
 
-    table = "visit_views"
+    table = VISIT_VIEWS
     document = VisitDocument
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "status": ("TEXT NOT NULL", lambda v: v.status),
@@ -44,13 +47,27 @@ class VisitView(DocumentView[VisitDocument]):
             raise BadFilter("due", kind, list(DUE))
         return f"({DUE[kind]})", {"today": today.isoformat()}
 
+    def open_for(self, customer_id: UUID) -> list[UUID]:
+        """The customer's visits not done yet (the planner moves them when the file is merged)."""
+        rows = self.query(
+            f"SELECT id FROM {self.table} WHERE customer_id = :customer AND status <> 'done' "
+            "ORDER BY id",
+            {"customer": str(customer_id)},
+        )
+        return [UUID(row["id"]) for row in rows]
+
+    def seen(self) -> int:
+        """The log position this view has processed up to."""
+        return self.max_tracking_id(VISIT_VIEWS) or 0
+
 
 class VisitProjection(FoldProjection[VisitView]):
     """Keeps one row per visit task up to date."""
 
-    name = "visit_views"
+    name = VISIT_VIEWS
     event_classes = (
         Visit.Scheduled,
+        Visit.MovedToCustomer,
         Visit.Assigned,
         Visit.Rescheduled,
         Visit.NotReached,

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.e2e
 
 REGISTER = {
     "channel": "wechat",
-    "customer_id": "cust-8",
+    "customer_id": "set once the customer's file is registered",
     "type": "logistics_delay",
     "description": "The sofa arrived ten days late and scratched.",
     "expectation": "compensation",
@@ -53,7 +53,10 @@ def test_a_major_complaint_walks_from_registration_to_the_archive(
 ) -> None:
     server = start(tmp_path, serve_env)
     try:
-        status, registered = server.call("POST", "/complaints", REGISTER)
+        status, customer = server.call("POST", "/customers", {"name": "陈先生"})
+        assert status == 201
+        body = {**REGISTER, "customer_id": customer["id"]}
+        status, registered = server.call("POST", "/complaints", body)
         assert (status, registered["version"]) == (201, 2)
         complaint = f"/complaints/{registered['id']}"
         for action, body, expected in WALK:

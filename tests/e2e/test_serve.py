@@ -119,7 +119,7 @@ def serve_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[s
 
 WALK: list[tuple[str, dict[str, Any], str]] = [
     ("review", {"note": "details complete"}, "reviewed"),
-    ("dispatch", {"department": "after-sales", "agent_id": "agent-7"}, "dispatched"),
+    ("dispatch", {"department": "after_sales"}, "dispatched"),
     ("urge", {"urged_by": "customer", "reason": "waiting two days"}, "dispatched"),
     ("follow-ups", {"note": "called the warehouse"}, "dispatched"),
     ("start", {}, "in_progress"),

@@ -31,13 +31,12 @@ VALID_TICKET = {
     "subject": "Charged twice for March",
     "description": "The customer sees two debits of 59 yuan.",
     "priority": "normal",
-    "customer_id": "cust-42",
 }
 
 # A body each action accepts, so a walk through the lifecycle reads as a list of action names.
 ACTION_BODIES: dict[str, dict[str, Any]] = {
     "review": {"note": "content checked"},
-    "dispatch": {"department": "billing", "agent_id": "agent-7"},
+    "dispatch": {"department": "billing"},
     "redispatch": {"department": "refunds", "reason": "refunds own double debits"},
     "urge": {"urged_by": "cust-42", "reason": "still waiting"},
     "follow-ups": {"note": "called the bank"},
@@ -194,3 +193,33 @@ def view(
         return body
 
     return view_
+
+
+@pytest.fixture
+def new_customer(
+    client: falcon.testing.TestClient, auth: Callable[..., Headers]
+) -> Callable[..., str]:
+    """Registers a customer file (李雷 by default) and returns its id."""
+
+    def register(**fields: Any) -> str:
+        body = {"name": "李雷", **fields}
+        result = client.simulate_post("/customers", json=body, headers=auth())
+        assert result.status_code == 201, result.text
+        return str(result.json["id"])
+
+    return register
+
+
+@pytest.fixture
+def new_agent(
+    client: falcon.testing.TestClient, auth: Callable[..., Headers]
+) -> Callable[..., str]:
+    """Registers an agent and returns its id."""
+
+    def register(name: str = "王芳", extension: str = "8001", **fields: Any) -> str:
+        body = {"name": name, "extension": extension, **fields}
+        result = client.simulate_post("/agents", json=body, headers=auth())
+        assert result.status_code == 201, result.text
+        return str(result.json["id"])
+
+    return register

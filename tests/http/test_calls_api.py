@@ -378,3 +378,154 @@ def test_queueing_for_an_owner_agent_who_does_not_exist_is_422(
 
     assert queued.status_code == 422
     assert queued.json["errors"][0]["field"] == "owner_agent_id"
+
+
+# Caller recognition (熟客识别) and the screen pop (来电弹屏)
+
+
+def test_a_known_callers_call_is_linked_and_its_screen_shows_the_file_and_recent_history(
+    post: Callable[..., Result],
+    get: Callable[..., Result],
+    agent: Callable[..., str],
+    catch_up: Callable[[], int],
+    clock: FakeClock,
+) -> None:
+    owner = agent(0)
+    customer = post("/customers", {"name": "韩梅梅", "phones": ["010-12345678"]}).json["id"]
+    assert post(f"/customers/{customer}/owner", {"agent_id": owner}).status_code == 200
+    ticket = {"channel": "phone", "category": "repair", "subject": "no power"}
+    opened = post("/tickets", {**ticket, "customer_id": customer}).json["id"]
+    catch_up()
+    clock.advance(minutes=5)
+
+    arrival = post("/calls", {**INBOUND, "customer_number": "+8601012345678"})
+    call_id = arrival.json["id"]
+    queued = post(f"/calls/{call_id}/queue", {"group": "sales"})
+    screen = get(f"/calls/{call_id}/screen?after={queued.json['position']}")
+
+    assert screen.status_code == 200, screen.text
+    assert screen.json["call"]["customer_id"] == customer
+    assert screen.json["call"]["owner_agent_id"] == owner
+    assert (screen.json["customer"]["id"], screen.json["customer"]["owner_id"]) == (customer, owner)
+    recent = screen.json["recent"]
+    assert recent[0]["source_id"] == call_id  # newest first: this call, then the ticket
+    assert opened in [entry["source_id"] for entry in recent]
+
+
+def test_calls_from_unknown_numbers_stay_unlinked_and_are_listed(
+    post: Callable[..., Result], get: Callable[..., Result]
+) -> None:
+    post("/customers", {"name": "韩梅梅", "phones": ["13900139000"]})
+    get("/customers")  # the customer view has the number before the calls arrive
+    known = post("/calls", {**INBOUND, "customer_number": "13900139000"}).json["id"]
+    unknown = post("/calls", {**INBOUND, "customer_number": "13700137000"}).json["id"]
+
+    unrecognised = get("/calls?recognised=false")
+    recognised = get("/calls?recognised=true")
+    screen = get(f"/calls/{unknown}/screen")
+
+    assert [c["id"] for c in unrecognised.json["items"]] == [unknown]
+    assert [c["id"] for c in recognised.json["items"]] == [known]
+    assert (screen.json["customer"], screen.json["recent"]) == (None, [])
+    assert get("/calls?recognised=maybe").status_code == 400
+
+
+def test_the_screen_of_a_call_that_does_not_exist_is_404_and_auditors_may_not_read_it(
+    get: Callable[..., Result], queued: Callable[..., str]
+) -> None:
+    missing = get("/calls/00000000-0000-4000-8000-000000000000/screen")
+    auditor = get(f"/calls/{queued()}/screen", role="auditor")
+
+    assert (missing.status_code, auditor.status_code) == (404, 403)
+
+
+# Tiers (FreeSWITCH's tier levels)
+
+
+def test_a_queue_rings_its_tier_one_agents_before_tier_two_and_a_tier_below_one_is_422(
+    post: Callable[..., Result],
+    get: Callable[..., Result],
+    agent: Callable[..., str],
+    queued: Callable[..., str],
+) -> None:
+    junior, senior = agent(0), agent(1)
+    assert post(f"/agents/{junior}/tiers", {"tiers": {"sales": 2}}).status_code == 200
+    assert post(f"/agents/{senior}/tiers", {"tiers": {"sales": 0}}).status_code == 422
+    assert get(f"/agents/{junior}").json["tiers"] == {"sales": 2}
+
+    call = f"/calls/{queued()}"
+    routed = post(f"{call}/route")
+    offered = get(f"{call}?after={routed.json['position']}").json
+
+    assert (routed.status_code, offered["offered_to"]) == (200, [senior])
+
+
+# Callbacks as work (回拨)
+
+
+def abandoned_call(post: Callable[..., Result], number: str) -> str:
+    call_id: str = post("/calls", {**INBOUND, "customer_number": number}).json["id"]
+    assert post(f"/calls/{call_id}/queue", {"group": "sales"}).status_code == 200
+    assert post(f"/calls/{call_id}/end", {"hung_up_by": "caller"}).status_code == 200
+    return call_id
+
+
+def test_callbacks_are_listed_due_then_done_when_an_outbound_call_answers_one_or_overdue(
+    post: Callable[..., Result],
+    get: Callable[..., Result],
+    agent: Callable[..., str],
+    clock: FakeClock,
+) -> None:
+    agent_id = agent()
+    answered, forgotten = abandoned_call(post, "13900139000"), abandoned_call(post, "13700137000")
+    assert [c["state"] for c in get("/callbacks?sort=started").json["items"]] == ["due", "due"]
+
+    dial = {
+        **INBOUND,
+        "direction": "outbound",
+        "customer_number": "13900139000",
+        "agent_id": agent_id,
+        "callback_for": answered,
+    }
+    callback = post("/calls", dial)
+    clock.advance(hours=8)  # past the end of the business day in Shanghai
+
+    assert callback.status_code == 201, callback.text
+    done = get("/callbacks?state=done").json["items"]
+    assert [(c["id"], c["called_back_by"], c["in_time"]) for c in done] == [
+        (answered, callback.json["id"], True)
+    ]
+    assert [c["id"] for c in get("/callbacks?state=overdue").json["items"]] == [forgotten]
+    assert get("/callbacks?state=due").json["items"] == []
+    assert get(f"/calls/{callback.json['id']}").json["callback_for"] == answered
+
+
+def test_calling_back_a_call_owed_nothing_or_twice_or_unknown_is_refused_and_writes_nothing(
+    post: Callable[..., Result],
+    agent: Callable[..., str],
+    queued: Callable[..., str],
+    log_head: Callable[[], int],
+) -> None:
+    agent_id, owed, still_queued = agent(), abandoned_call(post, "13900139000"), queued()
+    dial = {**INBOUND, "direction": "outbound", "agent_id": agent_id}
+    first = post("/calls", {**dial, "callback_for": owed}).json["id"]
+    assert post(f"/calls/{first}/answer").status_code == 200
+    assert post(f"/calls/{first}/end", {"hung_up_by": "agent"}).status_code == 200
+    assert post(f"/agents/{agent_id}/available").status_code == 200
+    head = log_head()
+
+    twice = post("/calls", {**dial, "callback_for": owed})
+    nothing_owed = post("/calls", {**dial, "callback_for": still_queued})
+    unknown = post("/calls", {**dial, "callback_for": "00000000-0000-4000-8000-000000000000"})
+    inbound = post("/calls", {**INBOUND, "callback_for": owed})
+
+    assert (twice.status_code, nothing_owed.status_code) == (409, 409)
+    assert "called back already" in twice.json["detail"]
+    assert "owed no callback" in nothing_owed.json["detail"]
+    assert unknown.status_code == 422 and unknown.json["errors"][0]["field"] == "callback_for"
+    assert inbound.status_code == 422
+    assert log_head() == head
+
+
+def test_a_bad_callback_state_is_400(get: Callable[..., Result]) -> None:
+    assert get("/callbacks?state=late").status_code == 400

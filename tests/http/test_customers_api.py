@@ -14,13 +14,14 @@ Client = falcon.testing.TestClient
 FILE = {"name": "韩梅梅", "phones": ["138 0013 8000"], "tier": "member", "tags": ["sofa"]}
 ACTIONS: dict[str, dict[str, Any]] = {
     "contact": {"email": "han@example.cn"},
-    "owner": {"agent_id": "agent-7"},
     "orders": {"number": "A-1", "amount": "3999.00", "ordered_on": "2030-03-02", "items": ["sofa"]},
     "milestones": {"kind": "delivery", "on": "2030-03-03", "note": "2nd floor"},
     "staff": {"role": "designer", "staff_id": "s-9"},
     "surveys": {"answered_on": "2030-03-03", "rating": 5, "staff_ids": ["s-9"]},
     "preferences": {"preferences": {"contact_by": "wechat"}, "quiet_hours": ["12:00-14:00"]},
 }
+
+FULL_WIDTH = str.maketrans("0123456789+", "".join(map(chr, range(0xFF10, 0xFF1A))) + "\uff0b")
 
 
 @pytest.fixture
@@ -64,6 +65,17 @@ def test_a_file_is_created_and_found_by_any_spelling_of_its_phone(
     assert found["items"][0]["phones"] == ["+8613800138000"]
 
 
+def test_a_landline_and_full_width_digits_are_stored_as_e164_and_found_by_local_spellings(
+    new_file: Callable[..., str], get: Callable[..., Any]
+) -> None:
+    file_id = new_file(phones=["+86 010 12345678", "139 0013 9000".translate(FULL_WIDTH)])
+
+    found = get("/customers?phone=010-12345678")
+    assert [c["id"] for c in found["items"]] == [file_id]
+    assert found["items"][0]["phones"] == ["+861012345678", "+8613900139000"]
+    assert [c["id"] for c in get("/customers?phone=13900139000")["items"]] == [file_id]
+
+
 def test_a_phone_that_is_not_a_number_is_a_422_and_nothing_is_recorded(
     client: Client, auth: Callable[..., Headers], log_head: Callable[[], int]
 ) -> None:
@@ -86,11 +98,12 @@ def test_every_customer_action_shows_in_the_file(
     client: Client,
     auth: Callable[..., Headers],
     new_file: Callable[..., str],
+    new_agent: Callable[..., str],
     get: Callable[..., Any],
 ) -> None:
-    customer = new_file()
+    customer, agent = new_file(), new_agent()
 
-    for action, body in ACTIONS.items():
+    for action, body in {"owner": {"agent_id": agent}, **ACTIONS}.items():
         result = post(client, auth(), f"/customers/{customer}/{action}", body)
         assert result.status_code == 200, (action, result.text)
 
@@ -98,7 +111,7 @@ def test_every_customer_action_shows_in_the_file(
     assert (view["name"], view["email"], view["owner_id"]) == (
         "韩梅梅",
         "han@example.cn",
-        "agent-7",
+        agent,
     )
     assert view["orders"][0]["amount"] == "3999.00"
     assert [m["kind"] for m in view["milestones"]] == ["delivery"]
@@ -141,13 +154,31 @@ def test_a_merged_file_refuses_commands_with_409_naming_the_survivor(
         post(client, auth(), f"/customers/{duplicate}/merge", {"into": survivor}).status_code == 200
     )
 
-    refused = post(client, auth(), f"/customers/{duplicate}/owner", {"agent_id": "a"})
+    refused = post(client, auth(), f"/customers/{duplicate}/contact", {"name": "a"})
 
     assert refused.status_code == 409
     assert survivor in refused.json["detail"] and refused.json["allowed_now"] == []
     found = get("/customers?phone=13800138000")
     assert [c["id"] for c in found["items"]] == [survivor]
     assert get(f"/customers/{duplicate}")["merged_into"] == survivor
+
+
+@pytest.mark.parametrize("agent_id", ["ghost", "00000000-0000-4000-8000-000000000000"])
+def test_an_owner_who_is_not_an_agent_is_422_naming_agent_id_and_writes_nothing(
+    client: Client,
+    auth: Callable[..., Headers],
+    new_file: Callable[..., str],
+    log_head: Callable[[], int],
+    agent_id: str,
+) -> None:
+    customer = new_file()
+    before = log_head()
+
+    result = post(client, auth(), f"/customers/{customer}/owner", {"agent_id": agent_id})
+
+    assert result.status_code == 422
+    assert result.json["errors"][0]["field"] == "agent_id"
+    assert log_head() == before
 
 
 def test_merging_into_a_file_that_does_not_exist_is_422(
@@ -164,13 +195,14 @@ def test_the_list_filters_by_name_prefix_tier_owner_and_tag(
     client: Client,
     auth: Callable[..., Headers],
     new_file: Callable[..., str],
+    new_agent: Callable[..., str],
     get: Callable[..., Any],
 ) -> None:
-    mei = new_file()
+    mei, agent = new_file(), new_agent()
     new_file(name="李雷", tier="none", tags=["bed"])
-    post(client, auth(), f"/customers/{mei}/owner", {"agent_id": "agent-7"})
+    post(client, auth(), f"/customers/{mei}/owner", {"agent_id": agent})
 
-    for query in ("name=%E9%9F%A9", "tier=member", "owner=agent-7", "tag=sofa"):
+    for query in ("name=%E9%9F%A9", "tier=member", f"owner={agent}", "tag=sofa"):
         assert [c["id"] for c in get(f"/customers?{query}")["items"]] == [mei], query
     assert client.simulate_get("/customers?colour=red", headers=auth()).status_code == 400
 
@@ -252,16 +284,17 @@ def test_a_visit_scheduled_by_hand_goes_to_the_owner_and_needs_a_real_customer(
     client: Client,
     auth: Callable[..., Headers],
     new_file: Callable[..., str],
+    new_agent: Callable[..., str],
     get: Callable[..., Any],
 ) -> None:
-    customer = new_file()
-    post(client, auth(), f"/customers/{customer}/owner", {"agent_id": "agent-7"})
+    customer, agent = new_file(), new_agent()
+    post(client, auth(), f"/customers/{customer}/owner", {"agent_id": agent})
     body = {"customer_id": customer, "purpose": "birthday wishes", "due_on": "2030-03-10"}
 
     created = post(client, auth(), "/visits", body)
 
     assert created.status_code == 201
-    assert get(created.headers["Location"])["assignee_id"] == "agent-7"
+    assert get(created.headers["Location"])["assignee_id"] == agent
     body["customer_id"] = "00000000-0000-4000-8000-000000000000"
     assert post(client, auth(), "/visits", body).status_code == 422
 
@@ -270,3 +303,54 @@ def test_the_openapi_document_describes_customers_and_visits(client: Client) -> 
     paths = client.simulate_get("/openapi.json").json["paths"]
 
     assert {"/customers", "/customers/{customer_id}/merge", "/visits/{visit_id}/done"} <= set(paths)
+
+
+def test_likely_duplicates_are_suggested_with_the_reasons_and_unknown_files_are_404(
+    new_file: Callable[..., str],
+    get: Callable[..., Any],
+    client: Client,
+    auth: Callable[..., Headers],
+) -> None:
+    mei = new_file(birthday="1990-05-01")
+    same_phone = new_file(name="梅梅", phones=["+86 138-0013-8000"])
+    same_person = new_file(phones=["13900139000"], birthday="1990-05-01")
+    new_file(name="李雷", phones=["13700137000"], birthday="1990-05-01")  # another person
+
+    found = get(f"/customers/{mei}/duplicates")
+
+    reasons = {item["customer"]["id"]: item["reasons"] for item in found["items"]}
+    assert reasons == {same_phone: ["phone"], same_person: ["name_birthday"]}
+    unknown = "/customers/00000000-0000-4000-8000-000000000000/duplicates"
+    assert client.simulate_get(unknown, headers=auth()).status_code == 404
+
+
+def test_after_a_merge_the_survivors_lists_include_the_duplicates_cases(
+    client: Client,
+    auth: Callable[..., Headers],
+    new_file: Callable[..., str],
+    get: Callable[..., Any],
+    open_ticket: Callable[..., dict[str, Any]],
+    clock: FakeClock,
+) -> None:
+    survivor, duplicate = new_file(phones=["139 1111 2222"]), new_file()
+    old_ticket = open_ticket(customer_id=duplicate)["id"]
+    clock.advance(minutes=1)
+    own_ticket = open_ticket(customer_id=survivor)["id"]
+    complaint = {
+        "channel": "phone", "customer_id": duplicate, "type": "product_defect",
+        "description": "leaks", "contact": "138",
+    }  # fmt: skip
+    complaint_id = post(client, auth(), "/complaints", complaint).json["id"]
+    post(client, auth(), f"/customers/{duplicate}/orders", ACTIONS["orders"])
+    assert (
+        post(client, auth(), f"/customers/{duplicate}/merge", {"into": survivor}).status_code == 200
+    )
+
+    tickets = get(f"/tickets?customer={survivor}&sort=opened")["items"]
+    complaints = get(f"/complaints?customer={survivor}")["items"]
+    file = get(f"/customers/{survivor}")
+
+    assert [t["id"] for t in tickets] == [old_ticket, own_ticket]
+    assert [c["id"] for c in complaints] == [complaint_id]
+    assert [o["number"] for o in file["orders"]] == ["A-1"]
+    assert [t["id"] for t in get(f"/tickets?customer={duplicate}")["items"]] == [old_ticket]

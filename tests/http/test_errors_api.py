@@ -83,7 +83,7 @@ REFUSALS = {
     "a blank subject is 422": Refused(422, **_json({**VALID_TICKET, "subject": "   "})),
     "a rating above 5 is 422": Refused(422, "/tickets/{ticket}/rating", **_json({"score": 6})),
     "a stale If-Match is 412": Refused(
-        412, "/tickets/{ticket}/dispatch", **_json({"department": "x"}, **{"If-Match": '"7"'})
+        412, "/tickets/{ticket}/dispatch", **_json({"department": "sales"}, **{"If-Match": '"7"'})
     ),
     "a malformed If-Match is 400": Refused(
         400, "/tickets/{ticket}/review", **_json({}, **{"If-Match": "version seven"})

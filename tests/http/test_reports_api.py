@@ -69,14 +69,18 @@ def test_the_ticket_report_counts_created_resolved_and_the_backlog(
 
 
 def test_satisfaction_gives_the_distribution_and_csat_per_agent(
-    report: Any, open_ticket: Any, walk: Any, act: Any
+    report: Any, open_ticket: Any, walk: Any, act: Any, new_agent: Any
 ) -> None:
+    agent = new_agent()
     for score in (5, 4, 2):
         ticket = open_ticket()["id"]
-        walk(ticket, "dispatch", "resolve")
+        assert (
+            act(ticket, "dispatch", {"department": "billing", "agent_id": agent}).status_code == 200
+        )
+        walk(ticket, "resolve")
         assert act(ticket, "rating", {"score": score}).status_code == 200
     (row,) = report("satisfaction", "group_by=agent").json["rows"]
-    assert row["agent"] == "agent-7"
+    assert row["agent"] == agent
     assert (row["ratings"], row["average"], row["csat_pct"]) == (3, 3.67, 66.7)
     assert [row[f"score_{n}"] for n in range(1, 6)] == [0, 1, 0, 1, 1]
 
@@ -186,3 +190,42 @@ def test_the_call_report_measures_service_level_and_handle_time(
     (agent_row,) = report("agents", "period=week").json["rows"]
     assert (agent_row["calls_handled"], agent_row["talk_seconds"]) == (2, 200.0)
     assert agent_row["wrap_up_seconds"] == 40.0
+
+
+def test_the_call_report_counts_the_call_standards_and_the_callbacks_made_in_time(
+    client: Client, auth: Callable[..., Headers], report: Any, clock: FakeClock
+) -> None:
+    def post(path: str, body: dict[str, Any] | None = None) -> Any:
+        result = client.simulate_post(path, json=body or {}, headers=auth())
+        assert result.status_code in (200, 201), result.text
+        return result.json
+
+    inbound = {"direction": "inbound", "customer_number": "13900139000", "hotline": "95"}
+    agent = post("/agents", {"name": "Li", "extension": "801", "skill_groups": ["sales"]})["id"]
+    post(f"/agents/{agent}/login")
+    post(f"/agents/{agent}/available")
+    for ring, talk in ((10, 200), (20, 400)):  # rings then talk, in seconds
+        call = post("/calls", inbound)
+        post(f"/calls/{call['id']}/queue", {"group": "sales"})
+        post(f"/calls/{call['id']}/offer", {"agent_ids": [agent]})
+        clock.advance(seconds=ring)
+        post(f"/calls/{call['id']}/answer", {"agent_id": agent})
+        clock.advance(seconds=talk)
+        post(f"/calls/{call['id']}/end")
+        post(f"/agents/{agent}/available")
+    abandoned = [post("/calls", inbound) for _ in range(2)]
+    for call in abandoned:
+        post(f"/calls/{call['id']}/queue", {"group": "sales"})
+        post(f"/calls/{call['id']}/end", {"hung_up_by": "caller"})
+    dial = {**inbound, "direction": "outbound", "agent_id": agent}
+    post("/calls", {**dial, "callback_for": abandoned[0]["id"]})
+
+    (row,) = report("calls", "period=week&group_by=queue").json["rows"]
+
+    assert (row["answered_in_3_rings"], row["answered_in_3_rings_pct"]) == (1, 50.0)
+    assert (row["talk_over_3_min"], row["talk_over_5_min"]) == (2, 1)
+    assert (row["callbacks_owed"], row["callbacks_in_time"], row["callbacks_in_time_pct"]) == (
+        2,
+        1,
+        50.0,
+    )

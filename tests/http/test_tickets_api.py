@@ -65,9 +65,10 @@ def test_only_channel_category_and_subject_are_needed_to_open_a_ticket(
 
 
 def test_an_opened_ticket_is_readable_with_its_deadlines_once_projections_catch_up(
-    open_ticket: OpenTicket, view: Reader
+    open_ticket: OpenTicket, view: Reader, new_customer: Callable[..., str]
 ) -> None:
-    opened = open_ticket()
+    customer = new_customer()
+    opened = open_ticket(customer_id=customer)
 
     ticket = view(opened["id"])
 
@@ -75,7 +76,7 @@ def test_an_opened_ticket_is_readable_with_its_deadlines_once_projections_catch_
     assert ticket["status"] == "open"
     assert ticket["subject"] == VALID_TICKET["subject"]
     assert ticket["channel"] == "phone"
-    assert ticket["customer_id"] == "cust-42"
+    assert ticket["customer_id"] == customer
     assert ticket["opened_at"].startswith(iso(START)[:-1])
     assert ticket["response_due_at"].startswith(iso(START + timedelta(hours=4))[:-1])
     assert ticket["resolution_due_at"].startswith(iso(START + timedelta(hours=72))[:-1])
@@ -152,17 +153,26 @@ def test_an_archived_ticket_refuses_every_action_with_409_and_nothing_allowed_no
 
 
 def test_the_archived_ticket_view_shows_the_whole_story(
-    open_ticket: OpenTicket, walk: Walk, view: Reader, clock: FakeClock
+    open_ticket: OpenTicket,
+    walk: Walk,
+    act: Act,
+    view: Reader,
+    clock: FakeClock,
+    new_agent: Callable[..., str],
 ) -> None:
-    ticket_id = open_ticket()["id"]
+    ticket_id, agent = open_ticket()["id"], new_agent()
     clock.advance(minutes=30)
-    walk(ticket_id, *FULL_WALK)
+    walk(ticket_id, "review")
+    assert (
+        act(ticket_id, "dispatch", {"department": "billing", "agent_id": agent}).status_code == 200
+    )
+    walk(ticket_id, *FULL_WALK[2:])
 
     ticket = view(ticket_id)
 
     assert ticket["status"] == "archived"
     assert ticket["department"] == "billing"
-    assert ticket["assignee_id"] == "agent-7"
+    assert ticket["assignee_id"] == agent
     assert ticket["first_response_seconds"] == 30 * 60
     assert ticket["resolution"] == "refunded the second debit"
     assert ticket["resolution_code"] == "refund"
@@ -685,3 +695,55 @@ def test_the_openapi_document_is_public_and_describes_every_ticket_action(
     open_schema = document["components"]["schemas"]["OpenTicket"]
     assert set(open_schema["required"]) == {"channel", "category", "subject"}
     assert open_schema.get("additionalProperties") is False
+
+
+NO_SUCH_RECORD = "00000000-0000-4000-8000-000000000000"
+
+
+@pytest.mark.parametrize("customer_id", ["nobody", NO_SUCH_RECORD])
+def test_a_ticket_for_a_customer_without_a_file_is_422_naming_customer_id_and_writes_nothing(
+    client: Client, auth: Callable[..., Headers], log_head: Callable[[], int], customer_id: str
+) -> None:
+    body = {**VALID_TICKET, "customer_id": customer_id}
+
+    result = client.simulate_post("/tickets", json=body, headers=auth())
+
+    assert result.status_code == 422, result.text
+    assert result.json["errors"][0]["field"] == "customer_id"
+    assert log_head() == 0
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "field"),
+    [
+        ("dispatch", {"department": "billing", "agent_id": "ghost"}, "agent_id"),
+        ("dispatch", {"department": "billing", "agent_id": NO_SUCH_RECORD}, "agent_id"),
+        ("dispatch", {"department": "nowhere"}, "department"),
+        ("redispatch", {"department": "nowhere", "reason": "moved"}, "department"),
+        (
+            "redispatch",
+            {"department": "sales", "reason": "x", "agent_id": NO_SUCH_RECORD},
+            "agent_id",
+        ),
+    ],
+    ids=["agent-text", "agent-unknown", "department", "redispatch-department", "redispatch-agent"],
+)
+def test_sending_a_ticket_to_an_unknown_agent_or_department_is_422_and_writes_nothing(
+    open_ticket: OpenTicket,
+    walk: Walk,
+    act: Act,
+    log_head: Callable[[], int],
+    action: str,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    ticket_id = open_ticket()["id"]
+    if action == "redispatch":
+        walk(ticket_id, "dispatch")
+    head = log_head()
+
+    result = act(ticket_id, action, body)
+
+    assert result.status_code == 422, result.text
+    assert result.json["errors"][0]["field"] == field
+    assert log_head() == head

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -28,8 +29,9 @@ def test_an_agent_queue_lists_assigned_open_tickets_the_one_due_first_first(
     act: Act,
     walk: Walk,
     catch_up: Callable[[], int],
+    new_agent: Callable[..., str],
 ) -> None:
-    agent, other = str(uuid4()), str(uuid4())
+    agent, other = new_agent(), new_agent("李娜", "8002")
     normal = open_ticket(priority="normal")["id"]
     urgent = open_ticket(priority="urgent")["id"]
     closed = open_ticket(priority="urgent")["id"]
@@ -54,13 +56,14 @@ def test_an_agent_queue_pages_with_a_cursor_and_reporters_may_read_it(
     act: Act,
     catch_up: Callable[[], int],
     clock: FakeClock,
+    new_agent: Callable[..., str],
 ) -> None:
-    agent = str(uuid4())
+    agent = new_agent()
     opened = []
     for _ in range(5):
         clock.advance(minutes=1)
         opened.append(open_ticket()["id"])
-        dispatch(act, opened[-1], "repair", agent)
+        dispatch(act, opened[-1], "repairs", agent)
     catch_up()
 
     pages, cursor = [], None
@@ -101,7 +104,7 @@ def test_a_department_board_counts_its_tickets_by_status_and_the_overdue_ones(
     late, started, resolved, elsewhere = (open_ticket()["id"] for _ in range(4))
     for ticket_id in (late, started, resolved):
         dispatch(act, ticket_id, "billing")
-    dispatch(act, elsewhere, "repair")
+    dispatch(act, elsewhere, "repairs")
     walk(started, "start")
     walk(resolved, "resolve")
     clock.advance(hours=73)  # past the normal priority's 72 h resolution time
@@ -152,3 +155,70 @@ def test_the_openapi_document_lists_the_queue_and_the_board(client: Client) -> N
     paths = client.simulate_get("/openapi.json").json["paths"]
 
     assert {"/agents/{agent_id}/queue", "/departments/{name}/board"} <= set(paths)
+
+
+def test_an_agents_work_lists_tickets_complaint_tasks_and_visits_due_first_first(
+    client: Client,
+    auth: Callable[..., Headers],
+    open_ticket: OpenTicket,
+    act: Act,
+    catch_up: Callable[[], int],
+    clock: FakeClock,
+    new_agent: Callable[..., str],
+    new_customer: Callable[..., str],
+) -> None:
+    agent, customer = new_agent(), new_customer()
+    ticket = open_ticket(priority="urgent")["id"]  # resolution due in 4 h
+    dispatch(act, ticket, "billing", agent)
+    complaint = {
+        "channel": "phone", "customer_id": customer, "type": "product_defect",
+        "description": "kettle leaks", "contact": "138",
+    }  # fmt: skip
+    complaint_id = client.simulate_post("/complaints", json=complaint, headers=auth()).json["id"]
+    task_due = (clock.now + timedelta(hours=1)).isoformat()
+    steps = [
+        ("acknowledge", {}), ("facts", {"facts": "cracked"}),
+        ("attribute", {"department": "quality", "cause": "product_defect"}),
+        ("proposals", {"remedies": [{"kind": "refund", "amount": "10"}]}), ("accept", {}),
+        ("tasks", {"department": "finance", "owner": agent, "due_at": task_due}),
+    ]  # fmt: skip
+    for action, body in steps:
+        path = f"/complaints/{complaint_id}/{action}"
+        done = client.simulate_post(path, json=body, headers=auth())
+        assert done.status_code == 200, done.text
+    visit = {"customer_id": customer, "purpose": "how was it", "due_on": "2030-03-06"}
+    visit_id = client.simulate_post("/visits", json=visit, headers=auth()).json["id"]
+    assigned = client.simulate_post(
+        f"/visits/{visit_id}/assign", json={"agent_id": agent}, headers=auth()
+    )
+    assert assigned.status_code == 200, assigned.text
+    clock.advance(hours=2)
+    catch_up()
+
+    work = client.simulate_get(f"/agents/{agent}/work", headers=auth("reporter"))
+    finance = client.simulate_get("/departments/finance/work", headers=auth())
+
+    assert work.status_code == 200, work.text
+    items = [(i["kind"], i["id"], i["overdue"]) for i in work.json["items"]]
+    assert items == [
+        ("complaint_task", complaint_id, True),
+        ("ticket", ticket, False),
+        ("visit", visit_id, False),
+    ]
+    assert [i["kind"] for i in finance.json["items"]] == ["complaint_task"]
+
+
+def test_the_hotline_department_owns_the_callbacks_and_a_bad_parameter_is_400(
+    client: Client, auth: Callable[..., Headers], catch_up: Callable[[], int]
+) -> None:
+    call = {"direction": "inbound", "customer_number": "13900139000", "hotline": "95"}
+    call_id = client.simulate_post("/calls", json=call, headers=auth()).json["id"]
+    client.simulate_post(f"/calls/{call_id}/queue", json={"group": "sales"}, headers=auth())
+    client.simulate_post(f"/calls/{call_id}/end", json={"hung_up_by": "caller"}, headers=auth())
+    catch_up()
+
+    hotline = client.simulate_get("/departments/customer_service/work", headers=auth())
+    bad = client.simulate_get("/departments/customer_service/work?colour=red", headers=auth())
+
+    assert [(i["kind"], i["id"]) for i in hotline.json["items"]] == [("callback", call_id)]
+    assert bad.status_code == 400

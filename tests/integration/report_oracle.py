@@ -213,6 +213,7 @@ class Oracle:
             self.calls[e.originator_id] = {
                 "direction": str(e.direction), "queued_at": None, "queue": None, "group": None,
                 "answered_at": None, "agent": None, "ended": False, "abandoned": False,
+                "offered_at": None, "callback_due": None, "called_back": None,
             }  # fmt: skip
             return
         c = self.calls[e.originator_id]
@@ -220,10 +221,15 @@ class Oracle:
             c["queued_at"], c["queue"] = e.timestamp, e.group
         if isinstance(e, Call.Queued | Call.Transferred) and e.group is not None:
             c["group"] = e.group
+        if isinstance(e, Call.Offered) and c["offered_at"] is None:
+            c["offered_at"] = e.timestamp
         if isinstance(e, Call.Answered) and c["answered_at"] is None:
             c["answered_at"], c["agent"] = e.timestamp, str(e.agent_id)
         if isinstance(e, Call.Ended):
             c["abandoned"] = c["answered_at"] is None and c["queued_at"] is not None
+            c["callback_due"] = e.callback_due_at
+        if isinstance(e, Call.CalledBack):
+            c["called_back"] = e.timestamp
 
     def _agent(self, agents: dict[Any, dict[str, Any]], e: Any) -> None:
         key, at = str(e.originator_id), e.timestamp
@@ -274,7 +280,9 @@ class Oracle:
         c = self.complaints[e.originator_id]
         if type(e) in COMPLAINT_EVENT_ACTIONS:
             c["status"] = complaint_next(c["status"], COMPLAINT_EVENT_ACTIONS[type(e)])
-        if isinstance(e, Complaint.Acknowledged) and c["acknowledged_at"] is None:
+        if isinstance(e, Complaint.MadeMajor):
+            c["major"] = True
+        elif isinstance(e, Complaint.Acknowledged) and c["acknowledged_at"] is None:
             c["acknowledged_at"] = at
         elif isinstance(e, Complaint.ResponsibilityAttributed):
             c["department"] = e.department
@@ -385,7 +393,13 @@ class Oracle:
                 row["answered"] += 1
                 row["wait"] += wait
                 row["in_time"] += wait <= ask.threshold
+                ring = (c["answered_at"] - c["offered_at"]).total_seconds()
+                row["answered_in_3_rings"] += ring <= 15
             row["abandoned"] += c["abandoned"]
+            if c["callback_due"] is not None:
+                row["callbacks_owed"] += 1
+                made = c["called_back"]
+                row["callbacks_in_time"] += made is not None and made <= c["callback_due"]
         for s in self.segments:
             if s["inbound"] and s["wrap"] is not None and ask.within(s["released"]):
                 group = {
@@ -396,6 +410,8 @@ class Oracle:
                 row = table.row(ask.label(s["released"]), group.get(ask.group_by or ""))
                 row["handled"] += 1
                 row["handle"] += s["talk"] + s["wrap"]
+                row["talk_over_3_min"] += s["talk"] > 180
+                row["talk_over_5_min"] += s["talk"] > 300
         for row in table.rows.values():
             offered, answered = row["offered"], row["answered"]
             row["answer_rate_pct"] = pct(answered, offered)
@@ -403,6 +419,8 @@ class Oracle:
             row["service_level_pct"] = pct(row.pop("in_time", 0), offered)
             row["asa_seconds"] = avg(row.pop("wait", 0), answered)
             row["aht_seconds"] = avg(row.pop("handle", 0), row["handled"])
+            row["answered_in_3_rings_pct"] = pct(row["answered_in_3_rings"], answered)
+            row["callbacks_in_time_pct"] = pct(row["callbacks_in_time"], row["callbacks_owed"])
         return table
 
     def agents_report(self, ask: Ask) -> Table:

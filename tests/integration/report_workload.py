@@ -34,7 +34,7 @@ from kefu.domain.ticket_lifecycle import allowed_actions as ticket_actions
 from tests.integration.conftest import context
 
 CATEGORIES = ("billing", "delivery", "account", "product")
-DEPARTMENTS = ("billing", "refunds", "logistics", "tech")
+DEPARTMENTS = ("billing", "refunds", "logistics", "technical")
 QUEUES = ("default", "vip", "sales")
 CHANNELS = ("phone", "email", "chat", "wechat")
 
@@ -62,6 +62,7 @@ class Workload:
     calls: dict[UUID, str] = field(default_factory=dict)
     complaints: dict[UUID, tuple[str, int]] = field(default_factory=dict)
     customers: list[UUID] = field(default_factory=list)
+    regulars: list[UUID] = field(default_factory=list)
     visits: list[UUID] = field(default_factory=list)
     issued: int = 0
 
@@ -72,6 +73,11 @@ class Workload:
         for n in range(6):
             cmd = ag.RegisterAgent(name=f"agent {n}", extension=f"80{n}", skill_groups=QUEUES)
             self.agents.append(self._do(lambda c=cmd: self.services.agents.register(c, context())))
+        for n in range(15):  # the regulars: tickets and complaints name real files
+            file = cu.RegisterCustomer(name=f"regular {n}")
+            self.regulars.append(
+                self._do(lambda f=file: self.services.customers.register(f, context()))
+            )
         moves: list[tuple[float, Callable[[], None]]] = [
             (8, self.open_ticket), (30, self.ticket_step), (8, self.inbound_call),
             (2, self.outbound_call), (5, self.express_call), (25, self.call_step),
@@ -102,7 +108,7 @@ class Workload:
     def open_ticket(self) -> None:
         cmd = ti.OpenTicket(
             channel=self.pick(CHANNELS), category=self.pick(CATEGORIES), subject="help",
-            priority=self.pick(list(Priority)), customer_id=f"cust-{self.rng.randint(1, 40)}",
+            priority=self.pick(list(Priority)), customer_id=self.pick(self.regulars),
         )  # fmt: skip
         ticket_id = self._do(lambda: self.services.tickets.open(cmd, context()))
         self.tickets[ticket_id] = self.last_status
@@ -118,7 +124,7 @@ class Workload:
             self.tickets[ticket_id] = self.last_status
 
     def _ticket_command(self, action: str) -> Any:
-        agent = self.pick([*map(str, self.agents), None])
+        agent = self.pick([*self.agents, None])
         return {
             "review": lambda: ti.ReviewTicket(note="ok"),
             "dispatch": lambda: ti.DispatchTicket(
@@ -192,10 +198,17 @@ class Workload:
         if free:
             cmd = ca.StartCall(
                 direction=Direction.OUTBOUND, customer_number="13900000000", hotline="95000",
-                agent_id=self.pick(free),
+                agent_id=self.pick(free), callback_for=self._owed_callback(),
             )  # fmt: skip
             call_id = self._do(lambda: self.services.calls.start(cmd, context()))
             self.calls[call_id] = self.last_status
+
+    def _owed_callback(self) -> UUID | None:
+        """Now and then an outbound call is the callback an abandoned call is owed."""
+        abandoned = [c for c, s in self.calls.items() if s == "abandoned"]
+        if not abandoned or self.rng.random() < 0.5:
+            return None
+        return self.pick(abandoned)
 
     def call_step(self) -> None:
         live = [c for c, s in self.calls.items() if s not in ("ended", "abandoned", "unreached")]
@@ -238,7 +251,7 @@ class Workload:
     # Complaints
     def register_complaint(self) -> None:
         cmd = co.RegisterComplaint(
-            channel=self.pick(CHANNELS), customer_id=f"cust-{self.rng.randint(1, 15)}",
+            channel=self.pick(CHANNELS), customer_id=self.pick(self.regulars),
             type=self.pick(list(ComplaintType)), description="broken", contact="138",
             severity=self.pick(list(Priority)), major=self.rng.random() < 0.2,
         )  # fmt: skip
@@ -288,6 +301,7 @@ class Workload:
             "close": lambda: co.CloseComplaint(),
             "reopen": lambda: co.ReopenComplaint(reason="again"),
             "archive": lambda: co.ArchiveComplaint(),
+            "major": lambda: co.MakeMajor(reason="a second customer was hurt"),
         }[action]()
 
     # Customers and return visits

@@ -26,6 +26,7 @@ from kefu.commands.complaints import (
     RegisterComplaint,
     RemedyItem,
 )
+from kefu.commands.customers import RegisterCustomer
 from kefu.domain.channels import Channel
 from kefu.domain.complaint_values import ComplaintType, EscalationLevel, RemedyKind
 from kefu.domain.errors import RuleViolated
@@ -35,7 +36,7 @@ from tests.integration.conftest import ServicesFactory, context
 
 REGISTER = RegisterComplaint(
     channel=Channel.PHONE,
-    customer_id="c-42",
+    customer_id=UUID(int=0),  # replaced by register() with a real file's id
     type=ComplaintType.PRODUCT_DEFECT,
     description="the kettle leaks",
     contact="138-0000-0000",
@@ -63,7 +64,13 @@ TO_CLOSED: list[tuple[str, Command]] = [
 ]  # fmt: skip
 
 
+def new_customer(services: Services) -> UUID:
+    return services.customers.register(RegisterCustomer(name="李雷"), context()).answer.id
+
+
 def register(services: Services, **changes: Any) -> UUID:
+    """Registers a complaint (about a new customer file unless `customer_id` is given)."""
+    changes.setdefault("customer_id", new_customer(services))
     command = msgspec.structs.replace(REGISTER, **changes)
     return services.complaints.register(command, context()).answer.id
 
@@ -106,10 +113,11 @@ def test_a_complaint_walked_to_closed_is_in_the_view_and_survives_a_restart(
 def test_a_major_complaint_is_saved_with_its_report_to_the_manager_in_one_save(
     services: Services,
 ) -> None:
-    command = msgspec.structs.replace(REGISTER, major=True)
+    customer = new_customer(services)  # position 1
+    command = msgspec.structs.replace(REGISTER, major=True, customer_id=customer)
     outcome = services.complaints.register(command, context())
 
-    assert (outcome.answer.version, outcome.answer.position, head(services)) == (2, 2, 2)
+    assert (outcome.answer.version, outcome.answer.position, head(services)) == (2, 3, 3)
     events = list(services.app.events.get(outcome.answer.id))
     assert [type(e).__name__ for e in events] == ["Registered", "ReportedToManager"]
     assert events[0].meta == events[1].meta
@@ -149,7 +157,8 @@ def test_the_list_filters_on_major_department_status_and_overdue_on_both_backend
     services: Services,
 ) -> None:
     major = register(services, major=True)
-    attributed = register(services, customer_id="c-7")
+    customer = new_customer(services)
+    attributed = register(services, customer_id=customer)
     walk(services, attributed, TO_CLOSED[:3])
     services.projection_runner().catch_up()
     soon, late = datetime.now(UTC), datetime.now(UTC) + timedelta(days=2)
@@ -161,7 +170,7 @@ def test_the_list_filters_on_major_department_status_and_overdue_on_both_backend
     assert page(services, Filter("major", "eq", 1)) == [major]
     assert page(services, Filter("responsible_department", "eq", "quality")) == [attributed]
     assert page(services, Filter("status", "eq", "investigating")) == [attributed]
-    assert page(services, Filter("customer_id", "eq", "c-7")) == [attributed]
+    assert page(services, Filter("customer_id", "eq", str(customer))) == [attributed]
     assert overdue("first_reply", soon) == []
     assert overdue("first_reply", late) == [major]
     assert overdue("final_answer", late) == []

@@ -12,11 +12,20 @@ import pytest
 from eventsourcing.utils import get_topic
 
 from kefu.bootstrap import Services, build_services
-from kefu.commands.customers import AssignOwner, MergeCustomer, RecordOrder, RegisterCustomer
+from kefu.commands.agents import RegisterAgent
+from kefu.commands.customers import (
+    AssignOwner,
+    MergeCustomer,
+    RecordMilestone,
+    RecordOrder,
+    RecordSurvey,
+    RegisterCustomer,
+)
 from kefu.commands.tickets import DispatchTicket, OpenTicket, ResolveTicket, StartTicket
 from kefu.commands.visits import FinishVisit
 from kefu.domain.channels import Channel
 from kefu.domain.visit import Visit
+from kefu.phones import normalise_phone
 from kefu.projections.listing import Filter, ListQuery
 from kefu.settings import Settings
 from tests.integration.conftest import context
@@ -102,9 +111,11 @@ def test_a_sale_plans_its_visits_once_across_restarts_and_a_full_replay(
 
 def test_a_resolved_ticket_plans_a_satisfaction_visit_for_the_owner_agent(desk: Services) -> None:
     customer_id = register(desk)
-    desk.customers.act(customer_id, "owner", AssignOwner(agent_id="agent-7"), context())
+    agent = RegisterAgent(name="王芳", extension="8001")
+    agent_id = desk.agents.register(agent, context()).answer.id
+    desk.customers.act(customer_id, "owner", AssignOwner(agent_id=agent_id), context())
     opened = OpenTicket(
-        channel=Channel.PHONE, category="repair", subject="no power", customer_id=str(customer_id)
+        channel=Channel.PHONE, category="repair", subject="no power", customer_id=customer_id
     )
     ticket_id = desk.tickets.open(opened, context()).answer.id
     desk.tickets.act(ticket_id, "dispatch", DispatchTicket(department="repairs"), context())
@@ -114,7 +125,7 @@ def test_a_resolved_ticket_plans_a_satisfaction_visit_for_the_owner_agent(desk: 
     desk.projection_runner().catch_up()
 
     [visit] = visits(desk, rule="ticket-satisfaction")
-    assert (visit.assignee_id, visit.due_on) == ("agent-7", date(2030, 2, 2))
+    assert (visit.assignee_id, visit.due_on) == (str(agent_id), date(2030, 2, 2))
 
 
 def test_a_visit_that_raises_a_new_need_opens_exactly_one_ticket(desk: Services) -> None:
@@ -152,6 +163,31 @@ def test_a_customer_silent_for_six_months_gets_one_lost_customer_visit(
     assert lost.due_on == date(2030, 8, 1)
 
 
+def found_by_phone(desk: Services, phone: str) -> list[UUID]:
+    condition, params = desk.read_models.customers.key_condition("phone", phone)
+    query = ListQuery(extra_where=[condition], extra_params=params)
+    return [c.id for c in desk.read_models.customers.page(query)[0]]
+
+
+def test_a_landline_written_with_country_and_trunk_code_is_found_by_its_local_spelling(
+    desk: Services,
+) -> None:
+    customer = register(desk, phones=("+86 010 12345678",))
+    desk.projection_runner().catch_up()
+    assert found_by_phone(desk, normalise_phone("010-12345678")) == [customer]
+
+
+def test_a_number_stored_in_the_old_form_is_found_by_its_normal_form(
+    desk: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The home-grown normaliser this replaced stored `+86 010 12345678` as `+8601012345678`.
+    monkeypatch.setattr("kefu.commands.customers.normalise_phone", lambda _: "+8601012345678")
+    customer = register(desk, phones=("+86 010 12345678",))
+    desk.projection_runner().catch_up()
+    assert desk.read_models.customers.get(customer).phones == ("+8601012345678",)  # type: ignore[union-attr]
+    assert found_by_phone(desk, normalise_phone("010-12345678")) == [customer]
+
+
 def test_after_a_merge_the_duplicate_phone_finds_the_survivor_and_its_timeline(
     desk: Services,
 ) -> None:
@@ -178,7 +214,7 @@ def test_the_timeline_pages_through_every_case_in_time_order(desk: Services, clo
     for n in range(5):
         clock.now += timedelta(minutes=1)
         opened = OpenTicket(
-            channel=Channel.EMAIL, category="c", subject=f"case {n}", customer_id=str(customer_id)
+            channel=Channel.EMAIL, category="c", subject=f"case {n}", customer_id=customer_id
         )
         desk.tickets.open(opened, context())
     desk.projection_runner().catch_up()
@@ -206,3 +242,54 @@ def test_a_planner_that_lost_its_tracking_still_makes_no_second_task(
 
     assert scheduled_events(desk) == 2
     assert desk.app.processed_position("visit_planner_amnesiac") > 0
+
+
+def test_a_merge_moves_the_duplicates_orders_milestones_and_surveys_onto_the_survivor(
+    desk: Services,
+) -> None:
+    survivor = register(desk, phones=("139 1111 2222",), email="li@example.cn")
+    duplicate = register(desk, phones=("010-12345678",), email="LI@example.cn ")
+    sell(desk, duplicate, "D-1")
+    milestone = RecordMilestone(kind="delivery", on=date(2030, 2, 3))
+    desk.customers.act(duplicate, "milestones", milestone, context())
+    survey = RecordSurvey(answered_on=date(2030, 2, 4), rating=5)
+    desk.customers.act(duplicate, "surveys", survey, context())
+    desk.projection_runner().catch_up()
+    before = desk.read_models.customers.get(survivor)
+    assert before is not None
+    assert desk.read_models.customers.likely_duplicates(before) == {duplicate: ["email"]}
+
+    desk.customers.act(duplicate, "merge", MergeCustomer(into=survivor), context())
+    desk.projection_runner().catch_up()
+
+    view = desk.read_models.customers.get(survivor)
+    assert view is not None
+    assert [o.number for o in view.orders] == ["D-1"]
+    assert [(m.kind, s.rating) for m, s in zip(view.milestones, view.surveys, strict=True)] == [
+        ("delivery", 5)
+    ]
+    assert desk.read_models.customers.likely_duplicates(view) == {}  # merged files drop out
+    assert found_by_phone(desk, normalise_phone("+86 10 1234 5678")) == [survivor]
+
+
+def test_a_merge_moves_the_duplicates_open_visits_to_the_survivor_and_leaves_done_ones(
+    desk: Services,
+) -> None:
+    survivor = register(desk, phones=("139 1111 2222",))
+    duplicate = register(desk, tier="member")
+    sell(desk, duplicate)
+    desk.projection_runner().catch_up()
+    planned = visits(desk, customer_id=str(duplicate))
+    done, *still_open = planned
+    desk.visits.act(done.id, "done", FinishVisit(reached=True, satisfaction=5), context())
+
+    desk.customers.act(duplicate, "merge", MergeCustomer(into=survivor), context())
+    desk.projection_runner().catch_up()
+    desk.projection_runner().catch_up()  # the planner moves them once the view has the merge
+
+    moved = visits(desk, customer_id=str(survivor))
+    assert still_open and {v.id for v in moved} == {v.id for v in still_open}
+    assert [v.id for v in visits(desk, customer_id=str(duplicate))] == [done.id]
+    desk.visit_planner.replay()  # a replay moves nothing twice
+    history = [type(e).__name__ for v in still_open for e in desk.app.events.get(v.id)]
+    assert history.count("MovedToCustomer") == len(still_open)

@@ -13,6 +13,7 @@ import pytest
 from kefu.audit.replay import tables_of
 from kefu.bootstrap import Services
 from kefu.commands.calls import LinkCall, StartCall
+from kefu.commands.customers import RegisterCustomer
 from kefu.domain.call_lifecycle import Direction
 from kefu.projections.batch import BatchProjection
 from kefu.projections.listing import ListQuery
@@ -229,9 +230,11 @@ def test_a_call_linked_to_a_customer_after_it_started_joins_the_customer_timelin
         StartCall(direction=Direction.INBOUND, customer_number="13800000000", hotline="4008"),
         context(),
     ).answer.id
-    services.calls.act(call_id, "link", LinkCall(customer_id="c-1"), context())
+    file = RegisterCustomer(name="李雷")
+    customer = services.customers.register(file, context()).answer.id
+    services.calls.act(call_id, "link", LinkCall(customer_id=customer), context())
 
     catch_up(services)
 
-    entries, _ = services.read_models.timeline.for_customers(["c-1"], ListQuery())
-    assert [e.source_id for e in entries] == [call_id]
+    entries, _ = services.read_models.timeline.for_customers([str(customer)], ListQuery())
+    assert [e.source_id for e in entries if e.kind == "call"] == [call_id]

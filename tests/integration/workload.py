@@ -32,14 +32,15 @@ from kefu.domain.errors import DomainError, NotFound
 from tests.integration.conftest import context
 
 CHANNELS = list(Channel)
-DEPARTMENTS = ["billing", "repair", "sales", "quality"]
+DEPARTMENTS = ["billing", "repairs", "sales", "quality"]
 FAR = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def _ticket_commands(r: random.Random) -> dict[str, Command]:
+def _ticket_commands(r: random.Random, agents: list[UUID]) -> dict[str, Command]:
+    agent_id = _agent_ref(r, agents)
     return {
         "review": ti.ReviewTicket(note="checked"),
-        "dispatch": ti.DispatchTicket(department=r.choice(DEPARTMENTS), agent_id=_agent_name(r)),
+        "dispatch": ti.DispatchTicket(department=r.choice(DEPARTMENTS), agent_id=agent_id),
         "redispatch": ti.RedispatchTicket(department=r.choice(DEPARTMENTS), reason="moved"),
         "urge": ti.UrgeTicket(urged_by="customer", reason="still waiting"),
         "follow-ups": ti.FollowUpTicket(note="called back"),
@@ -73,6 +74,7 @@ def _complaint_commands(r: random.Random, complaint: Complaint) -> dict[str, Com
         "close": co.CloseComplaint(),
         "reopen": co.ReopenComplaint(reason="it leaks again"),
         "archive": co.ArchiveComplaint(),
+        "major": co.MakeMajor(reason="a second customer was hurt"),
     }
     if task is not None:
         outcome = r.choice(["tasks/complete", "tasks/fail"])
@@ -80,8 +82,9 @@ def _complaint_commands(r: random.Random, complaint: Complaint) -> dict[str, Com
     return commands
 
 
-def _agent_name(r: random.Random) -> str | None:
-    return r.choice([None, "agent-1", "agent-2", "agent-3"])
+def _agent_ref(r: random.Random, agents: list[UUID]) -> UUID | None:
+    """No agent, or one of the first three registered (references must exist)."""
+    return r.choice([None, *agents[:3]])
 
 
 @dataclass
@@ -134,7 +137,8 @@ class Workload:
     def ticket(self) -> None:
         ticket_id = self._pick("ticket", self._open_ticket)
         if ticket_id is not None:
-            self._act(self.services.tickets, ticket_id, _ticket_commands(self.r))
+            agents = self.ids.get("agent", [])
+            self._act(self.services.tickets, ticket_id, _ticket_commands(self.r, agents))
 
     def _open_ticket(self) -> UUID:
         command = ti.OpenTicket(
@@ -156,7 +160,7 @@ class Workload:
     def _register_complaint(self) -> UUID:
         command = co.RegisterComplaint(
             channel=self.r.choice(CHANNELS),
-            customer_id=self._customer_ref() or "walk-in",
+            customer_id=self._customer_ref() or self._new_customer(),
             type=self.r.choice(list(ComplaintType)),
             description="the kettle leaks",
             contact="138-0000-0000",
@@ -186,10 +190,12 @@ class Workload:
 
     def _link(self, call_id: UUID) -> Command:
         """Link a call to a ticket, or (once it is known) to a customer."""
-        customer = self._customer_ref()
-        if customer is not None and self.r.random() < 0.5:
+        customer, tickets = self._customer_ref(), self.ids.get("ticket")
+        if customer is not None and (self.r.random() < 0.5 or not tickets):
             return ca.LinkCall(customer_id=customer)
-        return ca.LinkCall(ticket_id=str(self.r.choice(self.ids.get("ticket") or [call_id])))
+        if not tickets:
+            return ca.AddNote(what="no case to link yet")
+        return ca.LinkCall(ticket_id=self.r.choice(tickets))
 
     def _start_call(self) -> UUID:
         number = f"1380000{self.r.randint(0, 9999):04d}"
@@ -229,7 +235,7 @@ class Workload:
         r = self.r
         commands: dict[str, Command] = {
             "contact": cu.ChangeContact(tags=(r.choice(["vip", "new", "loyal"]),)),
-            "owner": cu.AssignOwner(agent_id=_agent_name(r)),
+            "owner": cu.AssignOwner(agent_id=_agent_ref(r, self.ids.get("agent", []))),
             "orders": cu.RecordOrder(
                 number=f"o-{r.randint(1, 99999)}",
                 amount=Decimal(r.randint(1, 9999)) / 100,
@@ -248,9 +254,14 @@ class Workload:
         )
         return self.services.customers.register(command, context()).answer.id
 
-    def _customer_ref(self) -> str | None:
+    def _new_customer(self) -> UUID:
+        known = self.ids.setdefault("customer", [])
+        known.append(self._register_customer())
+        return known[-1]
+
+    def _customer_ref(self) -> UUID | None:
         known = self.ids.get("customer")
-        return str(self.r.choice(known)) if known and self.r.random() < 0.7 else None
+        return self.r.choice(known) if known and self.r.random() < 0.7 else None
 
     def visit(self) -> None:
         customers = self.ids.get("customer")
@@ -259,7 +270,9 @@ class Workload:
         visit_id = self._pick("visit", lambda: self._schedule_visit(customers))
         if visit_id is not None:
             commands: dict[str, Command] = {
-                "assign": vi.AssignVisit(agent_id=_agent_name(self.r) or "agent-9"),
+                "assign": vi.AssignVisit(
+                    agent_id=str(_agent_ref(self.r, self.ids.get("agent", [])) or "agent-9")
+                ),
                 "done": vi.FinishVisit(reached=True, satisfaction=self.r.randint(1, 5)),
                 "reschedule": vi.RescheduleVisit(
                     due_on=date.today() + timedelta(days=3), reason="away"

@@ -91,6 +91,7 @@ VERBS: dict[ComplaintAction, Verb] = {
     A.CLOSE: lambda c, m, at: c.close(policy=POLICY, zone=SHANGHAI, meta=m, at=at),
     A.REOPEN: lambda c, m, at: c.reopen(reason="leaks again", meta=m, at=at),
     A.ARCHIVE: lambda c, m, at: c.archive(meta=m, at=at),
+    A.MAKE_MAJOR: lambda c, m, at: c.make_major(reason="hurt", policy=POLICY, meta=m, at=at),
 }
 
 _TO_CLOSED = [A.ACKNOWLEDGE, A.FACTS, A.ATTRIBUTE, A.PROPOSE, A.ACCEPT, A.CONFIRM, A.CLOSE]

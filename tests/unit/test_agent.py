@@ -107,6 +107,39 @@ def test_a_missed_offer_is_counted_and_the_agent_stops_taking_calls() -> None:
     assert (agent.status, agent.missed_offers, agent.call_id) == (S.NOT_READY, 1, None)
 
 
+def ring_out(agent: Agent, call_id: UUID, minute: float, limit: int) -> None:
+    agent.offer(call_id=call_id, meta=META, at=at(minute))
+    agent.miss_offer(call_id=call_id, limit=limit, meta=META, at=at(minute + 0.5))
+
+
+def test_with_a_limit_of_three_the_third_miss_in_a_row_sets_the_agent_not_ready() -> None:
+    agent = available()
+
+    ring_out(agent, CALL, 1, limit=3)
+    ring_out(agent, OTHER_CALL, 2, limit=3)
+    assert (agent.status, agent.missed_offers) == (S.AVAILABLE, 2)
+    ring_out(agent, CALL, 3, limit=3)
+
+    assert (agent.status, agent.missed_offers) == (S.NOT_READY, 3)
+    view = None
+    for event in agent.collect_events():
+        view = fold(view, event, 1)
+    assert view is not None and (view.status, view.missed_offers) == ("not_ready", 3)
+
+
+def test_an_answer_between_misses_starts_the_count_of_misses_in_a_row_again() -> None:
+    agent = available()
+    ring_out(agent, CALL, 1, limit=2)
+    agent.offer(call_id=OTHER_CALL, meta=META, at=at(2))
+    agent.answer(call_id=OTHER_CALL, meta=META, at=at(2.1))
+    agent.release(call_id=OTHER_CALL, meta=META, at=at(3))
+    agent.become_available(meta=META, at=at(4))
+
+    ring_out(agent, CALL, 5, limit=2)
+
+    assert (agent.status, agent.missed_offers, agent.missed_in_a_row) == (S.AVAILABLE, 2, 1)
+
+
 def test_a_withdrawn_offer_returns_the_agent_to_available_without_a_miss() -> None:
     agent = available()
     agent.offer(call_id=CALL, meta=META, at=at(1))
@@ -168,3 +201,23 @@ def test_every_event_that_changes_presence_names_an_action_of_the_table() -> Non
     table_actions = {a for row in TRANSITIONS.values() for a in row}
 
     assert set(EVENT_ACTIONS.values()) == table_actions == set(AgentAction)
+
+
+def wrapping_up() -> Agent:
+    agent = available()
+    agent.offer(call_id=CALL, meta=META, at=at(1))
+    agent.answer(call_id=CALL, meta=META, at=at(1.1))
+    agent.release(call_id=CALL, meta=META, at=at(3))
+    return agent
+
+
+def test_wrap_up_ends_by_itself_only_once_its_time_is_up() -> None:
+    agent = wrapping_up()
+
+    with pytest.raises(RuleViolated, match="wrap-up runs until"):
+        agent.end_wrap_up(wrap_up=timedelta(seconds=30), meta=META, at=at(3.4))
+    agent.end_wrap_up(wrap_up=timedelta(seconds=30), meta=META, at=at(3.5))
+
+    assert (agent.status, agent.seconds_in[S.WRAP_UP]) == (S.AVAILABLE, 30.0)
+    with pytest.raises(RuleViolated, match="not in wrap-up"):
+        agent.end_wrap_up(wrap_up=timedelta(seconds=30), meta=META, at=at(4))

@@ -354,3 +354,41 @@ def test_an_ended_call_still_takes_recordings_notes_and_links_but_nothing_else()
         "outage",
         ("T-1",),
     )
+
+
+def owed_a_callback(desk: Desk) -> Call:
+    call = desk.queued_call()
+    return desk.act(call, handlers.end, EndCall(hung_up_by="caller"))
+
+
+def callback_call(desk: Desk) -> Call:
+    return Call.dial(
+        agent_id=desk.ids[0], number="13800000000", hotline="4008", customer_id=None,
+        purpose="callback", meta=META, at=desk.now(),
+    )  # fmt: skip
+
+
+def test_an_outbound_call_answers_the_callback_an_abandoned_call_is_owed_and_both_are_linked() -> (
+    None
+):
+    desk = Desk()
+    original, callback = owed_a_callback(desk), callback_call(desk)
+
+    callback.answer_callback(original=original, meta=META, at=desk.now())
+
+    assert original.called_back_by == callback.id
+    assert (view_of(original).called_back_by, view_of(callback).callback_for) == (
+        callback.id,
+        original.id,
+    )
+    with pytest.raises(RuleViolated, match="called back already"):
+        callback_call(desk).answer_callback(original=original, meta=META, at=desk.now())
+
+
+def test_a_call_owed_no_callback_cannot_be_called_back() -> None:
+    desk = Desk()
+    answered = desk.act(desk.connected_call(), handlers.end, EndCall(hung_up_by="caller"))
+
+    with pytest.raises(RuleViolated, match="owed no callback"):
+        callback_call(desk).answer_callback(original=answered, meta=META, at=desk.now())
+    assert answered.called_back_by is None

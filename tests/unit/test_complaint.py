@@ -10,6 +10,7 @@ import pytest
 
 from kefu.domain.complaint import EVENT_ACTIONS, MAJOR_COMPLAINT, Complaint
 from kefu.domain.complaint_lifecycle import TRANSITIONS, ComplaintAction, ComplaintStatus
+from kefu.domain.complaint_policy import parse_complaint_policy
 from kefu.domain.complaint_values import (
     EscalationLevel,
     ProposalOutcome,
@@ -371,7 +372,7 @@ def test_closing_without_facts_says_so() -> None:
     error = refused(RuleViolated, lambda: close(complaint, later(500)))
 
     assert error.message == "cannot close: no verified facts are recorded"
-    assert error.allowed_now == ("close", "reopen", "escalate")
+    assert error.allowed_now == ("close", "reopen", "escalate", "major")
 
 
 def test_closing_without_an_attributed_responsibility_says_so() -> None:
@@ -512,3 +513,35 @@ def test_each_path_ends_archived_and_its_stored_events_rebuild_the_same_complain
     assert complaint.status is S.ARCHIVED
     assert vars(rebuilt) == vars(complaint)
     assert len(events) == complaint.version == len(PATHS[path]) + 2
+
+
+def test_a_complaint_made_major_after_registration_is_reported_to_the_manager_at_once() -> None:
+    complaint = walk(register(), A.ACKNOWLEDGE, A.FACTS)
+
+    complaint.make_major(
+        reason="a second customer was hurt", policy=POLICY, meta=meta(), at=later(30)
+    )
+
+    events = complaint.collect_events()
+    assert [type(e).__name__ for e in events][-2:] == ["MadeMajor", "ReportedToManager"]
+    assert (complaint.major, complaint.reported_to) == (True, POLICY.manager)
+    with pytest.raises(RuleViolated, match="major already"):
+        complaint.make_major(reason="again", policy=POLICY, meta=meta(), at=later(31))
+
+
+def test_a_closed_complaint_cannot_be_made_major() -> None:
+    with pytest.raises(ActionNotAllowed):
+        complaint_in(S.CLOSED).make_major(reason="x", policy=POLICY, meta=meta(), at=later(99))
+
+
+def test_the_complaint_policy_durations_are_configurable_and_checked() -> None:
+    policy = parse_complaint_policy("first_reply=2h, final_answer=1d, manager=li-lei")
+
+    assert (policy.first_reply_within, policy.final_answer_within) == (
+        timedelta(hours=2),
+        timedelta(days=1),
+    )
+    assert (policy.unreachable_after_days, policy.manager) == (3, "li-lei")
+    for bad in ("first_reply=2x", "unreachable_days=0", "colour=red", "manager="):
+        with pytest.raises(ValueError):
+            parse_complaint_policy(bad)

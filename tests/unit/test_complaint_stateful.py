@@ -99,6 +99,7 @@ class Model:
     facts: int = 0
     attributed: bool = False
     escalations: int = 0
+    major: bool = False
     proposals: int = 0
     accepted: int | None = None
     tasks: dict[str, tuple[int, bool]] = field(default_factory=dict)  # id → (proposal, done)
@@ -128,6 +129,7 @@ RULES: dict[ComplaintAction, tuple[str, dict[str, st.SearchStrategy[Any]]]] = {
         {"level": st.sampled_from(EscalationLevel), "reason": texts, "meta": metas},
     ),
     A.PROPOSE: ("propose", {"chosen": remedies, "meta": metas}),
+    A.MAKE_MAJOR: ("make_major", {"reason": texts, "meta": metas}),
     A.ACCEPT: ("accept", {"meta": metas}),
     A.REJECT: ("reject", {"reason": texts, "meta": metas}),
     A.ASSIGN_TASK: ("assign_task", {"due_in": st.sampled_from([-1, 0, 1, 48]), "meta": metas}),
@@ -185,6 +187,7 @@ class ComplaintLifecycle(RuleBasedStateMachine):
         )
         self.events.extend(self.complaint.collect_events())
         assert len(self.events) == (2 if major else 1)
+        self.model.major = major
 
     @rule(pause=pauses)
     def time_passes(self, pause: timedelta) -> None:
@@ -222,6 +225,16 @@ class ComplaintLifecycle(RuleBasedStateMachine):
             holds=bool(reason.strip()),
         ):
             self.model.escalations += 1
+
+    @rule(**arguments(A.MAKE_MAJOR))
+    def make_major(self, reason: str, meta: EventMetadata) -> None:
+        c = self.complaint
+        if self.attempt(
+            A.MAKE_MAJOR,
+            lambda: c.make_major(reason=reason, policy=POLICY, **self.kw(meta)),
+            holds=bool(reason.strip()) and not self.model.major,
+        ):
+            self.model.major = True
 
     @rule(**arguments(A.PROPOSE))
     def propose(self, chosen: list[Remedy], meta: EventMetadata) -> None:
@@ -401,6 +414,8 @@ class ComplaintLifecycle(RuleBasedStateMachine):
         assert EVENT_ACTIONS[type(recorded[0])] is action
         for event in recorded:
             assert event.timestamp == self.now
+            if isinstance(event, Complaint.ReportedToManager):
+                continue  # accompanies making a complaint major; moves nothing
             self.model.status = TRANSITIONS[self.model.status][EVENT_ACTIONS[type(event)]] or (
                 self.model.status
             )

@@ -11,8 +11,8 @@ import pytest
 from kefu.domain.customer import Customer, Tier
 from kefu.domain.errors import ActionNotAllowed, RuleViolated
 from kefu.domain.metadata import EventMetadata
-from kefu.domain.phones import InvalidPhone, normalise_phone
 from kefu.domain.visit_rules import QuietHours
+from kefu.phones import InvalidPhone, lookup_key, normalise_phone
 
 AT = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 META = EventMetadata("desk", "service", uuid4(), uuid4(), None, "api")
@@ -21,7 +21,7 @@ META = EventMetadata("desk", "service", uuid4(), uuid4(), None, "api")
 def register(**overrides: object) -> Customer:
     fields: dict[str, object] = {
         "name": "王芳",
-        "phones": ["138 0013 8000"],
+        "phones": ["+8613800138000"],
         "source_channel": "phone",
     }
     fields.update(overrides)
@@ -42,6 +42,9 @@ def change(customer: Customer, **overrides: object) -> None:
     customer.change_details(**fields, meta=META, at=AT)
 
 
+FULL_WIDTH = str.maketrans("0123456789+", "".join(map(chr, range(0xFF10, 0xFF1A))) + "\uff0b")
+
+
 @pytest.mark.parametrize(
     ("written", "normal"),
     [
@@ -53,29 +56,53 @@ def change(customer: Customer, **overrides: object) -> None:
         ("(0755) 8888 1234", "+8675588881234"),
         ("+1 (415) 555-0100", "+14155550100"),
         ("95555", "95555"),
+        ("+86 010 12345678", "+861012345678"),
+        ("010-12345678", "+861012345678"),
+        ("138 0013 8000".translate(FULL_WIDTH), "+8613800138000"),
+        ("+86 138 0013 8000".translate(FULL_WIDTH), "+8613800138000"),
+        ("400-810-8888", "+864008108888"),
     ],
 )
 def test_phone_numbers_are_normalised_to_e164_where_possible(written: str, normal: str) -> None:
     assert normalise_phone(written) == normal
 
 
-@pytest.mark.parametrize("text", ["", "call me", "12", "+86 138 0013 8000 0000 0000"])
+@pytest.mark.parametrize(
+    "text", ["", "call me", "12", "+86 138 0013 8000 0000 0000", "+86 95555", "1380013800"]
+)
 def test_text_that_is_not_a_phone_number_is_refused(text: str) -> None:
     with pytest.raises(InvalidPhone):
         normalise_phone(text)
 
 
-def test_a_new_file_keeps_its_phones_normalised_and_without_repeats() -> None:
-    customer = register(phones=["138 0013 8000", "+8613800138000", "010 6552 9988"])
+@pytest.mark.parametrize(
+    ("stored", "key"),
+    [("+8601012345678", "+861012345678"), ("+8613800138000", "+8613800138000"), ("x1", "x1")],
+)
+def test_a_number_stored_in_an_older_form_is_looked_up_by_its_normal_form_today(
+    stored: str, key: str
+) -> None:
+    assert lookup_key(stored) == key
 
-    assert customer.phones == ("+8613800138000", "+861065529988")
+
+def test_a_new_file_keeps_its_normalised_phones_without_repeats() -> None:
+    customer = register(phones=["+8613800138000", "+8613800138000", "+861065529988", "95555"])
+
+    assert customer.phones == ("+8613800138000", "+861065529988", "95555")
     assert (customer.status, customer.tier) == ("active", Tier.NONE)
+
+
+@pytest.mark.parametrize("phone", ["138 0013 8000", "13800138000x", "+0123456789"])
+def test_a_file_refuses_a_phone_not_in_its_normal_form(phone: str) -> None:
+    # Normalising is the commands' job (kefu.phones); the file checks the canonical form.
+    with pytest.raises(RuleViolated, match="not a normalised phone"):
+        register(phones=[phone])
 
 
 def test_changing_details_records_the_whole_new_set() -> None:
     customer = register()
 
-    change(customer, email="wang@example.cn", tier=Tier.VIP, phones=["139 1111 2222"])
+    change(customer, email="wang@example.cn", tier=Tier.VIP, phones=["+8613911112222"])
 
     event = customer.collect_events()[-1]
     assert isinstance(event, Customer.DetailsChanged)

@@ -12,7 +12,9 @@ import pytest
 from kefu.domain.routing import (
     AgentSnapshot,
     QueueRule,
+    RoutingPolicy,
     Strategy,
+    parse_overflows,
     parse_routing,
     plan,
     routing_policy,
@@ -83,6 +85,15 @@ def test_round_robin_skips_busy_agents_but_counts_their_turn() -> None:
 
 def test_round_robin_with_no_offer_yet_starts_at_the_first_agent_in_order() -> None:
     assert ranked(Strategy.ROUND_ROBIN, [agent(3), agent(1), agent(2)]) == ids(1, 2, 3)
+
+
+def test_top_down_always_starts_from_the_first_agent_in_order_skipping_busy_ones() -> None:
+    # The seed's 轮流振铃: "每次首先都由座席A振铃, 若座席A处于忙碌状态, 则由座席B振铃".
+    offered_last = agent(1, last_offered_at=T0)  # a previous call rang agent 1: no matter
+    agents = [agent(3), offered_last, agent(2), agent(4)]
+
+    assert ranked(Strategy.TOP_DOWN, agents) == ids(1, 2, 3, 4)
+    assert ranked(Strategy.TOP_DOWN, [agent(1, available=False), agent(3), agent(2)]) == ids(2, 3)
 
 
 def test_round_robin_follows_the_latest_offer_not_the_highest_order() -> None:
@@ -195,3 +206,42 @@ def test_a_routing_spec_sets_a_default_and_rules_per_group() -> None:
 def test_an_unknown_strategy_in_a_routing_spec_is_refused() -> None:
     with pytest.raises(ValueError):
         parse_routing("sales=loudest")
+
+
+def test_tier_one_agents_are_tried_before_tier_two_whatever_the_strategy_within_a_tier() -> None:
+    senior = agent(5, tiers={"sales": 1})
+    juniors = [agent(1, tiers={"sales": 2}), agent(2, tiers={"sales": 2}), agent(3, tiers={})]
+
+    assert ranked(Strategy.TOP_DOWN, [*juniors, senior]) == ids(3, 5, 1, 2)  # no tier named: 1
+    assert ranked(Strategy.FEWEST_ANSWERED, [*juniors, replace(senior, answered_calls=9)]) == ids(
+        3, 5, 1, 2
+    )
+
+
+def test_ring_all_rings_one_tier_at_a_time() -> None:
+    agents = [agent(1, tiers={"sales": 2}), agent(2), agent(3), agent(4, tiers={"sales": 3})]
+
+    result = plan(QueueRule(Strategy.RING_ALL), "sales", agents, random.Random(1))
+
+    assert result.waves == (tuple(ids(2, 3)), tuple(ids(1)), tuple(ids(4)))
+
+
+def test_a_tier_counts_only_in_its_own_queue() -> None:
+    agents = [agent(1, tiers={"vip": 2}), agent(2, tiers={"vip": 1})]
+
+    assert ranked(Strategy.TOP_DOWN, agents) == ids(1, 2)
+
+
+def test_overflow_rules_name_a_queue_its_maximum_wait_and_the_queue_it_overflows_to() -> None:
+    policy = RoutingPolicy(overflows=parse_overflows("vip=60s>sales, sales=2m>default"))
+
+    assert policy.overflow_for("vip", timedelta(seconds=59)) is None
+    assert policy.overflow_for("vip", timedelta(seconds=60)) == "sales"
+    assert policy.overflow_for("sales", timedelta(minutes=2)) == "default"
+    assert policy.overflow_for("billing", timedelta(hours=9)) is None
+
+
+@pytest.mark.parametrize("spec", ["vip=60>sales", "vip=s>sales", "vip=60s", "vip=60s>"])
+def test_a_malformed_overflow_rule_is_refused(spec: str) -> None:
+    with pytest.raises(ValueError, match="queue=<wait>"):
+        parse_overflows(spec)

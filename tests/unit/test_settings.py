@@ -182,3 +182,46 @@ def test_bad_deadlines_stop_the_settings_from_loading(spec: str) -> None:
 
 def test_a_settings_error_is_a_value_error() -> None:
     assert issubclass(SettingsError, ValueError)
+
+
+def test_the_department_directory_is_configured_by_ascii_keys_with_display_names() -> None:
+    default = Settings.from_env({}).department_directory()
+    configured = Settings.from_env({"KEFU_DEPARTMENTS": "vip_desk=贵宾部, finance"})
+
+    assert {"customer_service", "sales", "after_sales", "finance"} <= set(default.keys())
+    assert default.names["after_sales"] == "售后"
+    assert configured.department_directory().names == {"vip_desk": "贵宾部", "finance": "finance"}
+
+
+@pytest.mark.parametrize("spec", ["Billing Dept", "", "finance,售后"])
+def test_a_department_directory_that_is_not_ascii_keys_stops_the_start(spec: str) -> None:
+    with pytest.raises(SettingsError, match="KEFU_DEPARTMENTS"):
+        Settings.from_env({"KEFU_DEPARTMENTS": spec})
+
+
+def test_the_limit_of_missed_offers_in_a_row_reaches_the_routing_policy() -> None:
+    assert Settings.from_env({}).routing_policy().max_missed_offers == 1
+    policy = Settings.from_env({"KEFU_MAX_MISSED_OFFERS": "3"}).routing_policy()
+    assert policy.max_missed_offers == 3
+    with pytest.raises(SettingsError):
+        Settings.from_env({"KEFU_MAX_MISSED_OFFERS": "0"})
+
+
+def test_an_overflow_rule_that_cannot_be_read_stops_the_start() -> None:
+    policy = Settings.from_env({"KEFU_OVERFLOW": "vip=60s>sales"}).routing_policy()
+    assert policy.overflow_for("vip", timedelta(minutes=1)) == "sales"
+    with pytest.raises(SettingsError, match="KEFU_OVERFLOW"):
+        Settings.from_env({"KEFU_OVERFLOW": "vip>sales"})
+
+
+def test_the_complaint_policy_comes_from_kefu_complaint_policy() -> None:
+    default = Settings.from_env({}).complaints()
+    configured = Settings.from_env({"KEFU_COMPLAINT_POLICY": "first_reply=12h"}).complaints()
+
+    assert (default.first_reply_within, default.manager) == (timedelta(hours=24), "duty-manager")
+    assert (configured.first_reply_within, configured.final_answer_within) == (
+        timedelta(hours=12),
+        timedelta(days=3),
+    )
+    with pytest.raises(SettingsError, match="KEFU_COMPLAINT_POLICY"):
+        Settings.from_env({"KEFU_COMPLAINT_POLICY": "first_reply=soon"})

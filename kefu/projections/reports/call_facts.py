@@ -35,6 +35,7 @@ STATES = "report_agent_states"
 CALL_COLUMNS = (
     "id", "direction", "queued_at", "b_day", "b_week", "b_month", "b_hour", "queue",
     "current_queue", "answered_at", "agent_id", "wait_seconds", "abandoned", "ended_at",
+    "offered_at", "ring_seconds", "callback_due_at", "called_back_at",
 )  # fmt: skip
 SEGMENT_COLUMNS = (
     "position", "agent_id", "call_id", "direction", "queue", "started_at", "occurred_at",
@@ -51,7 +52,8 @@ class CallFactsView(SqlView):
         f"CREATE TABLE IF NOT EXISTS {CALLS} (id TEXT PRIMARY KEY, direction TEXT NOT NULL, "
         f"queued_at TEXT, {LATER_BUCKET_DDL}, queue TEXT, current_queue TEXT, answered_at TEXT, "
         "agent_id TEXT, wait_seconds DOUBLE PRECISION, abandoned INTEGER NOT NULL, "
-        "ended_at TEXT)",
+        "ended_at TEXT, offered_at TEXT, ring_seconds DOUBLE PRECISION, callback_due_at TEXT, "
+        "called_back_at TEXT)",
         f"CREATE INDEX IF NOT EXISTS {CALLS}_queued ON {CALLS} (queued_at)",
         f"CREATE TABLE IF NOT EXISTS {SEGMENTS} (position BIGINT PRIMARY KEY, "
         "agent_id TEXT NOT NULL, call_id TEXT NOT NULL, direction TEXT NOT NULL, queue TEXT, "
@@ -93,10 +95,12 @@ class CallFactsProjection(FactProjection[CallFactsView]):
 
     name = "report_calls"
     event_classes = (
-        Call.Started, Call.Queued, Call.Answered, Call.Transferred, Call.Ended,
+        Call.Started, Call.Queued, Call.Offered, Call.Answered, Call.Transferred, Call.Ended,
+        Call.CalledBack,
         Agent.Registered, Agent.LoggedIn, Agent.BecameAvailable, Agent.WentOnBreak,
         Agent.LoggedOut, Agent.CallOffered, Agent.CallAnswered, Agent.OfferWithdrawn,
-        Agent.OfferMissed, Agent.CallDialled, Agent.CallReleased,
+        Agent.OfferMissed, Agent.OfferMissedStillAvailable, Agent.CallDialled,
+        Agent.CallReleased,
     )  # fmt: skip
 
     def process_batch(self, events: Sequence[Positioned], tracking: Tracking) -> None:
@@ -120,12 +124,18 @@ class CallFactsProjection(FactProjection[CallFactsView]):
             call.update(queued_at=db_time(at), queue=event.group, **self.buckets(at))
         if isinstance(event, Call.Queued | Call.Transferred) and event.group is not None:
             call["current_queue"] = event.group
+        if isinstance(event, Call.Offered) and call["offered_at"] is None:
+            call["offered_at"] = db_time(at)
         if isinstance(event, Call.Answered) and call["answered_at"] is None:
             waited = seconds_between(call["queued_at"], at)
             call.update(answered_at=db_time(at), agent_id=str(event.agent_id), wait_seconds=waited)
+            call["ring_seconds"] = seconds_between(call["offered_at"], at)
         if isinstance(event, Call.Ended):
             call["ended_at"] = db_time(at)
             call["abandoned"] = int(call["answered_at"] is None and call["queued_at"] is not None)
+            call["callback_due_at"] = db_time(event.callback_due_at)
+        if isinstance(event, Call.CalledBack):
+            call["called_back_at"] = db_time(at)
 
     def _agent(self, batch: _Batch, p: Positioned) -> None:
         event, key = p.event, str(p.event.originator_id)

@@ -107,7 +107,9 @@ class ComplaintFactsProjection(FactProjection[ComplaintFactsView]):
             next_status(ComplaintStatus(complaint["status"]), EVENT_ACTIONS[type(event)])
         )
         complaint["version"] = event.originator_version
-        if isinstance(event, Complaint.Acknowledged):
+        if isinstance(event, Complaint.MadeMajor):
+            complaint["major"] = 1
+        elif isinstance(event, Complaint.Acknowledged):
             complaint["acknowledged_at"] = complaint["acknowledged_at"] or db_time(at)
         elif isinstance(event, Complaint.ResponsibilityAttributed):
             complaint["department"] = event.department
