@@ -42,7 +42,10 @@ class Services:
 
     def projection_runner(self) -> ProjectionRunner:
         return ProjectionRunner(
-            self.app, self.read_models.projections, processes=[self.visit_planner]
+            self.app,
+            self.read_models.projections,
+            processes=[self.visit_planner],
+            health=self.read_models.health,
         )
 
     def close(self) -> None:
