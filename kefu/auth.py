@@ -55,7 +55,12 @@ class TokenRegistry:
         """`plain` is `token:actor:role,...`; `hashed_file` has lines `sha256hex:actor:role`."""
         entries = {hash_token(t): c for t, c in _parse(plain.replace(",", "\n"), "KEFU_API_TOKENS")}
         if hashed_file:
-            text = Path(hashed_file).read_text(encoding="utf-8")
+            try:
+                text = Path(hashed_file).read_text(encoding="utf-8")
+            except OSError as e:
+                raise TokenConfigError(
+                    f"KEFU_API_TOKENS_FILE {hashed_file}: {e.strerror}"
+                ) from None
             entries.update(_parse(text, hashed_file))
         return cls(entries)
 

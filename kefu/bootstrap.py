@@ -48,6 +48,7 @@ class Services:
             self.app,
             self.read_models.projections,
             processes=[self.visit_planner, self.wrap_up_timer],
+            health=self.read_models.health,
         )
 
     def close(self) -> None:

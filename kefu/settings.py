@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -18,7 +20,7 @@ from kefu.domain.departments import (
     parse_departments,
 )
 from kefu.domain.routing import RoutingPolicy, parse_overflows, routing_policy
-from kefu.store.database import DEFAULT_DATABASE_URL
+from kefu.store.database import DEFAULT_DATABASE_URL, DatabaseUrlError, eventsourcing_env
 
 ENVIRONMENT_HELP = """\
 environment:
@@ -35,6 +37,7 @@ environment:
                         {"name", "trigger", "purpose", "days", "months", "tiers"}; default rules
                         when unset (see kefu/domain/visit_rules.py)
   KEFU_READ_WAIT_SECONDS  how long ?after=<position> waits for projections (default 2)
+  KEFU_READY_MAX_LAG_SECONDS  /ready answers 503 when a projection lags more (default 30)
   KEFU_ROUTING          routing strategy (振铃策略) per skill group, e.g.
                         default=longest_idle,vip=familiar/round_robin,sales=ring_all
 """
@@ -57,6 +60,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str = "Asia/Shanghai"
     # Bounded: an infinite or NaN wait would never time out and could hang a worker.
     read_wait_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 2.0
+    # /ready turns 503 when a projection is this many seconds behind the log.
+    ready_max_lag_seconds: Annotated[float, msgspec.Meta(gt=0, le=86400)] = 30.0
     routing: str = "default=longest_idle"
     # A queue's maximum wait and its overflow queue, e.g. `vip=60s>sales`.
     overflow: str = ""
@@ -80,12 +85,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         try:
             settings = msgspec.convert(values, cls, strict=False)
         except msgspec.ValidationError as e:
-            raise SettingsError(str(e)) from None
+            raise SettingsError(_naming_the_variable(str(e))) from None
         settings.deadline_policy()  # fail at start-up, not on the first ticket
         settings.routing_policy()
         settings.department_directory()
         settings.complaints()
+        settings.check_database_url()
+        settings.check_timezone()
         return settings
+
+    def check_database_url(self) -> None:
+        try:
+            eventsourcing_env(self.database_url)
+        except DatabaseUrlError as e:
+            raise SettingsError(f"KEFU_DATABASE_URL: {e}") from None
+
+    def check_timezone(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise SettingsError(
+                f"KEFU_TIMEZONE {self.timezone!r}: not a time zone name like Asia/Shanghai"
+            ) from None
 
     def deadline_policy(self) -> DeadlinePolicy:
         return DeadlinePolicy(parse_deadlines(self.deadlines))
@@ -120,6 +141,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_FIELD = re.compile(r"\s*-\s*at `\$\.(\w+)`")
+
+
+def _naming_the_variable(message: str) -> str:
+    """msgspec's "Expected `float` - at `$.read_wait_seconds`" → "KEFU_READ_WAIT_SECONDS: ..."."""
+    match = _FIELD.search(message)
+    if match is None:
+        return message
+    return f"KEFU_{match.group(1).upper()}: {_FIELD.sub('', message)}"
 
 
 def parse_deadlines(spec: str) -> dict[Priority, ResponseTimes]:

@@ -22,6 +22,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.pgcluster import ThrowawayCluster, postgres_bin_dir
+
 POSTGRES_URL_VARIABLE = "KEFU_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_VARIABLE = "KEFU_REQUIRE_POSTGRES"
 POSTGRES_IMAGE = "postgres:16-alpine"
@@ -132,6 +134,28 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield from _postgres_from_container()
     else:
         yield from _postgres_from_local_binaries(tmp_path_factory.mktemp("postgres"))
+
+
+@pytest.fixture(scope="session")
+def throwaway_cluster() -> Iterator[ThrowawayCluster]:
+    """A PostgreSQL cluster of this test session's own, which fault tests stop and restart
+    (never the shared server). Each test using it gets it running at its start."""
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        _no_postgres("fault tests need the PostgreSQL server binaries (initdb, pg_ctl)")
+    cluster = ThrowawayCluster(bin_dir)
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture
+def restartable_postgres_url(throwaway_cluster: ThrowawayCluster) -> str:
+    """An empty database on the throwaway cluster (started if a test left it stopped)."""
+    if not throwaway_cluster.is_running():
+        throwaway_cluster.start()
+    return throwaway_cluster.create_database(f"kefu_fault_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture

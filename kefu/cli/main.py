@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
+import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from kefu.settings import ENVIRONMENT_HELP, Settings
+
+EXIT_CONFIGURATION = 2  # like a usage error: the command cannot run as configured
+EXIT_UNAVAILABLE = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,16 +25,15 @@ def _parser() -> argparse.ArgumentParser:
         epilog=ENVIRONMENT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"kefu {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    serve = commands.add_parser(
-        "serve", help="run the HTTP API (gunicorn) and the projection runner; Ctrl-C stops both"
-    )
-    serve.add_argument("--bind", "-b", default="127.0.0.1:8000", help="HOST:PORT (gunicorn's flag)")
-    serve.add_argument("--workers", "-w", type=int, default=2, help="gunicorn worker processes")
+    _serve_parser(commands)
     projections = commands.add_parser("projections", help="the read models")
     what = projections.add_subparsers(dest="action", required=True, metavar="ACTION")
     what.add_parser("run", help="follow the event log and keep every read model current")
-    what.add_parser("status", help="position and lag (events, seconds) of each projection")
+    what.add_parser("status", help="position, lag and parked state of each projection")
+    retry = what.add_parser("retry", help="let a parked projection try its failing event again")
+    retry.add_argument("name", help="the parked projection (as `status` lists it)")
     rebuild = what.add_parser(
         "rebuild", help="replay into fresh tables from position 0, swapped in when caught up"
     )
@@ -53,6 +58,27 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("actor")
     token.add_argument("role", choices=["service", "auditor", "reporter", "admin"])
     return parser
+
+
+def _version() -> str:
+    try:
+        return version("kefu")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _serve_parser(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP API (gunicorn) and the projection runner; Ctrl-C stops both",
+        description="gunicorn's own configuration applies as usual (lowest first): kefu's "
+        "defaults, the --config file (default ./gunicorn.conf.py when present), "
+        "GUNICORN_CMD_ARGS, then the flags below.",
+    )
+    serve.add_argument("--bind", "-b", action="append", help="HOST:PORT (default 127.0.0.1:8000)")
+    serve.add_argument("--workers", "-w", type=int, help="gunicorn worker processes (default 2)")
+    serve.add_argument("--threads", type=int, help="threads per worker (default 8)")
+    serve.add_argument("--config", "-c", help="a gunicorn configuration file (gunicorn.conf.py)")
 
 
 def _archive_parser(commands: Any) -> None:
@@ -92,11 +118,33 @@ def _archive(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; a bad setting or an unreachable database is one line on stderr."""
     args = _parser().parse_args(argv)
-    if args.command == "serve":
-        from kefu.cli.serve import serve
+    from kefu.cli.errors import CONFIGURATION_ERRORS, UNAVAILABLE_ERRORS
+    from kefu.store.availability import is_database_unavailable
 
-        return serve(args.bind, args.workers)
+    try:
+        return _run(args)
+    except CONFIGURATION_ERRORS as error:
+        return _fail(error, EXIT_CONFIGURATION)
+    except UNAVAILABLE_ERRORS as error:
+        return _fail(error, EXIT_UNAVAILABLE)
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
+        return _fail(f"the database is unavailable: {error}", EXIT_UNAVAILABLE)
+
+
+def _fail(error: Exception | str, status: int) -> int:
+    print(f"kefu: {error}", file=sys.stderr)
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "serve":
+        from kefu.cli.serve import ServeOptions, serve
+
+        return serve(ServeOptions(args.bind, args.workers, args.threads, args.config))
     if args.command == "projections":
         return _projections(args.action, getattr(args, "name", None))
     if args.command == "archive":
@@ -143,18 +191,41 @@ def _audit(action: str, digest: str | None) -> int:
 
 def _projections(action: str, name: str | None) -> int:
     from kefu.bootstrap import build_services
-    from kefu.cli.projections import print_status, run_rebuild
+    from kefu.cli.projections import print_status, run_rebuild, run_retry
+    from kefu.store.availability import probe
 
-    services = build_services(Settings.from_env())
+    settings = Settings.from_env()
+    probe(settings.database_url)  # a server that is down: one clear line, at once
+    services = build_services(settings)
     try:
         if action == "status":
             return print_status(services.app, services.read_models, services.clock())
         if action == "rebuild":
             return run_rebuild(services.app, services.read_models, name)
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+        if action == "retry":
+            return run_retry(services.read_models, str(name))
+        stop = _stop_on_signals()
         services.projection_runner().run_forever(stop)
         return 0
     finally:
         services.close()
+
+
+def _stop_on_signals() -> threading.Event:
+    """Set by SIGINT/SIGTERM, and when the supervising process (`kefu serve`) is gone."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    parent = os.environ.get("KEFU_SUPERVISOR_PID")
+    if parent:
+        _watch(lambda: os.getppid() != int(parent), stop)
+    return stop
+
+
+def _watch(orphaned: Callable[[], bool], stop: threading.Event) -> None:
+    def watch() -> None:
+        while not stop.wait(1.0):
+            if orphaned():
+                stop.set()
+
+    threading.Thread(target=watch, name="kefu-orphan-watch", daemon=True).start()

@@ -12,14 +12,31 @@ from kefu.projections.status import format_lags, projection_lags
 
 
 def print_status(app: ServiceDesk, read_models: ReadModels, now: datetime) -> int:
-    """Prints each projection's position and lag (events, seconds)."""
+    """Prints each projection's position and lag (events, seconds), then each parked one
+    with its failing event and error; exit status 1 when any is parked."""
     for line in format_lags(projection_lags(app, read_models, now)):
         print(line)
-    return 0
+    parked = read_models.health.parked()
+    for p in parked.values():
+        print(f"PARKED {p.projection} at position {p.position} since {p.parked_at:%F %T}Z:")
+        print(f"  {p.error}")
+        print(f"  after a fix: kefu projections retry {p.projection}")
+    return 1 if parked else 0
+
+
+def run_retry(read_models: ReadModels, name: str) -> int:
+    """Un-parks `name`: the running runner tries its failing event again within a second."""
+    if read_models.health.unpark(name):
+        print(f"kefu projections retry: {name} will try its failing event again within seconds")
+        return 0
+    parked = ", ".join(read_models.health.parked()) or "none"
+    print(f"kefu projections retry: {name!r} is not parked (parked: {parked})", file=sys.stderr)
+    return 2
 
 
 def run_rebuild(app: ServiceDesk, read_models: ReadModels, name: str | None) -> int:
-    """Rebuilds one projection (`name`) or all (None); exit status 2 for an unknown name."""
+    """Rebuilds one projection (`name`) or all (None); exit status 2 for an unknown name.
+    A rebuilt projection has passed every event: if it was parked, it follows the log again."""
     known = [p.name for p in read_models.projections]
     if name is not None and name not in known:
         print(
@@ -35,6 +52,8 @@ def run_rebuild(app: ServiceDesk, read_models: ReadModels, name: str | None) -> 
     except RebuildError as e:
         print(f"kefu projections rebuild: {e}", file=sys.stderr)
         return 1
+    for rebuilt in known if name is None else [name]:
+        read_models.health.unpark(rebuilt)
     return 0
 
 

@@ -1,31 +1,84 @@
-"""`kefu serve`: gunicorn in this process, the projection runner as a child process."""
+"""`kefu serve`: gunicorn in this process, the followers of the log as supervised children.
+
+gunicorn's configuration applies the usual ways, lowest first: kefu's defaults (the same as
+infra/gunicorn.conf.py), a config file (`--config`, else GUNICORN_CMD_ARGS' `--config`, else
+./gunicorn.conf.py when present), GUNICORN_CMD_ARGS, then `kefu serve`'s own flags.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
+import socket
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from gunicorn.app.base import BaseApplication
+from gunicorn.app.base import Application
+from gunicorn.config import get_default_config_file
 
 from kefu.auth import new_token
 from kefu.bootstrap import build_services
+from kefu.cli.errors import AddressInUse, ServeConfigError
+from kefu.cli.supervisor import Supervisor
 from kefu.settings import Settings
+from kefu.store.availability import probe
 from kefu.store.database import Backend, backend_of
 
 WSGI_APP = "kefu.http.wsgi:make_app()"
+READ_WAIT_MARGIN_SECONDS = 5
+DEFAULTS: dict[str, Any] = {
+    "bind": ["127.0.0.1:8000"],
+    "workers": 2,
+    "worker_class": "kefu.http.worker.ProblemThreadWorker",
+    "threads": 8,
+    "keepalive": 5,
+    "timeout": 30,
+    "graceful_timeout": 15,
+    "accesslog": "-",
+    # gunicorn 24+ opens a control socket in the home directory, one path for every instance.
+    "control_socket_disable": True,
+}
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
-    """gunicorn configured from our flags; the app is loaded by each worker."""
+def follower_commands() -> list[list[str]]:
+    """The children `kefu serve` keeps running: each follows the log in a process of its own."""
+    return [[sys.executable, "-m", "kefu.cli", "projections", "run"]]
 
-    def __init__(self, options: dict[str, Any]) -> None:
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """`kefu serve`'s flags; None where not given (the configuration below applies)."""
+
+    bind: list[str] | None = None
+    workers: int | None = None
+    threads: int | None = None
+    config: str | None = None
+
+    def overrides(self) -> dict[str, Any]:
+        given = {"bind": self.bind, "workers": self.workers, "threads": self.threads}
+        return {key: value for key, value in given.items() if value is not None}
+
+
+class _Gunicorn(Application):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn configured kefu's way; the app is loaded by each worker."""
+
+    def __init__(self, options: ServeOptions) -> None:
         self.options = options
-        super().__init__()
+        super().__init__(prog="kefu serve")
 
     def load_config(self) -> None:
-        for key, value in self.options.items():
+        for key, value in DEFAULTS.items():
+            if key in self.cfg.settings:  # older gunicorns lack some settings
+                self.cfg.set(key, value)
+        from_env = self.cfg.parser().parse_args(self.cfg.get_cmd_args_from_env())
+        config = self.options.config or from_env.config or get_default_config_file()
+        if config:
+            self.load_config_from_file(config)
+        for key, value in vars(from_env).items():
+            if value is not None and key != "args":
+                self.cfg.set(key.lower(), value)
+        for key, value in self.options.overrides().items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:
@@ -45,19 +98,52 @@ def ensure_dev_token(settings: Settings) -> str | None:
     return token
 
 
-def serve(bind: str, workers: int) -> int:
+def check_timeout(timeout: int, read_wait_seconds: float) -> None:
+    """A `?after=` read must end before gunicorn's worker timeout could cut it off."""
+    if timeout and timeout < read_wait_seconds + READ_WAIT_MARGIN_SECONDS:
+        raise ServeConfigError(
+            f"KEFU_READ_WAIT_SECONDS ({read_wait_seconds:g}) must stay at least "
+            f"{READ_WAIT_MARGIN_SECONDS} s below gunicorn's timeout ({timeout} s)"
+        )
+
+
+def check_addresses(addresses: Sequence[Any]) -> None:
+    """Fails before anything is printed when a TCP address is taken (gunicorn would only
+    retry, then exit, after the token was shown)."""
+    for address in addresses:
+        if not isinstance(address, tuple):
+            continue  # a Unix socket path: gunicorn replaces a stale one itself
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe_socket:
+            probe_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe_socket.bind(address[:2])
+            except OSError as e:
+                raise AddressInUse(
+                    f"cannot listen on {address[0]}:{address[1]}: {e.strerror}"
+                ) from None
+
+
+def serve(options: ServeOptions) -> int:
     settings = Settings.from_env()
+    probe(settings.database_url)
     # Create the store and views once, here, before the workers and the runner start: with
     # several processes creating SQLite tables at once, one can fail to boot ("locked").
     build_services(settings).close()
+    server = _Gunicorn(options)
+    check_timeout(server.cfg.timeout, settings.read_wait_seconds)
+    check_addresses(server.cfg.address)
     token = ensure_dev_token(settings)
     if token:
+        where = server.cfg.bind[0]
         print(f"kefu: development token (role admin): {token}", flush=True)
-        print(f'kefu: try  curl -H "Authorization: Bearer {token}" http://{bind}/ready', flush=True)
-    runner = subprocess.Popen([sys.executable, "-m", "kefu.cli", "projections", "run"])
+        print(
+            f'kefu: try  curl -H "Authorization: Bearer {token}" http://{where}/ready', flush=True
+        )
+    followers = Supervisor(follower_commands())
+    followers.start()
     try:
-        _Gunicorn({"bind": bind, "workers": workers, "accesslog": "-"}).run()
+        server.run()
     finally:
-        runner.terminate()
-        runner.wait(timeout=15)
+        followers.stop()
     return 0

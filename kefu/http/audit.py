@@ -17,7 +17,7 @@ from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.commands.access import AccessLog
 from kefu.commands.execution import CommandRunner
-from kefu.http.params import rfc3339
+from kefu.http.params import MAX_QUERY_INT, rfc3339
 from kefu.http.requests import command_context
 from kefu.http.responses import write_json
 from kefu.http.routes import ApiApp, Operation
@@ -37,7 +37,7 @@ def _window(req: falcon.Request) -> Window:
         since=_time(req, "from"),
         until=_time(req, "to"),
         limit=req.get_param_as_int("limit", min_value=1, max_value=1000, default=100),
-        after=req.get_param_as_int("cursor", min_value=0, default=0),
+        after=req.get_param_as_int("cursor", min_value=0, max_value=MAX_QUERY_INT, default=0),
     )
 
 
@@ -66,7 +66,10 @@ class StreamEventsResource(_Audited):
 
 class StreamStateResource(_Audited):
     def on_get(self, req: falcon.Request, resp: falcon.Response, stream_id: UUID) -> None:
-        at, version = _time(req, "at"), req.get_param_as_int("version", min_value=1)
+        at, version = (
+            _time(req, "at"),
+            req.get_param_as_int("version", min_value=1, max_value=MAX_QUERY_INT),
+        )
         if (at is None) == (version is None):
             raise falcon.HTTPBadRequest(
                 title="Bad query parameter", description="give exactly one of at= or version="
@@ -76,8 +79,8 @@ class StreamStateResource(_Audited):
 
 class StreamDiffResource(_Audited):
     def on_get(self, req: falcon.Request, resp: falcon.Response, stream_id: UUID) -> None:
-        v1 = req.get_param_as_int("from", required=True, min_value=1)
-        v2 = req.get_param_as_int("to", required=True, min_value=1)
+        v1 = req.get_param_as_int("from", required=True, min_value=1, max_value=MAX_QUERY_INT)
+        v2 = req.get_param_as_int("to", required=True, min_value=1, max_value=MAX_QUERY_INT)
         self.answer(req, resp, stream_id, diff(self.services.app, stream_id, v1, v2))
 
 

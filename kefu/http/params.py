@@ -8,6 +8,10 @@ import falcon
 
 from kefu.commands.base import FIRST_YEAR, LAST_YEAR
 
+# The largest integer either store keeps (SQLite INTEGER, PostgreSQL BIGINT): a query integer
+# above it is a 400, not an overflow in the driver.
+MAX_QUERY_INT = 2**63 - 1
+
 
 def rfc3339(name: str, text: str) -> datetime:
     """An RFC 3339 time with its UTC offset; 400 otherwise."""

@@ -8,6 +8,8 @@ from typing import Any
 
 import falcon
 import msgspec
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
 
 from kefu.application import ConcurrentChange, StaleVersion
 from kefu.commands.actions import UnknownAction
@@ -15,8 +17,10 @@ from kefu.commands.errors import IdempotencyKeyReused, UnknownReference
 from kefu.domain.errors import DomainError, NotFound
 from kefu.projections.listing import BadCursor, BadFilter
 from kefu.projections.reports.ledger import LedgerTooLarge
+from kefu.store.availability import is_database_unavailable
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 2
 log = logging.getLogger("kefu.http")
 
 _FIELD_PATH = re.compile(r"at `\$\.?([^`]*)`")
@@ -120,6 +124,26 @@ def _malformed(req: falcon.Request, resp: falcon.Response, ex: msgspec.DecodeErr
     write_problem(resp, 400, "malformed-json", "Malformed JSON", str(ex))
 
 
+def database_unavailable(resp: falcon.Response) -> None:
+    """503 with Retry-After: the database did not answer in time; nothing was changed."""
+    write_problem(
+        resp,
+        503,
+        "database-unavailable",
+        "Database unavailable",
+        "the database did not answer in time; nothing was changed, retry shortly",
+    )
+    resp.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
+
+
+def _database(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
+    if not is_database_unavailable(ex):  # a driver error that is a bug, not an outage
+        _unexpected(req, resp, ex, params)
+        return
+    log.warning("database unavailable on %s %s: %s", req.method, req.path, ex)
+    database_unavailable(resp)
+
+
 def _unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, _: Any) -> None:
     log.exception("unhandled error on %s %s", req.method, req.path)
     write_problem(resp, 500, "internal-error", "Internal error", "the error was logged")
@@ -141,3 +165,5 @@ def add_problem_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> No
     app.add_error_handler(BadCursor, _bad_cursor)
     app.add_error_handler(msgspec.DecodeError, _malformed)
     app.add_error_handler(msgspec.ValidationError, _invalid)
+    for outage in (OperationalError, InterfaceError, psycopg.Error):
+        app.add_error_handler(outage, _database)

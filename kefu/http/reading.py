@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import falcon
 
+from kefu.http.params import MAX_QUERY_INT
 from kefu.projections.batch import BatchProjection
 from kefu.projections.sql import SqlView
 
@@ -16,20 +17,21 @@ def wait_for_position(
     seconds: float,
     head: Callable[[], int | None],
 ) -> None:
-    """Waits until `projection` has processed `?after=`; 400 for a position the log has not
-    reached (it would never come), 503 with Retry-After when the projection is still behind."""
-    after = req.get_param_as_int("after", min_value=0)
+    """Waits until `projection` has processed `?after=`; 400 at once for a position the log
+    has not reached (it would never come), 503 with Retry-After when the projection is still
+    behind."""
+    after = req.get_param_as_int("after", min_value=0, max_value=MAX_QUERY_INT)
     if after is None:
         return
+    last = head() or 0  # a position a client was given is in the log already
+    if after > last:
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter",
+            description=f"after={after} is beyond the log, which ends at position {last}",
+        )
     try:
         projection.view.wait(projection.name, after, timeout=seconds)
     except TimeoutError:
-        last = head() or 0
-        if after > last:
-            raise falcon.HTTPBadRequest(
-                title="Bad query parameter",
-                description=f"after={after} is beyond the log, which ends at position {last}",
-            ) from None
         raise falcon.HTTPServiceUnavailable(
             title="Projection behind",
             description=(

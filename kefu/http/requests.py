@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import falcon
 import msgspec
+from gunicorn.http.errors import ParseException
 
 from kefu.commands.base import Command
 from kefu.commands.context import Context
@@ -21,10 +22,12 @@ TCommand = TypeVar("TCommand", bound=Command)
 
 
 def read_body(req: falcon.Request) -> bytes:
-    """The raw body: 413 above 1 MiB, 415 unless JSON (an empty body is taken as `{}`)."""
+    """The raw body, whatever its framing (Content-Length or chunked): 413 above 1 MiB, 415
+    unless JSON (an empty body is taken as `{}`), 411 for a chunked body the server cannot
+    end for us."""
     if req.content_length is not None and req.content_length > MAX_BODY_BYTES:
         raise falcon.HTTPContentTooLarge(description="the body must be at most 1 MiB")
-    body = req.bounded_stream.read(MAX_BODY_BYTES + 1)
+    body = _raw_body(req)
     if len(body) > MAX_BODY_BYTES:
         raise falcon.HTTPContentTooLarge(description="the body must be at most 1 MiB")
     if not body.strip():
@@ -33,6 +36,31 @@ def read_body(req: falcon.Request) -> bytes:
     if media != "application/json" and not media.endswith("+json"):
         raise falcon.HTTPUnsupportedMediaType(description="send the body as application/json")
     return body
+
+
+def _raw_body(req: falcon.Request) -> bytes:
+    # falcon's bounded stream reads Content-Length bytes: none at all for a chunked body.
+    if req.content_length is not None or not _is_chunked(req):
+        return req.bounded_stream.read(MAX_BODY_BYTES + 1)
+    if not _stream_ends_itself(req.env):
+        raise falcon.HTTPLengthRequired(description="send the body with a Content-Length")
+    try:
+        return req.stream.read(MAX_BODY_BYTES + 1)
+    except (OSError, ParseException):  # a bad chunk size or terminator; a client gone
+        raise falcon.HTTPBadRequest(
+            title="Malformed body", description="the chunked body is malformed"
+        ) from None
+
+
+def _is_chunked(req: falcon.Request) -> bool:
+    return "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
+
+
+def _stream_ends_itself(env: dict[str, Any]) -> bool:
+    """Whether reading the input past the body returns b"" instead of blocking: servers say
+    so with `wsgi.input_terminated`; gunicorn's input does it without saying."""
+    software = str(env.get("SERVER_SOFTWARE", ""))
+    return bool(env.get("wsgi.input_terminated")) or software.startswith("gunicorn")
 
 
 def decode(body: bytes, command: type[TCommand]) -> TCommand:

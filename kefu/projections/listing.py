@@ -65,7 +65,9 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
 
 
 def _is_sort_value(value: object) -> bool:
-    return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**63) <= value < 2**63  # what the stores keep; beyond, the driver overflows
+    return value is None or isinstance(value, str | float)
 
 
 def _like_prefix(value: object) -> str:

@@ -14,6 +14,7 @@ from kefu.projections.batch import BatchProjection
 from kefu.projections.call_projection import CallProjection, CallView
 from kefu.projections.complaint_projection import ComplaintProjection, ComplaintView
 from kefu.projections.customer_projection import CustomerProjection, CustomerView
+from kefu.projections.health import RunnerHealthView
 from kefu.projections.reports.registry import ReportViews
 from kefu.projections.sql import rebuild_class_of, view_class_for
 from kefu.projections.ticket_projection import TicketProjection, TicketView
@@ -57,6 +58,8 @@ class ReadModels:
         self.projections.append(TimelineProjection(self.timeline))
         self.reports = ReportViews(self._open, timezone)  # buckets in the business time zone
         self.projections.extend(self.reports.projections)
+        # Not a projection: where runners leave their heartbeat and park what fails.
+        self.health: RunnerHealthView = self._open(RunnerHealthView)
 
     def _open(self, view: type[Any]) -> Any:
         recorder = self._factory.tracking_recorder(view_class_for(view, self._postgres))

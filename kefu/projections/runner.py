@@ -2,29 +2,62 @@
 
 PostgreSQL wakes the runner with LISTEN/NOTIFY, with a periodic safety poll so a lost
 notification never stalls a view; SQLite is polled.
+
+Failures: a database that is unavailable (connection lost, PostgreSQL restarting, a pool
+timeout, SQLite busy) is waited out with backoff, whatever it interrupted, and the runner then
+reconnects (LISTEN included) and carries on. Any other error in a projection's batch is retried
+event by event: an event that fails the same way twice parks its projection at that event
+(stored, so `/ready` and `kefu projections status` see it from any process) while the other
+projections keep following the log; `kefu projections retry NAME` lets it try again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from eventsourcing.persistence import Notification, Tracking
 
 from kefu.application import ServiceDesk
 from kefu.projections.batch import BatchProjection, Positioned
+from kefu.projections.health import ParkedProjection, RunnerHealthView
 from kefu.projections.waiting import ChangeWaiter, waiter_for
+from kefu.store.availability import is_database_unavailable
 
 DEFAULT_BATCH_SIZE = 500
+RUNNER_NAME = "projections"
+HEARTBEAT_EVERY_SECONDS = 1.0
 log = logging.getLogger("kefu.projections")
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 class LogProcess(Protocol):
     """A process policy run in the runner's loop (the visit planner): it tracks its own position."""
 
     def catch_up(self) -> int: ...
+
+
+class Backoff:
+    """Delays between retries: doubling from `first` up to `cap`, back to `first` on success."""
+
+    def __init__(self, first: float = 0.2, cap: float = 5.0) -> None:
+        self.first = first
+        self.cap = cap
+        self._next = first
+
+    def next(self) -> float:
+        delay, self._next = self._next, min(self._next * 2, self.cap)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.first
 
 
 class ProjectionRunner:
@@ -36,13 +69,20 @@ class ProjectionRunner:
         projections: Sequence[BatchProjection[Any]],
         batch_size: int = DEFAULT_BATCH_SIZE,
         processes: Sequence[LogProcess] = (),
+        health: RunnerHealthView | None = None,
+        clock: Callable[[], datetime] = wall_clock,
     ) -> None:
         self.app = app
         self.projections = list(projections)
         self.processes = list(processes)
         self.batch_size = batch_size
+        self.health = health  # None: parking is kept in memory only, and no heartbeat
+        self.clock = clock
+        self.name = RUNNER_NAME
         self._topics = {p.name: p.topic_set() for p in self.projections}
-        self.failed: dict[str, str] = {}  # projection → the error that stopped it
+        self.parked: dict[str, ParkedProjection] = {}
+        self._resting: dict[str, float] = {}  # projection → monotonic time to try again
+        self._last_beat = float("-inf")
 
     def step(self, projection: BatchProjection[Any], until: int | None = None) -> int:
         """Processes the next batch for one projection (up to position `until`, if given);
@@ -57,9 +97,14 @@ class ProjectionRunner:
 
     def step_all(self) -> int:
         """One batch read once from the log, from the position of the projection furthest
-        behind, and given to every projection it moves on; each notification is decoded at
-        most once. Returns how many notifications it read."""
-        healthy = [p for p in self.projections if p.name not in self.failed]
+        behind, and given to every projection it moves on (parked ones excepted); each
+        notification is decoded at most once. Returns how many notifications it read."""
+        now = time.monotonic()
+        healthy = [
+            p
+            for p in self.projections
+            if p.name not in self.parked and self._resting.get(p.name, 0.0) <= now
+        ]
         positions = {p.name: p.view.max_tracking_id(p.name) or 0 for p in healthy}
         if not positions:
             return 0
@@ -81,21 +126,83 @@ class ProjectionRunner:
         notifications: Sequence[Notification],
         decoded: dict[int, Any],
     ) -> None:
-        """One projection's batch; if it fails, that projection stops (its transaction rolled
-        back, its position kept) and is reported, while the others keep following the log."""
+        """One projection's batch. A database outage is raised (the loop waits it out); any
+        other failure rolls the batch back and retries it event by event."""
         try:
             self._apply(projection, position, notifications, decoded)
         except Exception as error:
-            log.exception("projection %s stopped at position %s", projection.name, position)
-            self.failed[projection.name] = f"{type(error).__name__}: {error}"
+            if is_database_unavailable(error):
+                raise
+            log.warning(
+                "projection %s failed on a batch after %s (%s: %s); retrying event by event",
+                *(projection.name, position, type(error).__name__, error),
+            )
+            self._apply_one_by_one(projection, position, notifications, decoded)
+
+    def _apply_one_by_one(
+        self,
+        projection: BatchProjection[Any],
+        position: int,
+        notifications: Sequence[Notification],
+        decoded: dict[int, Any],
+    ) -> None:
+        for notification in notifications:
+            if not self._apply_or_park(projection, position, notification, decoded):
+                return
+            position = notification.id
+
+    def _apply_or_park(
+        self,
+        projection: BatchProjection[Any],
+        position: int,
+        notification: Notification,
+        decoded: dict[int, Any],
+    ) -> bool:
+        """Applies one event, twice if need be. The same failure twice parks the projection
+        at it; two different failures look accidental: the projection rests and tries again."""
+        failures = []
+        for _ in range(2):
+            try:
+                self._apply(projection, position, [notification], decoded)
+                return True
+            except Exception as error:
+                if is_database_unavailable(error):
+                    raise
+                failures.append(f"{type(error).__name__}: {error}")
+        if failures[0] == failures[1]:
+            self._park(projection.name, notification.id, failures[1])
+        else:
+            log.warning("projection %s failed twice differently: %s", projection.name, failures)
+            self._resting[projection.name] = time.monotonic() + HEARTBEAT_EVERY_SECONDS
+        return False
+
+    def _park(self, name: str, position: int, error: str) -> None:
+        parked = ParkedProjection(name, position, error, self.clock())
+        log.error(
+            "projection %s parked at position %s: %s (after a fix: kefu projections retry %s)",
+            *(name, position, error, name),
+        )
+        self.parked[name] = parked
+        if self.health is not None:
+            self.health.park(parked)
 
     def catch_up(self) -> int:
         """Runs every process, then every projection, to the head of the log; returns reads."""
+        if self.health is not None:  # `kefu projections retry` un-parks from another process
+            self.parked = self.health.parked()
         # Processes first: the views then include what they made, in the same pass.
         total = sum(process.catch_up() for process in self.processes)
         while read := self.step_all():
             total += read
+            self.beat()
         return total
+
+    def beat(self) -> None:
+        """Tells `/ready` this runner is alive (at most once a second)."""
+        if self.health is None or time.monotonic() - self._last_beat < HEARTBEAT_EVERY_SECONDS:
+            return
+        self.health.beat(self.name, wall_clock())
+        self._last_beat = time.monotonic()
 
     def _apply(
         self,
@@ -114,10 +221,28 @@ class ProjectionRunner:
                 projection.process_batch(events, tracking)
 
     def run_forever(self, stop: threading.Event, safety_poll: float = 1.0) -> None:
+        """Follows the log until `stop` is set. A database outage is waited out with backoff,
+        then the runner reconnects (LISTEN included) and carries on; any other error ends it
+        (its supervisor restarts it)."""
+        backoff = Backoff()
+        while not stop.is_set():
+            try:
+                self._follow(stop, safety_poll, backoff)
+            except Exception as error:
+                if not is_database_unavailable(error):
+                    raise
+                delay = backoff.next()
+                log.warning("database unavailable (%s); trying again in %.1f s", error, delay)
+                stop.wait(delay)
+
+    def _follow(self, stop: threading.Event, safety_poll: float, backoff: Backoff) -> None:
         waiter: ChangeWaiter = waiter_for(self.app, safety_poll)
         with waiter:
             while not stop.is_set():
-                if self.catch_up() == 0:
+                self.beat()
+                read = self.catch_up()
+                backoff.reset()
+                if read == 0:
                     waiter.wait(stop)
 
     def _decode(

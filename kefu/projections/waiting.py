@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
@@ -68,7 +70,11 @@ class NotifyWaiter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._conn.execute("UNLISTEN *")
+        # After a lost connection there is nothing to UNLISTEN; the pool discards the
+        # connection, and the runner opens a new waiter (a new LISTEN) once the server answers.
+        if not self._conn.closed:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.execute("UNLISTEN *")
         self._conn_cm.__exit__(exc_type, exc, tb)
 
     def wait(self, stop: threading.Event) -> None:

@@ -19,6 +19,7 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 
+from kefu.store.availability import is_pool_timeout
 from kefu.store.batch_plan import BatchPlan
 from kefu.store.group_commit import GroupCommit, Write
 
@@ -56,8 +57,8 @@ class BatchingRecorder:
             except IntegrityError as error:
                 self._commit_alone(writes, error)
                 return
-            except (InterfaceError, OperationalError):
-                if attempt == ATTEMPTS:
+            except (InterfaceError, OperationalError) as error:
+                if attempt == ATTEMPTS or is_pool_timeout(error):  # down: answer 503 at once
                     raise
                 time.sleep(RETRY_WAIT_SECONDS)
             else:

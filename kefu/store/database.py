@@ -7,6 +7,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///var/kefu.sqlite3"
+# How long a request waits for a pooled PostgreSQL connection before it is refused with 503:
+# during an outage every caller hears back within about this long (eventsourcing's default
+# is 30 s, longer than a load balancer or gunicorn waits).
+POOL_WAIT_SECONDS = 2
 
 
 class Backend(StrEnum):
@@ -68,4 +72,5 @@ def _postgres_env(url: str) -> dict[str, str]:
         # found when it is used, and eventsourcing's reads and kefu's batch commit retry
         # on a fresh one; psycopg's pool also drops connections that come back broken.
         "POSTGRES_PRE_PING": "n",
+        "POSTGRES_CONNECT_TIMEOUT": str(POOL_WAIT_SECONDS),
     }

@@ -22,6 +22,7 @@ from kefu.store.chain import GENESIS, ChainLink
 from kefu.store.idempotency import StoredAnswer
 from kefu.store.postgres_batch import PostgresBatchCommit
 from kefu.store.schema import create_tables_serially
+from kefu.store.single_attempt import SingleAttempt
 from kefu.store.sqlite_batch import SQLiteBatchCommit
 
 __all__ = [
@@ -144,7 +145,9 @@ class KefuSQLiteRecorder(SQLiteBatchCommit, ChainQueries, SQLiteProcessRecorder)
             return self._answer_in(c, scope, key)
 
 
-class KefuPostgresRecorder(PostgresBatchCommit, ChainQueries, PostgresProcessRecorder):
+class KefuPostgresRecorder(
+    PostgresBatchCommit, ChainQueries, SingleAttempt, PostgresProcessRecorder
+):
     """PostgreSQL recorder with idempotency records, the hash chain and group commit."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):

@@ -54,15 +54,18 @@ def test_a_major_complaint_walks_from_registration_to_the_archive(
     server = start(tmp_path, serve_env)
     try:
         status, customer = server.call("POST", "/customers", {"name": "陈先生"})
-        assert status == 201
+        assert status == 201, customer
         body = {**REGISTER, "customer_id": customer["id"]}
         status, registered = server.call("POST", "/complaints", body)
+        assert status == 201, registered
         assert (status, registered["version"]) == (201, 2)
         complaint = f"/complaints/{registered['id']}"
         for action, body, expected in WALK:
             status, answer = server.call("POST", f"{complaint}/{action}", body)
+            assert status == 200, answer
             assert (status, answer["status"]) == (200, expected), (action, answer)
             status, view = server.call("GET", f"{complaint}?after={answer['position']}")
+            assert status == 200, view
             assert (status, view["status"], view["version"]) == (200, expected, answer["version"])
 
         assert (view["reported_to"], view["escalated_to"], view["satisfaction"]) == (
@@ -75,10 +78,13 @@ def test_a_major_complaint_walks_from_registration_to_the_archive(
             "amount": "200.00",
         }
         status, refused = server.call("POST", f"{complaint}/reopen", {"reason": "again"})
+        assert status == 409, refused
         assert (status, refused["allowed_now"]) == (409, [])
         status, listed = server.call("GET", "/complaints?major=true&department=logistics")
+        assert status == 200, listed
         assert (status, [item["id"] for item in listed["items"]]) == (200, [registered["id"]])
         status, history = server.call("GET", f"{complaint}/history")
+        assert status == 200, history
         assert (status, len(history["events"])) == (200, len(WALK) + 2)
     finally:
         server.stop_with_ctrl_c()

@@ -45,14 +45,18 @@ def test_a_sale_leads_to_a_visit_that_is_done_and_shows_on_the_timeline(
         assert (visit["rule"], visit["late"]) == ("7dc-sale", False)
         outcome = {"reached": True, "satisfaction": 5, "comment": "loves the sofa"}
         status, done = server.call("POST", f"/visits/{visit['id']}/done", outcome)
+        assert status == 200, done
         assert (status, done["status"]) == (200, "done")
 
         status, view = server.call("GET", f"/visits/{visit['id']}?after={done['position']}")
+        assert status == 200, view
         assert (status, view["status"], view["satisfaction"]) == (200, "done", 5)
         status, found = server.call("GET", "/customers?phone=%2B8613800138000")
+        assert status == 200, found
         assert [c["id"] for c in found["items"]] == [customer]
         path = f"/customers/{customer}/timeline?kind=visit&after={done['position']}"
         status, timeline = server.call("GET", path)
+        assert status == 200, timeline
         assert {(e["title"], e["status"]) for e in timeline["items"]} >= {
             ("7DC visit: satisfaction after the sale", "done")
         }

@@ -657,12 +657,13 @@ def test_ready_shows_the_log_head_and_how_far_each_projection_lags(
     ticket_id = open_ticket()["id"]
     walk(ticket_id, "review")
 
-    behind = client.simulate_get("/ready")
+    behind = client.simulate_get("/ready")  # no runner has run yet
     catch_up()
     caught_up = client.simulate_get("/ready")
 
-    assert behind.status_code == caught_up.status_code == 200
-    assert behind.json["status"] == "ready"
+    assert (behind.status_code, caught_up.status_code) == (503, 200)
+    assert behind.json["reasons"] == ["projection runner not running (no heartbeat yet)"]
+    assert caught_up.json["status"] == "ready"
     assert behind.json["head"] == 2
     tickets_before = next(
         p for p in behind.json["projections"] if p["projection"] == "ticket_views"

@@ -10,7 +10,6 @@ from kefu.application import ConcurrentChange
 from kefu.bootstrap import Services
 from kefu.commands.customers import MergeCustomer, RegisterCustomer
 from kefu.domain.customer import Customer
-from kefu.projections.runner import ProjectionRunner
 from tests.integration.conftest import context
 from tests.integration.test_tamper_evidence import tickets_with_history
 
@@ -46,7 +45,7 @@ def test_a_merge_through_the_command_layer_versions_the_survivor(services: Servi
     assert services.app.repository.get(y).version == 2
 
 
-def test_a_projection_that_fails_stops_alone_while_the_others_follow_the_log(
+def test_a_projection_that_fails_every_time_is_parked_alone_while_the_others_follow_the_log(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tickets_with_history(services, count=2, urges=1)
@@ -56,12 +55,17 @@ def test_a_projection_that_fails_stops_alone_while_the_others_follow_the_log(
         raise RuntimeError("a bug in one read model")
 
     monkeypatch.setattr(broken, "process_batch", fail)
-    runner = ProjectionRunner(services.app, services.read_models.projections)
+    runner = services.projection_runner()
 
     runner.catch_up()
 
     head = services.app.recorder.max_notification_id()
-    assert runner.failed == {"actor_events": "RuntimeError: a bug in one read model"}
+    parked = services.read_models.health.parked()  # stored: other processes see it
+    assert list(parked) == ["actor_events"]
+    assert (parked["actor_events"].position, parked["actor_events"].error) == (
+        1,
+        "RuntimeError: a bug in one read model",
+    )
     for projection in services.read_models.projections:
         position = projection.view.max_tracking_id(projection.name) or 0
         assert position == (0 if projection is broken else head), projection.name
