@@ -8,16 +8,21 @@ from zoneinfo import ZoneInfo
 from kefu.application import ServiceDesk
 from kefu.auth import TokenRegistry
 from kefu.commands.agents import AgentCommands
+from kefu.commands.articles import ArticleCommands
 from kefu.commands.calls import CallCommands
 from kefu.commands.complaints import ComplaintCommands
 from kefu.commands.customers import CustomerCommands
 from kefu.commands.execution import Clock, CommandRunner, utc_now
+from kefu.commands.phrases import PhraseCommands
 from kefu.commands.policies import Policies
+from kefu.commands.quality import InspectionCommands, ScorecardCommands
 from kefu.commands.tickets import TicketCommands
 from kefu.commands.visit_config import visit_policy
 from kefu.commands.visits import VisitCommands
 from kefu.domain.callbacks import CallbackPolicy
 from kefu.processes.visit_planner import VisitPlanner
+from kefu.projections.appraisal import KpiPlan, load_plan
+from kefu.projections.quality_store import ReadSideSamples
 from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import ProjectionRunner
 from kefu.settings import Settings
@@ -36,6 +41,11 @@ class Services:
     complaints: ComplaintCommands
     customers: CustomerCommands
     visits: VisitCommands
+    articles: ArticleCommands
+    phrases: PhraseCommands
+    scorecards: ScorecardCommands
+    inspections: InspectionCommands
+    kpi_plan: KpiPlan
     visit_planner: VisitPlanner
     tokens: TokenRegistry
     clock: Clock
@@ -73,6 +83,13 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         complaints=ComplaintCommands(app, runner, policies),
         customers=CustomerCommands(app, runner, policies),
         visits=VisitCommands(app, runner, policies),
+        articles=ArticleCommands(app, runner, policies),
+        phrases=PhraseCommands(app, runner, policies),
+        scorecards=ScorecardCommands(app, runner, policies),
+        inspections=InspectionCommands(
+            app, runner, policies, ReadSideSamples(read_models.calls, read_models.tickets)
+        ),
+        kpi_plan=load_plan(settings.kpi_targets_file),
         visit_planner=VisitPlanner(app, policies, clock, read_models.timeline.silent_customers),
         tokens=TokenRegistry.from_settings(settings.api_tokens, settings.api_tokens_file),
         clock=clock,
