@@ -27,7 +27,7 @@ from eventsourcing.persistence import Tracking
 from kefu.domain.article import Article
 from kefu.domain.article_values import ArticleContent, Visibility
 from kefu.domain.metadata import EventMetadata
-from kefu.projections.article_store import ArticleSearch, Audience
+from kefu.projections.article_projection import ArticleSearch, Audience
 from kefu.projections.batch import Positioned
 from kefu.projections.read_models import ReadModels
 from kefu.search.text import normalize

@@ -22,7 +22,7 @@ from kefu.commands.visits import VisitCommands
 from kefu.domain.callbacks import CallbackPolicy
 from kefu.processes.visit_planner import VisitPlanner
 from kefu.projections.appraisal import KpiPlan, load_plan
-from kefu.projections.quality_store import ReadSideSamples
+from kefu.projections.quality_projection import ReadSideSamples
 from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import ProjectionRunner
 from kefu.settings import Settings

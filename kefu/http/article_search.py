@@ -9,7 +9,7 @@ from datetime import datetime
 import falcon
 
 from kefu.http.params import rfc3339
-from kefu.projections.article_store import ArticleSearch, Audience
+from kefu.projections.article_projection import ArticleSearch, Audience
 from kefu.search.text import grams, normalize
 
 SEARCH_PARAMS = frozenset({"q", "match", "category", "language", "from", "to", "limit"})

@@ -35,7 +35,7 @@ from kefu.http.reading import ReadYourWrites, wait_for_position
 from kefu.http.requests import command_context, decode, read_body
 from kefu.http.responses import write_json, write_outcome
 from kefu.http.routes import ApiApp, Operation
-from kefu.projections.article_store import ArticleSearch, ArticleViewStore, Audience
+from kefu.projections.article_projection import ArticleSearch, ArticleView, Audience
 from kefu.projections.listing import ListQuery
 
 PREFIX = "/articles"
@@ -51,7 +51,7 @@ def audience(req: falcon.Request) -> Audience:
 class ArticleList(ListResource):
     """GET /articles: the articles this caller may see, filtered and paged."""
 
-    def __init__(self, view: ArticleViewStore, wait: ReadYourWrites) -> None:
+    def __init__(self, view: ArticleView, wait: ReadYourWrites) -> None:
         params = [
             Param("status", "status"),
             Param("visibility", "visibility"),
@@ -85,7 +85,7 @@ class ArticleResource(AggregateResource):
         resp.set_header("ETag", f'"{view.version}"')
 
 
-def readable(view: ArticleViewStore, req: falcon.Request, article_id: UUID) -> Any:
+def readable(view: ArticleView, req: falcon.Request, article_id: UUID) -> Any:
     """The article as this caller may see it; 404 when they may not see it at all."""
     reader = audience(req)
     article = view.get(article_id)
@@ -99,7 +99,7 @@ class VersionsResource:
 
     roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": VIEW_READERS}
 
-    def __init__(self, view: ArticleViewStore) -> None:
+    def __init__(self, view: ArticleView) -> None:
         self.view = view
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, aggregate_id: UUID) -> None:
@@ -115,7 +115,7 @@ class SearchResource:
 
     roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": VIEW_READERS}
 
-    def __init__(self, view: ArticleViewStore) -> None:
+    def __init__(self, view: ArticleView) -> None:
         self.view = view
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -164,7 +164,7 @@ class UsesResource:
 
     roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": VIEW_READERS}
 
-    def __init__(self, view: ArticleViewStore) -> None:
+    def __init__(self, view: ArticleView) -> None:
         self.view = view
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -181,7 +181,7 @@ class ReportResource:
 
     roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": VIEW_READERS}
 
-    def __init__(self, view: ArticleViewStore) -> None:
+    def __init__(self, view: ArticleView) -> None:
         self.view = view
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

@@ -26,7 +26,7 @@ from kefu.http.params import optional_time, uuid_param
 from kefu.http.requests import decode, read_body
 from kefu.http.responses import write_json
 from kefu.http.routes import ApiApp, Operation
-from kefu.projections.phrase_store import PhraseViewStore
+from kefu.projections.phrase_projection import PhraseView
 from kefu.search.phrases import Listed, find_phrases
 
 PREFIX = "/phrases"
@@ -38,7 +38,7 @@ class CheckResource:
 
     roles: ClassVar[dict[str, frozenset[Role]]] = {"POST": DESK}
 
-    def __init__(self, view: PhraseViewStore) -> None:
+    def __init__(self, view: PhraseView) -> None:
         self.view = view
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -57,7 +57,7 @@ class FlagsResource:
 
     roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": VIEW_READERS}
 
-    def __init__(self, view: PhraseViewStore) -> None:
+    def __init__(self, view: PhraseView) -> None:
         self.view = view
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

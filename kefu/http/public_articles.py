@@ -19,8 +19,8 @@ from kefu.http.article_search import search_params
 from kefu.http.rate_limit import RateLimited, TokenBuckets
 from kefu.http.responses import write_json
 from kefu.http.routes import ApiApp, Operation
-from kefu.projections.article_store import ArticleViewStore, Audience
-from kefu.projections.article_view import ArticleView, MediaView
+from kefu.projections.article_document import ArticleDocument, MediaView
+from kefu.projections.article_projection import ArticleView, Audience
 
 PREFIX = "/public"
 PUBLIC = Audience(public=True)
@@ -41,7 +41,7 @@ class PublicArticle(msgspec.Struct, frozen=True, kw_only=True):
     published_at: datetime
 
 
-def public_article(view: ArticleView) -> PublicArticle | None:
+def public_article(view: ArticleDocument) -> PublicArticle | None:
     """The article as the public sees it, or None when the public may not see it."""
     live = view.live
     if live is None or live.content.visibility != "public":
@@ -66,7 +66,7 @@ class _Public:
 
     public = True
 
-    def __init__(self, view: ArticleViewStore, buckets: TokenBuckets) -> None:
+    def __init__(self, view: ArticleView, buckets: TokenBuckets) -> None:
         self.view = view
         self.buckets = buckets
 

@@ -29,7 +29,7 @@ from kefu.http.listing import ListResource, Param, time_param
 from kefu.http.reading import ReadYourWrites, wait_for_position
 from kefu.http.responses import write_json
 from kefu.http.routes import ApiApp, Operation
-from kefu.projections.quality_view import InspectionView
+from kefu.projections.quality_document import InspectionDocument
 
 PROJECTION = "quality_views"
 
@@ -131,9 +131,9 @@ def _add_inspections(app: ApiApp, s: Services, wait: ReadYourWrites) -> None:
         s.inspections, s.read_models.projection(PROJECTION), s.settings.read_wait_seconds
     )
     item = "/inspections/{inspection_id}"
-    listing = {"/inspections": {"get": Operation("List inspections", page_of=InspectionView)}}
+    listing = {"/inspections": {"get": Operation("List inspections", page_of=InspectionDocument)}}
     app.add_route("/inspections", _inspection_list(s, wait), openapi=listing)
-    reading = {item: {"get": Operation("One inspection", answer=InspectionView)}}
+    reading = {item: {"get": Operation("One inspection", answer=InspectionDocument)}}
     app.add_route("/inspections/{aggregate_id:uuid}", inspection, openapi=reading)
     actions = {
         f"{item}/{action}": {"post": Operation(f"Inspection action: {action}", command, Answer)}

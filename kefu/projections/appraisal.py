@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from kefu.projections.quality_store import QualityViewStore
+from kefu.projections.quality_projection import QualityView
 from kefu.projections.sql import db_time
 from kefu.projections.ticket_document import TicketDocument
 from kefu.projections.ticket_projection import TicketView
@@ -128,9 +128,7 @@ def previous_months(month: str, count: int) -> list[str]:
 class AppraisalFacts:
     """Reads one month's facts per agent from the ticket and inspection views."""
 
-    def __init__(
-        self, tickets: TicketView, inspections: QualityViewStore, visits: VisitView
-    ) -> None:
+    def __init__(self, tickets: TicketView, inspections: QualityView, visits: VisitView) -> None:
         self.tickets = tickets
         self.inspections = inspections
         self.visits = visits

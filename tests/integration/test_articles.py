@@ -9,7 +9,7 @@ from kefu.audit.replay import replay
 from kefu.bootstrap import Services
 from kefu.commands.articles import ApproveArticle, DraftArticle, RetireArticle, SubmitArticle
 from kefu.domain.article_values import Visibility
-from kefu.projections.article_store import ArticleSearch, Audience
+from kefu.projections.article_projection import ArticleSearch, Audience
 from kefu.projections.rebuild import rebuild
 from tests.integration.conftest import context
 

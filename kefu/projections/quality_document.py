@@ -25,7 +25,7 @@ class CriterionView(msgspec.Struct, frozen=True):
     max_points: int
 
 
-class ScorecardView(msgspec.Struct, frozen=True, kw_only=True):
+class ScorecardDocument(msgspec.Struct, frozen=True, kw_only=True):
     """A scorecard and every revision of its criteria (index 0 is revision 1)."""
 
     id: UUID
@@ -45,7 +45,7 @@ class PickView(msgspec.Struct, frozen=True):
     inspector_id: str
 
 
-class SamplingView(msgspec.Struct, frozen=True, kw_only=True):
+class SamplingDocument(msgspec.Struct, frozen=True, kw_only=True):
     """A week's draw as recorded: anyone with the seed and the candidates can redo it."""
 
     id: UUID
@@ -80,7 +80,7 @@ class AppealView(msgspec.Struct, frozen=True, kw_only=True):
     decided_at: datetime | None = None
 
 
-class InspectionView(msgspec.Struct, frozen=True, kw_only=True):
+class InspectionDocument(msgspec.Struct, frozen=True, kw_only=True):
     """One inspection as the agent, the inspector and the supervisor see it."""
 
     id: UUID
@@ -111,11 +111,11 @@ def _criteria(criteria: Any) -> tuple[CriterionView, ...]:
     return tuple(CriterionView(c.key, c.title, c.weight, c.max_points) for c in criteria)
 
 
-def fold_scorecard(view: ScorecardView | None, event: Any, position: int) -> ScorecardView:
+def fold_scorecard(view: ScorecardDocument | None, event: Any, position: int) -> ScorecardDocument:
     """The scorecard view after `event`."""
     common = {"updated_at": event.timestamp, "version": event.originator_version}
     if view is None:
-        return ScorecardView(
+        return ScorecardDocument(
             id=event.originator_id, name=event.name, status=str(ScorecardStatus.ACTIVE),
             revision=1, revisions=(_criteria(event.criteria),), position=position, **common,
         )  # fmt: skip
@@ -127,9 +127,11 @@ def fold_scorecard(view: ScorecardView | None, event: Any, position: int) -> Sco
     return replace(view, status=str(status), position=position, **common)
 
 
-def fold_sampling(view: SamplingView | None, event: Sampling.Drawn, position: int) -> SamplingView:
+def fold_sampling(
+    view: SamplingDocument | None, event: Sampling.Drawn, position: int
+) -> SamplingDocument:
     """The draw, as recorded by its only event."""
-    return SamplingView(
+    return SamplingDocument(
         id=event.originator_id, week=event.week, since=event.since, until=event.until,
         seed=event.seed, per_agent=event.per_agent, scorecard_id=event.scorecard_id,
         candidate_count=event.candidate_count, candidates_digest=event.candidates_digest,
@@ -140,10 +142,12 @@ def fold_sampling(view: SamplingView | None, event: Sampling.Drawn, position: in
     )  # fmt: skip
 
 
-def fold_inspection(view: InspectionView | None, event: Any, position: int) -> InspectionView:
+def fold_inspection(
+    view: InspectionDocument | None, event: Any, position: int
+) -> InspectionDocument:
     """The inspection view after `event`."""
     if view is None:
-        return InspectionView(
+        return InspectionDocument(
             id=event.originator_id, sampling_id=event.sampling_id, case_kind=event.case_kind,
             case_id=event.case_id, agent_id=event.agent_id, inspector_id=event.inspector_id,
             scorecard_id=event.scorecard_id, scorecard_revision=event.scorecard_revision,
@@ -162,12 +166,12 @@ def fold_inspection(view: InspectionView | None, event: Any, position: int) -> I
 
 
 @singledispatch
-def _apply(event: Any, view: InspectionView) -> InspectionView:
+def _apply(event: Any, view: InspectionDocument) -> InspectionDocument:
     return view
 
 
 @_apply.register
-def _(event: Inspection.Scored, view: InspectionView) -> InspectionView:
+def _(event: Inspection.Scored, view: InspectionDocument) -> InspectionDocument:
     return replace(
         view, points=dict(event.points), comments=dict(event.comments),
         marks=tuple(MarkView(m.offset_seconds, m.note) for m in event.marks),
@@ -177,13 +181,13 @@ def _(event: Inspection.Scored, view: InspectionView) -> InspectionView:
 
 
 @_apply.register
-def _(event: Inspection.Appealed, view: InspectionView) -> InspectionView:
+def _(event: Inspection.Appealed, view: InspectionDocument) -> InspectionDocument:
     appeal = AppealView(agent_id=event.agent_id, reason=event.reason, at=event.timestamp)
     return replace(view, appeal=appeal)
 
 
 @_apply.register
-def _(event: Inspection.Decided, view: InspectionView) -> InspectionView:
+def _(event: Inspection.Decided, view: InspectionDocument) -> InspectionDocument:
     assert view.appeal is not None  # the table allows a decision only on an appeal
     appeal = replace(
         view.appeal, outcome=str(event.outcome), supervisor_id=event.supervisor_id,

@@ -18,7 +18,7 @@ from eventsourcing.persistence import Tracking
 
 from kefu.domain.article import Article
 from kefu.domain.article_lifecycle import ArticleStatus
-from kefu.projections.article_view import ArticleView, ContentView, PublishedView, fold
+from kefu.projections.article_document import ArticleDocument, ContentView, PublishedView, fold
 from kefu.projections.batch import Positioned
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.listing import ListQuery
@@ -29,7 +29,7 @@ from kefu.search.ranking import Hit
 PERSONAL = "personal"
 
 
-def indexed(view: ArticleView) -> ContentView | None:
+def indexed(view: ArticleDocument) -> ContentView | None:
     """What search finds of an article: its live version, or a personal note's working copy."""
     live = view.live
     if live is not None:
@@ -38,12 +38,12 @@ def indexed(view: ArticleView) -> ContentView | None:
     return view.draft if personal and view.status != ArticleStatus.RETIRED else None
 
 
-def _searched(view: ArticleView, pick: str) -> object:
+def _searched(view: ArticleDocument, pick: str) -> object:
     content = indexed(view)
     return None if content is None else getattr(content, pick)
 
 
-def _search_time(view: ArticleView) -> str | None:
+def _search_time(view: ArticleDocument) -> str | None:
     live = view.live
     return db_time(live.published_at if live is not None else view.updated_at)
 
@@ -75,12 +75,12 @@ class Audience:
             {"audience_agent": self.agent_id or ""},
         )
 
-    def may_read(self, view: ArticleView) -> bool:
+    def may_read(self, view: ArticleDocument) -> bool:
         if self.public:
             return view.draft.visibility == "public"
         return view.draft.visibility != PERSONAL or view.draft.owner_id == self.agent_id
 
-    def shown(self, view: ArticleView) -> ArticleView:
+    def shown(self, view: ArticleDocument) -> ArticleDocument:
         """The view without a published version this audience may not read."""
         live = view.published
         if self.public and live is not None and live.content.visibility != "public":
@@ -123,11 +123,11 @@ class ArticleUse(msgspec.Struct, frozen=True, kw_only=True):
     used_at: datetime
 
 
-class ArticleViewStore(DocumentView[ArticleView]):
+class ArticleView(DocumentView[ArticleDocument]):
     """One row per article, its published versions, its uses and its search index."""
 
     table = "article_views"
-    document = ArticleView
+    document = ArticleDocument
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "status": ("TEXT NOT NULL", lambda v: v.status),
         "author_id": ("TEXT NOT NULL", lambda v: v.author_id),
@@ -202,7 +202,7 @@ class ArticleViewStore(DocumentView[ArticleView]):
             ],
         )
 
-    def reindex(self, tx: Tx, view: ArticleView) -> None:
+    def reindex(self, tx: Tx, view: ArticleDocument) -> None:
         content = indexed(view)
         if content is None:
             self.index.drop(tx, str(view.id))
@@ -223,7 +223,7 @@ class ArticleViewStore(DocumentView[ArticleView]):
 
     def page_for(
         self, audience: Audience, query: ListQuery
-    ) -> tuple[list[ArticleView], str | None]:
+    ) -> tuple[list[ArticleDocument], str | None]:
         """One page of the articles this audience may see."""
         where, params = audience.rows()
         narrowed = replace(
@@ -236,7 +236,7 @@ class ArticleViewStore(DocumentView[ArticleView]):
 
     def public_page(
         self, category: str | None, limit: int, cursor: str | None
-    ) -> tuple[list[ArticleView], str | None]:
+    ) -> tuple[list[ArticleDocument], str | None]:
         """One page of the live public articles, in a category path and under it, by category."""
         where = ["search_scope = 'public'"]
         params: dict[str, object] = {}
@@ -272,7 +272,7 @@ class ArticleViewStore(DocumentView[ArticleView]):
         )
         return [msgspec.convert(_used(r), ArticleUse) for r in rows]
 
-    def most_used(self, limit: int) -> list[ArticleView]:
+    def most_used(self, limit: int) -> list[ArticleDocument]:
         """Live articles by uses, most first."""
         return self._docs(
             "SELECT doc FROM article_views WHERE published_at IS NOT NULL AND use_count > 0 "
@@ -280,7 +280,7 @@ class ArticleViewStore(DocumentView[ArticleView]):
             {"limit": limit},
         )
 
-    def least_helpful(self, limit: int, min_feedback: int) -> list[ArticleView]:
+    def least_helpful(self, limit: int, min_feedback: int) -> list[ArticleDocument]:
         """Live articles with at least `min_feedback` answers, by share of "it helped", lowest
         first (then by the number who said it did not)."""
         return self._docs(
@@ -291,9 +291,10 @@ class ArticleViewStore(DocumentView[ArticleView]):
             {"limit": limit, "least": max(min_feedback, 1)},
         )
 
-    def _docs(self, statement: str, params: dict[str, object]) -> list[ArticleView]:
+    def _docs(self, statement: str, params: dict[str, object]) -> list[ArticleDocument]:
         return [
-            msgspec.json.decode(r["doc"], type=ArticleView) for r in self.query(statement, params)
+            msgspec.json.decode(r["doc"], type=ArticleDocument)
+            for r in self.query(statement, params)
         ]
 
 
@@ -325,7 +326,7 @@ def _like_under(category: str) -> str:
     return escaped + "/%"
 
 
-def _hit(hit: Hit, view: ArticleView) -> ArticleHit:
+def _hit(hit: Hit, view: ArticleDocument) -> ArticleHit:
     content = indexed(view)
     assert content is not None  # the index holds only what `indexed` gives
     live = view.live
@@ -338,7 +339,7 @@ def _hit(hit: Hit, view: ArticleView) -> ArticleHit:
     )
 
 
-class ArticleViewProjection(FoldProjection[ArticleViewStore]):
+class ArticleProjection(FoldProjection[ArticleView]):
     """Keeps the article rows, versions, uses and search index, a batch per transaction."""
 
     name = "article_views"
@@ -370,7 +371,7 @@ class ArticleViewProjection(FoldProjection[ArticleViewStore]):
     @staticmethod
     def _collect(
         p: Positioned,
-        doc: ArticleView,
+        doc: ArticleDocument,
         published: tuple[list[PublishedView], list[UUID]],
         uses: tuple[list[ArticleUse], list[int]],
     ) -> None:

@@ -40,7 +40,7 @@ AGENT_TEXTS: dict[type[Any], tuple[str, str]] = {
 PHRASE_EVENTS = (Phrase.Created, Phrase.Edited, Phrase.Retired, Phrase.Restored)
 
 
-class PhraseView(msgspec.Struct, frozen=True, kw_only=True):
+class PhraseDocument(msgspec.Struct, frozen=True, kw_only=True):
     """A phrase as agents and supervisors see it."""
 
     id: UUID
@@ -70,10 +70,10 @@ class Flag(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
 
 
-def fold(view: PhraseView | None, event: Any, position: int) -> PhraseView:
+def fold(view: PhraseDocument | None, event: Any, position: int) -> PhraseDocument:
     """The view after `event` (an event of the phrase at `position` in the log)."""
     if view is None:
-        return PhraseView(
+        return PhraseDocument(
             id=event.originator_id, kind=str(event.kind), scenario=str(event.scenario),
             title=event.title, text=event.text, suggestion=event.suggestion,
             status=str(PhraseStatus.ACTIVE), created_at=event.timestamp,
@@ -90,12 +90,12 @@ def fold(view: PhraseView | None, event: Any, position: int) -> PhraseView:
 
 
 @singledispatch
-def _apply(event: Any, view: PhraseView) -> PhraseView:
+def _apply(event: Any, view: PhraseDocument) -> PhraseDocument:
     return view
 
 
 @_apply.register
-def _(event: Phrase.Edited, view: PhraseView) -> PhraseView:
+def _(event: Phrase.Edited, view: PhraseDocument) -> PhraseDocument:
     return replace(
         view,
         scenario=str(event.scenario),
@@ -105,15 +105,15 @@ def _(event: Phrase.Edited, view: PhraseView) -> PhraseView:
     )
 
 
-def flagging(view: PhraseView) -> bool:
+def flagging(view: PhraseDocument) -> bool:
     return view.kind == PhraseKind.FORBIDDEN and view.status == PhraseStatus.ACTIVE
 
 
-class PhraseViewStore(DocumentView[PhraseView]):
+class PhraseView(DocumentView[PhraseDocument]):
     """One row per phrase, and the flags raised on agent texts."""
 
     table = "phrase_views"
-    document = PhraseView
+    document = PhraseDocument
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "kind": ("TEXT NOT NULL", lambda v: v.kind),
         "scenario": ("TEXT NOT NULL", lambda v: v.scenario),
@@ -134,7 +134,7 @@ class PhraseViewStore(DocumentView[PhraseView]):
             "CREATE INDEX IF NOT EXISTS phrase_flags_actor ON phrase_flags (actor_id, at)",
         )
 
-    def forbidden(self, tx: Tx | None = None) -> dict[UUID, PhraseView]:
+    def forbidden(self, tx: Tx | None = None) -> dict[UUID, PhraseDocument]:
         """The forbidden phrases in force."""
         sql = "SELECT doc FROM phrase_views WHERE kind = 'forbidden' AND status = 'active'"
         if tx is None:
@@ -142,7 +142,7 @@ class PhraseViewStore(DocumentView[PhraseView]):
         else:
             tx.execute(sql)
             rows = tx.fetchall()
-        views = [msgspec.json.decode(r["doc"], type=PhraseView) for r in rows]
+        views = [msgspec.json.decode(r["doc"], type=PhraseDocument) for r in rows]
         return {v.id: v for v in views}
 
     def add_flags(self, tx: Tx, flags: list[Flag]) -> None:
@@ -188,7 +188,7 @@ def _flag_row(flag: Flag) -> dict[str, object]:
     return dict(row)
 
 
-class PhraseViewProjection(FoldProjection[PhraseViewStore]):
+class PhraseProjection(FoldProjection[PhraseView]):
     """Keeps the phrases, and flags agent texts against the forbidden list of their time."""
 
     name = "phrase_views"
@@ -217,7 +217,7 @@ class PhraseViewProjection(FoldProjection[PhraseViewStore]):
             self.view.add_flags(tx, flags)
 
 
-def _flags(p: Positioned, forbidden: dict[UUID, PhraseView]) -> list[Flag]:
+def _flags(p: Positioned, forbidden: dict[UUID, PhraseDocument]) -> list[Flag]:
     if not forbidden:
         return []
     case_kind, field = AGENT_TEXTS[type(p.event)]

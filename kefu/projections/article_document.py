@@ -56,7 +56,7 @@ class ReviewNote(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
 
 
-class ArticleView(msgspec.Struct, frozen=True, kw_only=True):
+class ArticleDocument(msgspec.Struct, frozen=True, kw_only=True):
     """An article as the desk sees it: its working copy and its live (published) version."""
 
     id: UUID
@@ -101,7 +101,7 @@ def content_view(content: ArticleContent, revision: int) -> ContentView:
     )
 
 
-def fold(view: ArticleView | None, event: Any, position: int) -> ArticleView:
+def fold(view: ArticleDocument | None, event: Any, position: int) -> ArticleDocument:
     """The view after `event` (an event of the article at `position` in the log)."""
     if view is None:
         return _drafted(event, position)
@@ -115,8 +115,8 @@ def fold(view: ArticleView | None, event: Any, position: int) -> ArticleView:
     )
 
 
-def _drafted(event: Article.Drafted, position: int) -> ArticleView:
-    return ArticleView(
+def _drafted(event: Article.Drafted, position: int) -> ArticleDocument:
+    return ArticleDocument(
         id=event.originator_id,
         status=str(ArticleStatus.DRAFT),
         author_id=event.author_id,
@@ -129,38 +129,38 @@ def _drafted(event: Article.Drafted, position: int) -> ArticleView:
     )
 
 
-def _note(view: ArticleView, kind: str, by: str, text: str, at: datetime) -> ArticleView:
+def _note(view: ArticleDocument, kind: str, by: str, text: str, at: datetime) -> ArticleDocument:
     return replace(view, review=(*view.review, ReviewNote(kind=kind, by=by, text=text, at=at)))
 
 
 @singledispatch
-def _apply(event: Any, view: ArticleView) -> ArticleView:
+def _apply(event: Any, view: ArticleDocument) -> ArticleDocument:
     return view
 
 
 @_apply.register
-def _(event: Article.Edited, view: ArticleView) -> ArticleView:
+def _(event: Article.Edited, view: ArticleDocument) -> ArticleDocument:
     return replace(view, draft=content_view(event.content, view.draft.revision + 1))
 
 
 @_apply.register
-def _(event: Article.Submitted, view: ArticleView) -> ArticleView:
+def _(event: Article.Submitted, view: ArticleDocument) -> ArticleDocument:
     view = replace(view, reviewers=event.reviewers)
     return _note(view, "submitted", event.meta.actor_id, event.note, event.timestamp)
 
 
 @_apply.register
-def _(event: Article.Commented, view: ArticleView) -> ArticleView:
+def _(event: Article.Commented, view: ArticleDocument) -> ArticleDocument:
     return _note(view, "comment", event.by, event.text, event.timestamp)
 
 
 @_apply.register
-def _(event: Article.ChangesRequested, view: ArticleView) -> ArticleView:
+def _(event: Article.ChangesRequested, view: ArticleDocument) -> ArticleDocument:
     return _note(view, "changes_requested", event.reviewer_id, event.reason, event.timestamp)
 
 
 @_apply.register
-def _(event: Article.Approved, view: ArticleView) -> ArticleView:
+def _(event: Article.Approved, view: ArticleDocument) -> ArticleDocument:
     published = PublishedView(
         content=view.draft, published_at=event.timestamp, approved_by=event.reviewer_id
     )
@@ -169,12 +169,12 @@ def _(event: Article.Approved, view: ArticleView) -> ArticleView:
 
 
 @_apply.register
-def _(event: Article.Revised, view: ArticleView) -> ArticleView:
+def _(event: Article.Revised, view: ArticleDocument) -> ArticleDocument:
     return _note(view, "revised", event.by, event.reason, event.timestamp)
 
 
 @_apply.register
-def _(event: Article.Retired, view: ArticleView) -> ArticleView:
+def _(event: Article.Retired, view: ArticleDocument) -> ArticleDocument:
     return _note(
         replace(view, retired_at=event.timestamp),
         "retired",
@@ -185,17 +185,17 @@ def _(event: Article.Retired, view: ArticleView) -> ArticleView:
 
 
 @_apply.register
-def _(event: Article.Restored, view: ArticleView) -> ArticleView:
+def _(event: Article.Restored, view: ArticleDocument) -> ArticleDocument:
     return replace(view, published=None, retired_at=None)
 
 
 @_apply.register
-def _(event: Article.UsedForCase, view: ArticleView) -> ArticleView:
+def _(event: Article.UsedForCase, view: ArticleDocument) -> ArticleDocument:
     return replace(view, use_count=view.use_count + 1, last_used_at=event.timestamp)
 
 
 @_apply.register
-def _(event: Article.FeedbackGiven, view: ArticleView) -> ArticleView:
+def _(event: Article.FeedbackGiven, view: ArticleDocument) -> ArticleDocument:
     if event.helped:
         return replace(view, helped_count=view.helped_count + 1)
     return replace(view, not_helped_count=view.not_helped_count + 1)

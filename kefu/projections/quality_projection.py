@@ -22,10 +22,10 @@ from kefu.projections.batch import Positioned
 from kefu.projections.call_document import CallDocument
 from kefu.projections.call_projection import CallView
 from kefu.projections.documents import Column, DocumentView, FoldProjection
-from kefu.projections.quality_view import (
-    InspectionView,
-    SamplingView,
-    ScorecardView,
+from kefu.projections.quality_document import (
+    InspectionDocument,
+    SamplingDocument,
+    ScorecardDocument,
     fold_inspection,
     fold_sampling,
     fold_scorecard,
@@ -40,11 +40,11 @@ SIDE_TABLES: dict[str, tuple[str, Any]] = {
 }
 
 
-class QualityViewStore(DocumentView[InspectionView]):
+class QualityView(DocumentView[InspectionDocument]):
     """One row per inspection (with filter columns), per scorecard and per weekly draw."""
 
     table = "inspection_views"
-    document = InspectionView
+    document = InspectionDocument
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "sampling_id": ("TEXT NOT NULL", lambda v: str(v.sampling_id)),
         "agent_id": ("TEXT NOT NULL", lambda v: v.agent_id),
@@ -65,19 +65,19 @@ class QualityViewStore(DocumentView[InspectionView]):
         )
         return (*super().create_statements(), *side)
 
-    def scorecard(self, scorecard_id: UUID) -> ScorecardView | None:
-        found = self._side("scorecard_views", ScorecardView, "id", str(scorecard_id))
+    def scorecard(self, scorecard_id: UUID) -> ScorecardDocument | None:
+        found = self._side("scorecard_views", ScorecardDocument, "id", str(scorecard_id))
         return found[0] if found else None
 
-    def scorecards(self, status: str | None) -> list[ScorecardView]:
-        return self._side("scorecard_views", ScorecardView, "status", status)
+    def scorecards(self, status: str | None) -> list[ScorecardDocument]:
+        return self._side("scorecard_views", ScorecardDocument, "status", status)
 
-    def sampling(self, sampling_id: UUID) -> SamplingView | None:
-        found = self._side("sampling_views", SamplingView, "id", str(sampling_id))
+    def sampling(self, sampling_id: UUID) -> SamplingDocument | None:
+        found = self._side("sampling_views", SamplingDocument, "id", str(sampling_id))
         return found[0] if found else None
 
-    def samplings(self, week: str | None) -> list[SamplingView]:
-        return self._side("sampling_views", SamplingView, "week", week)
+    def samplings(self, week: str | None) -> list[SamplingDocument]:
+        return self._side("sampling_views", SamplingDocument, "week", week)
 
     def _side(self, table: str, kind: type[Any], column: str, value: str | None) -> list[Any]:
         where = "" if value is None else f" WHERE {column} = :value"
@@ -122,7 +122,7 @@ INSPECTION_EVENTS = (
 )  # fmt: skip
 
 
-class QualityViewProjection(FoldProjection[QualityViewStore]):
+class QualityProjection(FoldProjection[QualityView]):
     """Keeps inspections, scorecards and draws, a batch per transaction."""
 
     name = "quality_views"
@@ -132,10 +132,10 @@ class QualityViewProjection(FoldProjection[QualityViewStore]):
         view = self.view
         with view.write() as tx:
             cards = view.side_docs(
-                tx, "scorecard_views", ScorecardView, _ids(events, SCORECARD_EVENTS)
+                tx, "scorecard_views", ScorecardDocument, _ids(events, SCORECARD_EVENTS)
             )
             inspections = view.get_many(tx, _ids(events, INSPECTION_EVENTS))
-            draws: dict[UUID, SamplingView] = {}
+            draws: dict[UUID, SamplingDocument] = {}
             for p in events:
                 key, event = p.event.originator_id, p.event
                 if isinstance(event, SCORECARD_EVENTS):
