@@ -8,18 +8,23 @@ from zoneinfo import ZoneInfo
 from kefu.application import ServiceDesk
 from kefu.auth import TokenRegistry
 from kefu.commands.agents import AgentCommands
+from kefu.commands.articles import ArticleCommands
 from kefu.commands.caller_recognition import CallerRecognition
 from kefu.commands.calls import CallCommands
 from kefu.commands.complaints import ComplaintCommands
 from kefu.commands.customers import CustomerCommands
 from kefu.commands.execution import Clock, CommandRunner, utc_now
+from kefu.commands.phrases import PhraseCommands
 from kefu.commands.policies import Policies
+from kefu.commands.quality import InspectionCommands, ScorecardCommands
 from kefu.commands.tickets import TicketCommands
 from kefu.commands.visit_config import visit_policy
 from kefu.commands.visits import VisitCommands
 from kefu.domain.callbacks import CallbackPolicy
 from kefu.processes.visit_planner import VisitPlanner
 from kefu.processes.wrap_up import WrapUpTimer
+from kefu.projections.appraisal import KpiPlan, load_plan
+from kefu.projections.quality_projection import ReadSideSamples
 from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import ProjectionRunner
 from kefu.settings import Settings
@@ -38,6 +43,11 @@ class Services:
     complaints: ComplaintCommands
     customers: CustomerCommands
     visits: VisitCommands
+    articles: ArticleCommands
+    phrases: PhraseCommands
+    scorecards: ScorecardCommands
+    inspections: InspectionCommands
+    kpi_plan: KpiPlan
     visit_planner: VisitPlanner
     wrap_up_timer: WrapUpTimer
     tokens: TokenRegistry
@@ -91,6 +101,13 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
             open_visits=read_models.visits,
         ),
         wrap_up_timer=WrapUpTimer(app, read_models.agents.wrapping_up, settings.wrap_up(), clock),
+        articles=ArticleCommands(app, runner, policies),
+        phrases=PhraseCommands(app, runner, policies),
+        scorecards=ScorecardCommands(app, runner, policies),
+        inspections=InspectionCommands(
+            app, runner, policies, ReadSideSamples(read_models.calls, read_models.tickets)
+        ),
+        kpi_plan=load_plan(settings.kpi_targets_file),
         tokens=TokenRegistry.from_settings(settings.api_tokens, settings.api_tokens_file),
         clock=clock,
     )

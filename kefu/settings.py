@@ -38,6 +38,11 @@ environment:
                         when unset (see kefu/domain/visit_rules.py)
   KEFU_READ_WAIT_SECONDS  how long ?after=<position> waits for projections (default 2)
   KEFU_READY_MAX_LAG_SECONDS  /ready answers 503 when a projection lags more (default 30)
+  KEFU_PUBLIC_RATE_PER_MINUTE  public knowledge-base API: requests a client address may make
+                        per minute, per worker process (default 60)
+  KEFU_PUBLIC_BURST     ... and at once after a pause (default 20)
+  KEFU_KPI_TARGETS_FILE monthly KPI targets per agent or team (绩效考核), JSON; see
+                        docs/knowledge.md (no targets when unset)
   KEFU_ROUTING          routing strategy (振铃策略) per skill group, e.g.
                         default=longest_idle,vip=familiar/round_robin,sales=ring_all
 """
@@ -73,6 +78,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     visit_rules_file: str = ""
     # T of the call report's service level: answered within T seconds of queueing.
     service_level_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 20
+    # The public knowledge-base API's token bucket, per client address and worker process.
+    public_rate_per_minute: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 60
+    public_burst: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 20
+    kpi_targets_file: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

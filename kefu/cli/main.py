@@ -152,7 +152,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "audit":
         return _audit(args.action, getattr(args, "digest", None))
     if args.command == "docs":
-        from kefu.domain import agent_presence, call_lifecycle, complaint_lifecycle
+        from kefu.domain import (
+            agent_presence,
+            article_lifecycle,
+            call_lifecycle,
+            complaint_lifecycle,
+            inspection_lifecycle,
+            phrase_lifecycle,
+            scorecard,
+        )
         from kefu.domain import ticket_lifecycle as tickets
 
         for title, module in (
@@ -160,6 +168,10 @@ def _run(args: argparse.Namespace) -> int:
             ("Complaints (投诉)", complaint_lifecycle),
             ("Calls (通话)", call_lifecycle),
             ("Agent presence (坐席)", agent_presence),
+            ("Knowledge-base articles (知识库)", article_lifecycle),
+            ("Phrases: canned, scripts, forbidden (常用语, 话术, 禁忌用语)", phrase_lifecycle),
+            ("Scorecards (质检评分表)", scorecard),
+            ("Quality inspections (坐席质检)", inspection_lifecycle),
         ):
             print(f"## {title}\n\n{module.transition_table_markdown()}\n")
         return 0

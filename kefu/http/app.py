@@ -5,6 +5,8 @@ from __future__ import annotations
 import falcon
 
 from kefu.bootstrap import Services
+from kefu.http.appraisal import add_appraisal_routes
+from kefu.http.articles import add_article_routes
 from kefu.http.audit import add_audit_routes
 from kefu.http.calls import add_call_centre_routes
 from kefu.http.complaints import add_complaint_routes
@@ -12,7 +14,10 @@ from kefu.http.customers import add_customer_routes
 from kefu.http.health import HealthResource, ReadyResource
 from kefu.http.middleware import AuthMiddleware
 from kefu.http.openapi import OpenApiResource
+from kefu.http.phrases import add_phrase_routes
 from kefu.http.problems import add_problem_handlers
+from kefu.http.public_articles import add_public_article_routes
+from kefu.http.quality import add_quality_routes
 from kefu.http.reports import add_report_routes
 from kefu.http.routes import ApiApp, Operation
 from kefu.http.tickets import add_ticket_routes
@@ -35,6 +40,11 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_work_queue_routes(app, services)
     add_work_routes(app, services)
     add_report_routes(app, services)
+    add_article_routes(app, services)
+    add_public_article_routes(app, services)
+    add_phrase_routes(app, services)
+    add_quality_routes(app, services)
+    add_appraisal_routes(app, services)
     return app
 
 

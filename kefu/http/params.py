@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 import falcon
 
@@ -31,3 +32,19 @@ def rfc3339(name: str, text: str) -> datetime:
             description=f"{name} must be within the years {FIRST_YEAR} to {LAST_YEAR}",
         )
     return moment
+
+
+def uuid_param(name: str, text: str) -> UUID:
+    """A UUID query parameter; 400 otherwise."""
+    try:
+        return UUID(text)
+    except ValueError:
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter", description=f"{name} must be a UUID"
+        ) from None
+
+
+def optional_time(req: falcon.Request, name: str) -> datetime | None:
+    """An optional RFC 3339 query parameter."""
+    text = req.get_param(name)
+    return None if text is None else rfc3339(name, text)

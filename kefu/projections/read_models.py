@@ -10,11 +10,14 @@ from eventsourcing.utils import Environment
 
 from kefu.projections.actor_events import ActorEventsProjection, ActorEventsView
 from kefu.projections.agent_projection import AgentProjection, AgentView
+from kefu.projections.article_projection import ArticleProjection, ArticleView
 from kefu.projections.batch import BatchProjection
 from kefu.projections.call_projection import CallProjection, CallView
 from kefu.projections.complaint_projection import ComplaintProjection, ComplaintView
 from kefu.projections.customer_projection import CustomerProjection, CustomerView
 from kefu.projections.health import RunnerHealthView
+from kefu.projections.phrase_projection import PhraseProjection, PhraseView
+from kefu.projections.quality_projection import QualityProjection, QualityView
 from kefu.projections.reports.registry import ReportViews
 from kefu.projections.sql import rebuild_class_of, view_class_for
 from kefu.projections.ticket_projection import TicketProjection, TicketView
@@ -56,6 +59,12 @@ class ReadModels:
         self.projections.append(VisitProjection(self.visits))
         self.timeline: TimelineView = self._open(TimelineView)
         self.projections.append(TimelineProjection(self.timeline))
+        self.articles: ArticleView = self._open(ArticleView)
+        self.projections.append(ArticleProjection(self.articles))
+        self.phrases: PhraseView = self._open(PhraseView)
+        self.projections.append(PhraseProjection(self.phrases))
+        self.quality: QualityView = self._open(QualityView)
+        self.projections.append(QualityProjection(self.quality))
         self.reports = ReportViews(self._open, timezone)  # buckets in the business time zone
         self.projections.extend(self.reports.projections)
         # Not a projection: where runners leave their heartbeat and park what fails.

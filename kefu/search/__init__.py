@@ -1,0 +1,7 @@
+"""Full-text search we own, for any read model: Chinese and Latin text, exact and fuzzy.
+
+`text` turns text into comparable grams, `index` keeps them in a view's own tables (the same
+SQL on SQLite and PostgreSQL, no extension, no external server) and `ranking` orders the hits
+and cuts their snippets. A read model that wants search owns a `SearchIndex` and feeds it
+from its projection (the articles do; tickets can do the same).
+"""

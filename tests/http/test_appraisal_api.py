@@ -1,0 +1,105 @@
+# ruff: noqa: F401, F811  (the fixtures are imported, then requested by name)
+"""Monthly appraisal over HTTP: actual vs configured target, with the trend, JSON and CSV."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kefu.bootstrap import Services, build_services
+from kefu.settings import Settings
+from tests.http.conftest import API_TOKENS, READ_WAIT_SECONDS, FakeClock
+from tests.http.test_articles_api import get, post
+from tests.http.test_quality_api import CRITERIA, closed_ticket, draw, scorecard
+
+PLAN = {
+    "teams": {"desk": ["agent-1", "agent-2"]},
+    "targets": [
+        {"scope": "every_agent", "metric": "csat", "target": 80},
+        {"scope": "agent:agent-1", "metric": "first_response_minutes", "target": 60},
+        {"scope": "team:desk", "metric": "inspection_score", "target": 60},
+    ],
+}
+
+
+@pytest.fixture
+def services(tmp_path: Path, clock: FakeClock) -> Iterator[Services]:
+    plan = tmp_path / "kpi.json"
+    plan.write_text(json.dumps(PLAN))
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/kefu.sqlite3",
+        api_tokens=API_TOKENS,
+        read_wait_seconds=READ_WAIT_SECONDS,
+        kpi_targets_file=str(plan),
+    )
+    built = build_services(settings, clock=clock)
+    yield built
+    built.close()
+
+
+def rated_ticket(open_ticket: Any, act: Any, clock: FakeClock, score: int) -> None:
+    ticket = open_ticket()["id"]
+    clock.advance(minutes=30)  # the dispatch is the first response
+    steps = [
+        ("dispatch", {"department": "desk", "agent_id": "agent-1"}),
+        ("resolve", None),
+        ("rating", {"score": score}),
+        ("close", None),
+    ]
+    for action, body in steps:
+        assert act(ticket, action, body).status_code == 200
+
+
+def test_actuals_are_set_against_targets_per_agent_and_team_with_the_trend(
+    post: Any,
+    get: Any,
+    open_ticket: Any,
+    act: Any,
+    clock: FakeClock,
+    scorecard: str,
+    client: Any,
+    auth: Any,
+) -> None:
+    rated_ticket(open_ticket, act, clock, 5)
+    rated_ticket(open_ticket, act, clock, 3)
+    get("/tickets")
+    drawn = draw(post, scorecard, per_agent=1, seed=3)
+    inspection = get("/inspections", sampling=drawn["id"])["items"][0]
+    points = {"greeting": 10, "apology": 2, "resolution": 7}
+    post(f"/inspections/{inspection['id']}/score",
+         {"inspector_id": inspection["inspector_id"], "points": points})  # fmt: skip
+
+    report = get("/reports/appraisal", role="reporter", month="2030-03", months=2)
+    rows = {(r["scope"], r["metric"]): r for r in report["rows"]}
+    csat = rows[("agent:agent-1", "csat")]
+    assert (csat["actual"], csat["met"], csat["trend"]) == (
+        50.0,
+        False,
+        [["2030-02", None], ["2030-03", 50.0]],
+    )
+    response = rows[("agent:agent-1", "first_response_minutes")]
+    assert (response["actual"], response["met"], response["higher_is_better"]) == (
+        30.0,
+        True,
+        False,
+    )
+    team = rows[("team:desk", "inspection_score")]
+    assert (team["actual"], team["met"]) == (65.0, True)
+
+    result = client.simulate_get(
+        "/reports/appraisal", params={"month": "2030-03", "months": "2"},
+        headers={**auth("reporter"), "Accept": "text/csv"},
+    )  # fmt: skip
+    csv = result.text
+    assert csv.splitlines()[0] == "scope,metric,month,target,higher_is_better,actual,met"
+    assert "agent:agent-1,csat,2030-03,80.0,True,50.0,False" in csv.splitlines()
+
+
+def test_a_bad_appraisal_query_is_400(get: Any) -> None:
+    get("/reports/appraisal", 400, role="reporter", month="2030-13")
+    get("/reports/appraisal", 400, role="reporter", month="2030-03", format="xml")
+    get("/reports/appraisal", 403, role="auditor", month="2030-03")
