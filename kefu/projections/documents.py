@@ -15,8 +15,8 @@ import msgspec
 from eventsourcing.persistence import PersistenceError, Tracking
 
 from kefu.projections.batch import BatchProjection, Positioned
-from kefu.projections.listing import BadCursor, ListQuery, build_select, encode_cursor
-from kefu.projections.sql import SqlView, Tx
+from kefu.projections.listing import BadCursor, ListQuery, encode_cursor, page_selects
+from kefu.projections.sql import Row, SqlView, Tx
 
 TDoc = TypeVar("TDoc", bound=msgspec.Struct)
 Column = Callable[[Any], object]
@@ -64,9 +64,8 @@ class DocumentView(SqlView, Generic[TDoc]):
 
     def page(self, query: ListQuery) -> tuple[list[TDoc], str | None]:
         """One page of documents and the cursor of the next page (None on the last)."""
-        sql, params = build_select(self.table, list(self.columns), query)
         try:
-            rows = self.query(sql, params)
+            rows = self._page_rows(query)
         except PersistenceError:
             if query.cursor is None:
                 raise
@@ -77,6 +76,17 @@ class DocumentView(SqlView, Generic[TDoc]):
         more = len(rows) > query.limit
         last = rows[query.limit - 1] if more else None
         return docs, (encode_cursor(last["sort_key"], last["id"]) if last else None)
+
+    def _page_rows(self, query: ListQuery) -> list[Row]:
+        """Up to one row more than the limit (to know whether a next page exists)."""
+        nullable = [n for n, (kind, _) in self.columns.items() if "NOT NULL" not in kind.upper()]
+        rows: list[Row] = []
+        with self.read() as tx:
+            for sql, params in page_selects(self.table, list(self.columns), query, nullable):
+                if len(rows) <= query.limit:
+                    tx.execute(sql, params)
+                    rows += tx.fetchall()[: query.limit + 1 - len(rows)]
+        return rows
 
     def save(self, tx: Tx, docs: Mapping[UUID, TDoc], tracking: Tracking) -> None:
         tx.executemany(self._upsert(), [self._row(i, d) for i, d in docs.items()])

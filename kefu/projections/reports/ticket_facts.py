@@ -61,9 +61,10 @@ class TicketFactsView(SqlView):
         f"{BUCKET_DDL}, agent_id TEXT, department TEXT, seconds DOUBLE PRECISION, "
         "met INTEGER, score INTEGER, PRIMARY KEY (position, kind))",
         f"CREATE INDEX IF NOT EXISTS {FACTS}_kind ON {FACTS} (kind, occurred_at)",
+        f"CREATE INDEX IF NOT EXISTS {FACTS}_occurred ON {FACTS} (occurred_at)",
         f"CREATE TABLE IF NOT EXISTS {SPELLS} (ticket_id TEXT NOT NULL, seq INTEGER NOT NULL, "
         "started_at TEXT NOT NULL, ended_at TEXT, PRIMARY KEY (ticket_id, seq))",
-        f"CREATE INDEX IF NOT EXISTS {SPELLS}_started ON {SPELLS} (started_at)",
+        f"CREATE INDEX IF NOT EXISTS {SPELLS}_ended ON {SPELLS} (ended_at, started_at)",
     )
 
 

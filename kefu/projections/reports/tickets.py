@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Any
 
 from kefu.projections.reports.query import Cells, Key, Report, ReportQuery, grouped, mean, p90, pct
@@ -45,24 +47,42 @@ def tickets_report(views: ReportViews, q: ReportQuery) -> Report:
         key, name = (row["period"], row["grp"]), TIMED[row["kind"]]
         cells.sample(key, name, row["seconds"])
         cells.add(key, f"{name}_met", row["met"])
-    _backlog(views, q, cells, group, group_sql)
+    _backlog(views, q, cells, group)
     return cells.report(COLUMNS, _derived(cells))
 
 
-def _backlog(views: ReportViews, q: ReportQuery, cells: Cells, group: str, group_sql: str) -> None:
-    """Tickets opened (or reopened) and not resolved at the end of each period."""
-    for bucket in q.buckets():
-        at = db_time(min(bucket.end, q.end))
-        group_clause = f" GROUP BY {group}" if group_sql else ""
-        rows = views.tickets.query(
-            f"SELECT {group} AS grp, COUNT(*) AS n FROM report_ticket_spells s "
-            "JOIN report_tickets t ON t.id = s.ticket_id WHERE s.started_at < :at "
-            f"AND (s.ended_at IS NULL OR s.ended_at >= :at){group_clause}",
-            {"at": at},
-        )
-        for row in rows:
-            if row["n"]:
-                cells.add((bucket.label, row["grp"]), "backlog", row["n"])
+def _backlog(views: ReportViews, q: ReportQuery, cells: Cells, group: str) -> None:
+    """Tickets opened (or reopened) and not resolved at the end of each period.
+
+    Only the spells alive at some period's end are read (those that ended after the first
+    end, and those still open), once for all periods, through the (ended_at, started_at)
+    index: the cost follows the range and the open backlog, not the length of the history.
+    """
+    ends = [db_time(min(bucket.end, q.end)) for bucket in q.buckets()]
+    if not ends:
+        return
+    alive: dict[Any, list[int]] = {}  # group → +1/-1 at the first and after the last end
+    for row in views.tickets.query(_spells_alive(group), {"first": ends[0], "last": ends[-1]}):
+        counts = alive.setdefault(row["grp"], [0] * (len(ends) + 1))
+        counts[bisect_right(ends, row["started_at"])] += 1  # alive from the first end after it
+        if row["ended_at"] is not None:
+            counts[bisect_right(ends, row["ended_at"])] -= 1  # until the last end it reaches
+    labels = [bucket.label for bucket in q.buckets()]
+    for grp, counts in alive.items():
+        for label, n in zip(labels, accumulate(counts), strict=False):
+            if n:
+                cells.add((label, grp), "backlog", n)
+
+
+def _spells_alive(group: str) -> str:
+    """Spells started before `:last` and ended at or after `:first` or not at all; one
+    SELECT per case, so each is a range of the same index."""
+    join = "" if group == "NULL" else " JOIN report_tickets t ON t.id = s.ticket_id"
+    select = f"SELECT {group} AS grp, s.started_at, s.ended_at FROM report_ticket_spells s{join}"
+    return (
+        f"{select} WHERE s.ended_at >= :first AND s.started_at < :last UNION ALL "
+        f"{select} WHERE s.ended_at IS NULL AND s.started_at < :last"
+    )
 
 
 def _derived(cells: Cells) -> Any:
