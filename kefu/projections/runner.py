@@ -15,7 +15,7 @@ from eventsourcing.persistence import Notification, Tracking
 
 from kefu.application import ServiceDesk
 from kefu.projections.batch import BatchProjection, Positioned
-from kefu.projections.sql import Tx
+from kefu.projections.sql import SqlView, Tx
 from kefu.projections.waiting import ChangeWaiter, waiter_for
 
 # Larger batches spread each batch's fixed costs (one read, one commit, one lookup of the rows
@@ -63,9 +63,9 @@ class ProjectionRunner:
         behind, and given to every projection it moves on; each notification is decoded at
         most once. Returns how many notifications it read."""
         healthy = [p for p in self.projections if p.name not in self.failed]
-        positions = {p.name: p.view.max_tracking_id(p.name) or 0 for p in healthy}
-        if not positions:
+        if not healthy:
             return 0
+        positions = self._positions(healthy)
         notifications = self.app.recorder.select_notifications(
             start=min(positions.values()), limit=self.batch_size, inclusive_of_start=False
         )
@@ -86,10 +86,13 @@ class ProjectionRunner:
             return False
         try:
             with due[0][0].view.write() as tx:
+                tx.lock_all([projection.view for projection, _, _ in due])
+                now = tx.positions([projection.name for projection, _, _ in due])
                 for projection, position, notifications in due:
-                    shared = tx.on(projection.view)
-                    shared.lock(projection.view)
-                    self._apply_in(shared, projection, position, notifications, decoded)
+                    if now[projection.name] == position:  # else a rebuild swapped tables in
+                        shared = tx.on(projection.view)
+                        self._process_in(shared, projection, notifications, decoded)
+                tx.announce()
         except Exception:
             log.debug("a batch for all projections failed; retrying one at a time", exc_info=True)
             return False
@@ -127,6 +130,7 @@ class ProjectionRunner:
     ) -> None:
         with projection.view.write() as tx:
             self._apply_in(tx, projection, position, notifications, decoded)
+            tx.announce()
 
     def _apply_in(
         self,
@@ -137,14 +141,29 @@ class ProjectionRunner:
         decoded: dict[int, Any],
     ) -> None:
         """One projection's batch in `tx`, which holds the projection's view lock."""
-        view = projection.view
-        with view.joined(tx):
-            # Under the view's write lock: if a rebuild swapped the tables in since the read
-            # above, the position moved; skip this batch and read again from the new one.
-            if tx.position(projection.name) == position:
-                events = self._decode(notifications, self._topics[projection.name], decoded)
-                tracking = Tracking(projection.name, notifications[-1].id)
-                projection.process_batch(events, tracking)
+        # Under the view's write lock: if a rebuild swapped the tables in since the read
+        # above, the position moved; skip this batch and read again from the new one.
+        if tx.position(projection.name) == position:
+            self._process_in(tx, projection, notifications, decoded)
+
+    def _process_in(
+        self,
+        tx: Tx,
+        projection: BatchProjection[Any],
+        notifications: Sequence[Notification],
+        decoded: dict[int, Any],
+    ) -> None:
+        with projection.view.joined(tx):
+            events = self._decode(notifications, self._topics[projection.name], decoded)
+            tracking = Tracking(projection.name, notifications[-1].id)
+            projection.process_batch(events, tracking)
+
+    def _positions(self, projections: Sequence[BatchProjection[Any]]) -> dict[str, int]:
+        """Every projection's position: one query when they share a tracking table."""
+        first: SqlView = projections[0].view
+        if all(p.view.tracking_table() == first.tracking_table() for p in projections):
+            return first.positions([p.name for p in projections])
+        return {p.name: p.view.max_tracking_id(p.name) or 0 for p in projections}
 
     def run_forever(self, stop: threading.Event, safety_poll: float = 1.0) -> None:
         waiter: ChangeWaiter = waiter_for(self.app, safety_poll)
