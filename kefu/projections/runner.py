@@ -86,17 +86,28 @@ class ProjectionRunner:
             return False
         try:
             with due[0][0].view.write() as tx:
-                tx.lock_all([projection.view for projection, _, _ in due])
-                now = tx.positions([projection.name for projection, _, _ in due])
-                for projection, position, notifications in due:
-                    if now[projection.name] == position:  # else a rebuild swapped tables in
-                        shared = tx.on(projection.view)
-                        self._process_in(shared, projection, notifications, decoded)
-                tx.announce()
+                self._write_together(tx, due, decoded)
         except Exception:
             log.debug("a batch for all projections failed; retrying one at a time", exc_info=True)
             return False
         return True
+
+    def _write_together(self, tx: Tx, due: Sequence[Due], decoded: dict[int, Any]) -> None:
+        tx.lock_all([projection.view for projection, _, _ in due])
+        now = tx.positions([projection.name for projection, _, _ in due])
+        # A position that moved since it was read: a rebuild swapped tables in; read again.
+        moved = [(p, notes) for p, position, notes in due if now[p.name] == position]
+        idle = []
+        for projection, notifications in moved:
+            events = self._decode(notifications, self._topics[projection.name], decoded)
+            tracking = Tracking(projection.name, notifications[-1].id)
+            if not events:
+                idle.append(tracking)
+                continue
+            with projection.view.joined(tx.on(projection.view)):
+                projection.process_batch(events, tracking)
+        tx.track_all(idle)  # nothing to write but the position: one round trip for all
+        tx.announce()
 
     def _apply_isolated(
         self,
@@ -141,22 +152,14 @@ class ProjectionRunner:
         decoded: dict[int, Any],
     ) -> None:
         """One projection's batch in `tx`, which holds the projection's view lock."""
-        # Under the view's write lock: if a rebuild swapped the tables in since the read
-        # above, the position moved; skip this batch and read again from the new one.
-        if tx.position(projection.name) == position:
-            self._process_in(tx, projection, notifications, decoded)
-
-    def _process_in(
-        self,
-        tx: Tx,
-        projection: BatchProjection[Any],
-        notifications: Sequence[Notification],
-        decoded: dict[int, Any],
-    ) -> None:
-        with projection.view.joined(tx):
-            events = self._decode(notifications, self._topics[projection.name], decoded)
-            tracking = Tracking(projection.name, notifications[-1].id)
-            projection.process_batch(events, tracking)
+        view = projection.view
+        with view.joined(tx):
+            # Under the view's write lock: if a rebuild swapped the tables in since the read
+            # above, the position moved; skip this batch and read again from the new one.
+            if tx.position(projection.name) == position:
+                events = self._decode(notifications, self._topics[projection.name], decoded)
+                tracking = Tracking(projection.name, notifications[-1].id)
+                projection.process_batch(events, tracking)
 
     def _positions(self, projections: Sequence[BatchProjection[Any]]) -> dict[str, int]:
         """Every projection's position: one query when they share a tracking table."""

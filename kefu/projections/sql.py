@@ -96,6 +96,19 @@ class Tx:
         """Records the position in this same transaction: exactly once across crashes."""
         self._view.insert_tracking_in(self._cursor, tracking)
 
+    def track_all(self, trackings: Sequence[Tracking]) -> None:
+        """Records several positions (PostgreSQL: pipelined, one round trip for all)."""
+        if not self._view.is_postgres or len(trackings) < 2:
+            for tracking in trackings:
+                self.track(tracking)
+            return
+        statement: Any = getattr(self._view, "insert_tracking_statement")  # noqa: B009
+        rows = [
+            {"application_name": t.application_name, "notification_id": t.notification_id}
+            for t in trackings
+        ]
+        self._cursor.executemany(statement, rows)
+
     def position(self, name: str) -> int:
         """The tracking position of `name` as this transaction sees it (0 when none)."""
         return self._view.tracking_position_in(self._cursor, name) or 0
