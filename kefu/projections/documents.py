@@ -26,7 +26,8 @@ class DocumentView(SqlView, Generic[TDoc]):
     """Tables of one row-per-aggregate view.
 
     Subclasses set `table`, `document` (the Struct stored per row), `columns` (name → SQL type
-    and extractor from the document) and `indexes` (column lists to index).
+    and extractor from the document) and `indexes` (column lists to index, each optionally
+    with ` WHERE condition`: a partial index, used by queries that state the same condition).
     """
 
     table: ClassVar[str]
@@ -40,12 +41,14 @@ class DocumentView(SqlView, Generic[TDoc]):
             f"CREATE TABLE IF NOT EXISTS {self.table} (id TEXT PRIMARY KEY, {columns}, "
             "version INTEGER NOT NULL, position BIGINT NOT NULL, doc TEXT NOT NULL)"
         )
-        index = [
-            f"CREATE INDEX IF NOT EXISTS {self.table}_{'_'.join(i.split(', '))} "
-            f"ON {self.table} ({i})"
-            for i in self.indexes
-        ]
-        return (create, *index)
+        return (create, *(self._index(spec) for spec in self.indexes))
+
+    def _index(self, spec: str) -> str:
+        """`columns` or `columns WHERE condition` (a partial index) → CREATE INDEX."""
+        columns, _, condition = spec.partition(" WHERE ")
+        name = f"{self.table}_{'_'.join(columns.split(', '))}{'_where' if condition else ''}"
+        where = f" WHERE {condition}" if condition else ""
+        return f"CREATE INDEX IF NOT EXISTS {name} ON {self.table} ({columns}){where}"
 
     def get(self, aggregate_id: UUID) -> TDoc | None:
         rows = self.query(f"SELECT doc FROM {self.table} WHERE id = :id", {"id": str(aggregate_id)})

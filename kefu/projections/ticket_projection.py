@@ -56,7 +56,7 @@ class TicketView(DocumentView[TicketDocument]):
         "resolution_due_at, id",
         "status, opened_at, id",
         "status, resolution_due_at, id",
-        "assignee_id, resolution_due_at, id",
+        f"assignee_id, resolution_due_at, id WHERE {NOT_CLOSED}",  # the work queue
         "customer_id",
         "department, status",
     )
