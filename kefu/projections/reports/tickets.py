@@ -8,6 +8,7 @@ from typing import Any
 
 from kefu.projections.reports.query import Cells, Key, Report, ReportQuery, grouped, mean, p90, pct
 from kefu.projections.reports.registry import ReportViews
+from kefu.projections.reports.ticket_facts import facts_joined
 from kefu.projections.sql import db_time
 
 GROUPS = {
@@ -23,7 +24,6 @@ COLUMNS = (
     "first_response_avg_seconds", "first_response_p90_seconds", "response_compliance_pct",
     "resolution_avg_seconds", "resolution_p90_seconds", "deadline_compliance_pct",
 )  # fmt: skip
-_FROM = "FROM report_ticket_facts f JOIN report_tickets t ON t.id = f.ticket_id"
 _IN_RANGE = "f.occurred_at >= :start AND f.occurred_at < :end"
 
 
@@ -31,7 +31,8 @@ def tickets_report(views: ReportViews, q: ReportQuery) -> Report:
     group, group_sql = grouped(GROUPS, q.group_by)
     cells = Cells(q, (*COUNTED.values(), "backlog", "response_met", "resolution_met"))
     counts = views.tickets.query(
-        f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, COUNT(*) AS n {_FROM} "
+        f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, COUNT(*) AS n "
+        f"{facts_joined(group)} "
         f"WHERE {_IN_RANGE} GROUP BY f.{q.period_column}, f.kind{group_sql}",
         q.window(),
     )
@@ -40,7 +41,7 @@ def tickets_report(views: ReportViews, q: ReportQuery) -> Report:
             cells.add((row["period"], row["grp"]), COUNTED[row["kind"]], row["n"])
     timings = views.tickets.query(
         f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, f.seconds, f.met "
-        f"{_FROM} WHERE f.kind IN ('first_response', 'resolved') AND {_IN_RANGE}",
+        f"{facts_joined(group)} WHERE f.kind IN ('first_response', 'resolved') AND {_IN_RANGE}",
         q.window(),
     )
     for row in timings:
