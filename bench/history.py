@@ -138,8 +138,9 @@ def _save(services: Services, batch: list[Aggregate], bar: Any) -> int:
     return count
 
 
-def deep_cursor(services: Services, query: ListQuery, depth: float = 0.5) -> str:
-    """A cursor `depth` of the way down the list (found once, untimed, with OFFSET)."""
+def deep_cursor(services: Services, query: ListQuery, depth: float = 0.5) -> str | None:
+    """A cursor `depth` of the way down the list (found once, untimed, with OFFSET); None for
+    an empty list (a tiny store)."""
     view = services.read_models.tickets
     total = view.query(f"SELECT COUNT(*) AS n FROM {view.table} {_where(query)}", _params(query))
     offset = int(total[0]["n"] * depth)
@@ -148,8 +149,8 @@ def deep_cursor(services: Services, query: ListQuery, depth: float = 0.5) -> str
         f"SELECT {order} AS k, id FROM {view.table} {_where(query)} "
         f"ORDER BY {order} {sort}, id {sort} LIMIT 1 OFFSET {offset}",
         _params(query),
-    )[0]
-    return encode_cursor(row["k"], row["id"])
+    )
+    return encode_cursor(row[0]["k"], row[0]["id"]) if row else None
 
 
 def _where(query: ListQuery) -> str:
