@@ -44,7 +44,7 @@ class AgentView(DocumentView[AgentDocument]):
         "registered_at": ("TEXT NOT NULL", lambda v: db_time(v.registered_at)),
         "updated_at": ("TEXT NOT NULL", lambda v: db_time(v.updated_at)),
     }
-    indexes = ("status", "order_no")
+    indexes = ("status", "order_no, id")
 
     def snapshot(self, group: str, also: UUID | None) -> list[AgentSnapshot]:
         """Every agent of `group` (and agent `also`, the customer's own) as routing sees it."""

@@ -29,7 +29,15 @@ class CallView(DocumentView[CallDocument]):
         "called_back_at": ("TEXT", lambda v: db_time(v.called_back_at)),
         "updated_at": ("TEXT NOT NULL", lambda v: db_time(v.updated_at)),
     }
-    indexes = ("status, started_at", "agent_id", "customer_id", "callback_due_at")
+    # (filter, sort, id): each list order and its cursor is a range of one index (listing.py).
+    indexes = (
+        "started_at, id",
+        "updated_at, id",
+        "callback_due_at, id",
+        "status, started_at, id",
+        "agent_id",
+        "customer_id",
+    )
 
 
 class CallProjection(FoldProjection[CallView]):

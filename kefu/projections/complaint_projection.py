@@ -47,11 +47,15 @@ class ComplaintView(DocumentView[ComplaintDocument]):
         "answered_at": ("TEXT", lambda v: db_time(v.answered_at)),
         "closed_at": ("TEXT", lambda v: db_time(v.closed_at)),
     }
+    # (filter, sort, id): each list order and its cursor is a range of one index (listing.py).
     indexes = (
-        "status, registered_at",
+        "registered_at, id",
+        "updated_at, id",
+        "severity_rank, id",
+        "final_answer_due_at, id",
+        "status, registered_at, id",
         "customer_id",
         "responsible_department",
-        "final_answer_due_at",
     )
 
     @staticmethod

@@ -31,7 +31,7 @@ class CustomerView(DocumentView[CustomerDocument]):
         "owner_id": ("TEXT", lambda v: v.owner_id),
         "registered_at": ("TEXT NOT NULL", lambda v: db_time(v.registered_at)),
     }
-    indexes = ("name", "owner_id", "registered_at")
+    indexes = ("name, id", "owner_id", "registered_at, id")  # sorts: a range of one index
 
     def create_statements(self) -> tuple[str, ...]:
         return (

@@ -15,8 +15,8 @@ import msgspec
 from eventsourcing.persistence import PersistenceError, Tracking
 
 from kefu.projections.batch import BatchProjection, Positioned
-from kefu.projections.listing import BadCursor, ListQuery, build_select, encode_cursor
-from kefu.projections.sql import SqlView, Tx
+from kefu.projections.listing import BadCursor, ListQuery, encode_cursor, page_selects
+from kefu.projections.sql import Row, SqlView, Tx
 
 TDoc = TypeVar("TDoc", bound=msgspec.Struct)
 Column = Callable[[Any], object]
@@ -26,7 +26,8 @@ class DocumentView(SqlView, Generic[TDoc]):
     """Tables of one row-per-aggregate view.
 
     Subclasses set `table`, `document` (the Struct stored per row), `columns` (name → SQL type
-    and extractor from the document) and `indexes` (column lists to index).
+    and extractor from the document) and `indexes` (column lists to index, each optionally
+    with ` WHERE condition`: a partial index, used by queries that state the same condition).
     """
 
     table: ClassVar[str]
@@ -40,12 +41,14 @@ class DocumentView(SqlView, Generic[TDoc]):
             f"CREATE TABLE IF NOT EXISTS {self.table} (id TEXT PRIMARY KEY, {columns}, "
             "version INTEGER NOT NULL, position BIGINT NOT NULL, doc TEXT NOT NULL)"
         )
-        index = [
-            f"CREATE INDEX IF NOT EXISTS {self.table}_{'_'.join(i.split(', '))} "
-            f"ON {self.table} ({i})"
-            for i in self.indexes
-        ]
-        return (create, *index)
+        return (create, *(self._index(spec) for spec in self.indexes))
+
+    def _index(self, spec: str) -> str:
+        """`columns` or `columns WHERE condition` (a partial index) → CREATE INDEX."""
+        columns, _, condition = spec.partition(" WHERE ")
+        name = f"{self.table}_{'_'.join(columns.split(', '))}{'_where' if condition else ''}"
+        where = f" WHERE {condition}" if condition else ""
+        return f"CREATE INDEX IF NOT EXISTS {name} ON {self.table} ({columns}){where}"
 
     def get(self, aggregate_id: UUID) -> TDoc | None:
         rows = self.query(f"SELECT doc FROM {self.table} WHERE id = :id", {"id": str(aggregate_id)})
@@ -64,9 +67,8 @@ class DocumentView(SqlView, Generic[TDoc]):
 
     def page(self, query: ListQuery) -> tuple[list[TDoc], str | None]:
         """One page of documents and the cursor of the next page (None on the last)."""
-        sql, params = build_select(self.table, list(self.columns), query)
         try:
-            rows = self.query(sql, params)
+            rows = self._page_rows(query)
         except PersistenceError:
             if query.cursor is None:
                 raise
@@ -77,6 +79,17 @@ class DocumentView(SqlView, Generic[TDoc]):
         more = len(rows) > query.limit
         last = rows[query.limit - 1] if more else None
         return docs, (encode_cursor(last["sort_key"], last["id"]) if last else None)
+
+    def _page_rows(self, query: ListQuery) -> list[Row]:
+        """Up to one row more than the limit (to know whether a next page exists)."""
+        nullable = [n for n, (kind, _) in self.columns.items() if "NOT NULL" not in kind.upper()]
+        rows: list[Row] = []
+        with self.read() as tx:
+            for sql, params in page_selects(self.table, list(self.columns), query, nullable):
+                if len(rows) <= query.limit:
+                    tx.execute(sql, params)
+                    rows += tx.fetchall()[: query.limit + 1 - len(rows)]
+        return rows
 
     def save(self, tx: Tx, docs: Mapping[UUID, TDoc], tracking: Tracking) -> None:
         tx.executemany(self._upsert(), [self._row(i, d) for i, d in docs.items()])

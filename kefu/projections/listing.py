@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 
+Params = dict[str, Any]
 OPERATORS = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "prefix": "LIKE"}
 
 
@@ -76,10 +77,38 @@ def _like_prefix(value: object) -> str:
     return text + "%"
 
 
-def build_select(
-    table: str, columns: Sequence[str], query: ListQuery
-) -> tuple[str, dict[str, Any]]:
-    """The SELECT for one page (one row more than the limit, to know if a next page exists)."""
+def page_selects(
+    table: str, columns: Sequence[str], query: ListQuery, nullable: Collection[str] = ()
+) -> list[tuple[str, dict[str, Any]]]:
+    """The SELECTs for one page, to run in order until one more row than the limit is found.
+
+    Every order is `sort column, id` without an expression, so an index on (filters…, sort
+    column, id) serves both the order and the cursor, and a page costs the same however long
+    the history. A nullable sort column lists its NULLs last in both directions: a second
+    SELECT (the NULLs, by id) follows the first (the values), each served by the same index.
+    """
+    where, params = _filtered(columns, query)
+    order = query.order_by
+    if order not in (*columns, "position", "id"):
+        raise ValueError(f"cannot sort on {order}")
+    cursor = None if query.cursor is None else decode_cursor(query.cursor)
+    if cursor is not None:
+        params["c_sort"], params["c_id"] = cursor
+    after = _after(order, query.descending) if cursor is not None else []
+    if order not in nullable:
+        return [_select(table, order, order, query, [*where, *after], params)]
+    in_nulls = cursor is not None and cursor[0] is None
+    selects = []
+    if not in_nulls:
+        values = [*where, f"{order} IS NOT NULL", *after]
+        selects.append(_select(table, order, order, query, values, params))
+    nulls = [*where, f"{order} IS NULL", *(_after("id", query.descending) if in_nulls else [])]
+    selects.append(_select(table, order, "id", query, nulls, params))
+    return selects
+
+
+def _filtered(columns: Sequence[str], query: ListQuery) -> tuple[list[str], dict[str, Any]]:
+    """The WHERE terms and parameters of the query's filters."""
     where: list[str] = list(query.extra_where)
     params: dict[str, Any] = dict(query.extra_params)
     for n, f in enumerate(query.filters):
@@ -92,29 +121,23 @@ def build_select(
         else:
             params[name] = f.value
             where.append(f"{f.column} {OPERATORS[f.op]} :{name}")
-    order = query.order_by
-    if order not in (*columns, "position", "id"):
-        raise ValueError(f"cannot sort on {order}")
-    if query.cursor is not None:
-        where.append(_after_cursor(order, query, params))
-    sql = f"SELECT {order} AS sort_key, id, doc FROM {table}"
+    return where, params
+
+
+def _select(
+    table: str, sort_key: str, order: str, query: ListQuery, where: list[str], params: Params
+) -> tuple[str, Params]:
+    sql = f"SELECT {sort_key} AS sort_key, id, doc FROM {table}"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sort = "DESC" if query.descending else "ASC"
-    # NULL sort values come last on both backends (they disagree by default).
-    sql += f" ORDER BY ({order} IS NULL), {order} {sort}, id {sort} LIMIT {int(query.limit) + 1}"
-    return sql, params
+    keys = f"id {sort}" if order == "id" else f"{order} {sort}, id {sort}"
+    return f"{sql} ORDER BY {keys} LIMIT {int(query.limit) + 1}", params
 
 
-def _after_cursor(order: str, query: ListQuery, params: dict[str, Any]) -> str:
-    """Rows after the cursor's row in the (NULLs last) order."""
-    assert query.cursor is not None
-    sort_value, params["c_id"] = decode_cursor(query.cursor)
-    direction = "<" if query.descending else ">"
-    if sort_value is None:
-        return f"({order} IS NULL AND id {direction} :c_id)"
-    params["c_sort"] = sort_value
-    return (
-        f"({order} IS NULL OR {order} {direction} :c_sort "
-        f"OR ({order} = :c_sort AND id {direction} :c_id))"
-    )
+def _after(order: str, descending: bool) -> list[str]:
+    """Rows after the cursor's: one row-value comparison, a range of an (…, order, id) index."""
+    direction = "<" if descending else ">"
+    if order == "id":
+        return [f"id {direction} :c_id"]
+    return [f"({order}, id) {direction} (:c_sort, :c_id)"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from functools import partial
+from typing import Any
 
 import msgspec
+import psycopg
 from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
@@ -19,6 +21,7 @@ from kefu.projections.health import RunnerHealthView
 from kefu.projections.phrase_projection import PhraseProjection, PhraseView
 from kefu.projections.quality_projection import QualityProjection, QualityView
 from kefu.projections.reports.registry import ReportViews
+from kefu.projections.signals import CommitSignal
 from kefu.projections.sql import rebuild_class_of, view_class_for
 from kefu.projections.ticket_projection import TicketProjection, TicketView
 from kefu.projections.timeline_projection import TimelineProjection, TimelineView
@@ -43,6 +46,7 @@ class ReadModels:
         env = Environment(name="kefu_views", env=eventsourcing_env(database_url))
         self._factory = InfrastructureFactory[TrackingRecorder].construct(env)
         self._postgres = backend_of(database_url) is Backend.POSTGRES
+        self._signal: CommitSignal | None = None  # PostgreSQL: the process's one listener
         self.tickets = self._open(TicketView)
         self.projections: list[BatchProjection[Any]] = [TicketProjection(self.tickets)]
         self.agents: AgentView = self._open(AgentView)
@@ -72,11 +76,21 @@ class ReadModels:
 
     def _open(self, view: type[Any]) -> Any:
         recorder = self._factory.tracking_recorder(view_class_for(view, self._postgres))
-        return cast(Any, recorder)
+        return self._with_waiter(recorder)
 
     def reopen(self, view: Any, prefix: str) -> Any:
         """Another instance of `view`'s kind on tables of its own, named `prefix + name`."""
-        return self._factory.tracking_recorder(rebuild_class_of(type(view), prefix))
+        return self._with_waiter(
+            self._factory.tracking_recorder(rebuild_class_of(type(view), prefix))
+        )
+
+    def _with_waiter(self, recorder: Any) -> Any:
+        """On PostgreSQL, every view's `?after=` waits on the same commit listener."""
+        if self._postgres:
+            if self._signal is None:
+                self._signal = CommitSignal(partial(listening_connection, recorder.datastore))
+            recorder.position_waiter = self._signal
+        return recorder
 
     def projection(self, name: str) -> BatchProjection[Any]:
         return next(p for p in self.projections if p.name == name)
@@ -89,4 +103,13 @@ class ReadModels:
         return lags
 
     def close(self) -> None:
+        if self._signal is not None:
+            self._signal.close()
         self._factory.close()
+
+
+def listening_connection(datastore: Any) -> psycopg.Connection[Any]:
+    """A connection of its own (not one of the pool's) for LISTEN, to the views' database."""
+    settings = datastore.pool.kwargs
+    names = ("dbname", "host", "port", "user", "password")
+    return psycopg.connect(autocommit=True, **{name: settings[name] for name in names})

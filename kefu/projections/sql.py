@@ -21,11 +21,17 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, ClassVar, cast
 
-from eventsourcing.persistence import OperationalError, Tracking, TrackingRecorder
+from eventsourcing.persistence import (
+    OperationalError,
+    Tracking,
+    TrackingRecorder,
+    WaitInterruptedError,
+)
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
+from kefu.projections.signals import PROJECTIONS_CHANNEL, PositionPoller, PositionWaiter
 from kefu.store.schema import create_tables_serially
 from kefu.store.times import db_time, from_db_time
 
@@ -90,9 +96,44 @@ class Tx:
         """Records the position in this same transaction: exactly once across crashes."""
         self._view.insert_tracking_in(self._cursor, tracking)
 
+    def track_all(self, trackings: Sequence[Tracking]) -> None:
+        """Records several positions (PostgreSQL: pipelined, one round trip for all)."""
+        if not self._view.is_postgres or len(trackings) < 2:
+            for tracking in trackings:
+                self.track(tracking)
+            return
+        statement: Any = getattr(self._view, "insert_tracking_statement")  # noqa: B009
+        rows = [
+            {"application_name": t.application_name, "notification_id": t.notification_id}
+            for t in trackings
+        ]
+        self._cursor.executemany(statement, rows)
+
     def position(self, name: str) -> int:
         """The tracking position of `name` as this transaction sees it (0 when none)."""
         return self._view.tracking_position_in(self._cursor, name) or 0
+
+    def positions(self, names: Sequence[str]) -> dict[str, int]:
+        """The tracking positions of `names` (0 for none) in one query: the views of one
+        ReadModels share one tracking table."""
+        marks = {f"n{n}": name for n, name in enumerate(names)}
+        self.execute(
+            f"SELECT application_name AS name, MAX(notification_id) AS position "
+            f"FROM {self._view.tracking_table()} "
+            f"WHERE application_name IN ({', '.join(':' + m for m in marks)}) "
+            "GROUP BY application_name",
+            marks,
+        )
+        found = {str(row["name"]): int(row["position"]) for row in self.fetchall()}
+        return {name: found.get(name, 0) for name in names}
+
+    def lock_all(self, views: Sequence[SqlView]) -> None:
+        """Holds every view's write lock until the end of this transaction, taken in one round
+        trip and in key order (PostgreSQL; SQLite's BEGIN IMMEDIATE excludes other writers)."""
+        if self._view.is_postgres and views:
+            keys = sorted({view.lock_key() for view in views})
+            locks = ", ".join(f"pg_advisory_xact_lock({VIEW_LOCK_CLASS}, {key})" for key in keys)
+            self._cursor.execute(f"SELECT {locks}")
 
     def lock(self, view: SqlView) -> None:
         """Holds `view`'s write lock until the end of this transaction (PostgreSQL; SQLite's
@@ -101,6 +142,12 @@ class Tx:
             self._cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, %s)", (VIEW_LOCK_CLASS, view.lock_key())
             )
+
+    def announce(self) -> None:
+        """Wakes the readers waiting for views once this transaction commits (PostgreSQL;
+        SQLite readers poll)."""
+        if self._view.is_postgres:
+            self._cursor.execute(f"NOTIFY {PROJECTIONS_CHANNEL}")
 
     def on(self, view: SqlView) -> Tx:
         """The same transaction, speaking `view`'s table names."""
@@ -117,6 +164,7 @@ class SqlView(TrackingRecorder):
     ddl: tuple[str, ...] = ()
     is_postgres: bool = False
     table_prefix: ClassVar[str] = ""
+    position_waiter: PositionWaiter = PositionPoller()  # ReadModels gives PostgreSQL its own
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._local = threading.local()
@@ -189,6 +237,23 @@ class SqlView(TrackingRecorder):
         position: int | None = parent.max_tracking_id(application_name)
         return position
 
+    def wait(
+        self,
+        application_name: str,
+        notification_id: int | None,
+        timeout: float = 1.0,
+        interrupt: threading.Event | None = None,
+    ) -> None:
+        """Blocks until `application_name` has processed `notification_id` (TimeoutError after
+        `timeout` s): woken by the runner's commits, not by a fixed 100 ms sleep."""
+
+        def reached() -> bool:
+            if interrupt is not None and interrupt.is_set():
+                raise WaitInterruptedError
+            return self.has_tracking_id(application_name, notification_id)
+
+        self.position_waiter.wait_until(reached, timeout)
+
     def dialect(self, statement: str) -> str:
         statement = self.renamed(statement)
         return to_psycopg(statement) if self.is_postgres else statement
@@ -238,6 +303,11 @@ class SqlView(TrackingRecorder):
         datastore: Any = getattr(self, "datastore")  # noqa: B009
         with datastore.transaction(commit=False) as cursor:
             yield Tx(self, cursor)
+
+    def positions(self, names: Sequence[str]) -> dict[str, int]:
+        """The tracking positions of `names` (0 for none), read together."""
+        with self.read() as tx:
+            return tx.positions(names)
 
     def query(self, statement: str, params: Params | None = None) -> list[Row]:
         with self.read() as tx:

@@ -48,11 +48,16 @@ class TicketView(DocumentView[TicketDocument]):
         "resolved_at": ("TEXT", lambda v: db_time(v.resolved_at)),
         "closed_at": ("TEXT", lambda v: db_time(v.closed_at)),
     }
+    # (filter, sort, id): each list order and its cursor is a range of one index (listing.py).
     indexes = (
-        "status, opened_at",
-        "assignee_id",
+        "opened_at, id",
+        "updated_at, id",
+        "priority_rank, id",
+        "resolution_due_at, id",
+        "status, opened_at, id",
+        "status, resolution_due_at, id",
+        f"assignee_id, resolution_due_at, id WHERE {NOT_CLOSED}",  # the work queue
         "customer_id",
-        "resolution_due_at",
         "department, status",
     )
 

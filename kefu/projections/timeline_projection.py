@@ -35,7 +35,7 @@ class TimelineView(DocumentView[TimelineEntry]):
         "at": ("TEXT NOT NULL", lambda e: db_time(e.at)),
         "contact_at": ("TEXT", lambda e: db_time(e.contact_at)),
     }
-    indexes = ("customer_id, at",)
+    indexes = ("customer_id, at, id",)
 
     def for_customers(
         self, customer_ids: Sequence[str], query: ListQuery

@@ -38,7 +38,8 @@ class VisitView(DocumentView[VisitDocument]):
         "finish_by": ("TEXT", lambda v: v.finish_by.isoformat() if v.finish_by else None),
         "scheduled_at": ("TEXT NOT NULL", lambda v: db_time(v.scheduled_at)),
     }
-    indexes = ("status, due_on", "assignee_id", "customer_id")
+    # (filter, sort, id): each list order and its cursor is a range of one index (listing.py).
+    indexes = ("due_on, id", "scheduled_at, id", "status, due_on, id", "assignee_id", "customer_id")
 
     @staticmethod
     def due_condition(kind: str, today: date) -> tuple[str, dict[str, object]]:

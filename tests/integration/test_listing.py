@@ -68,6 +68,37 @@ def test_pages_over_a_nullable_sort_column_list_every_row_once_nulls_last(
     assert set(seen[-3:]) == {"Alpha", "a%b", "beta"}  # the three without a due date
 
 
+def expected_order(view: Any, column: str, descending: bool) -> list[str]:
+    """Every note in `column` then id order (NULLs last either way), sorted here in Python."""
+    docs = view.page(ListQuery(limit=100))[0]
+    valued = sorted((d for d in docs if getattr(d, column) is not None), key=lambda d: (
+        getattr(d, column), str(d.id)), reverse=descending)  # fmt: skip
+    nulls = sorted((d for d in docs if getattr(d, column) is None), key=lambda d: str(d.id))
+    return [d.title for d in [*valued, *(reversed(nulls) if descending else nulls)]]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 7, 8])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("column", ["due", "title"])
+def test_every_page_size_lists_the_rows_in_sort_then_id_order_with_nulls_last(
+    notes: Any, column: str, descending: bool, limit: int
+) -> None:
+    query = ListQuery(order_by=column, descending=descending, limit=limit)
+
+    assert every_page(notes, query) == expected_order(notes, column, descending)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_a_cursor_into_the_null_rows_carries_on_after_its_row(notes: Any, descending: bool) -> None:
+    order = expected_order(notes, "due", descending)
+    first = notes.page(ListQuery(order_by="due", descending=descending, limit=5))
+    assert [d.title for d in first[0]] == order[:5]  # four dates and the first NULL
+
+    rest = notes.page(ListQuery(order_by="due", descending=descending, limit=5, cursor=first[1]))
+
+    assert [d.title for d in rest[0]] == order[5:] and rest[1] is None
+
+
 def test_a_prefix_matches_literally_and_ignores_case(notes: Any) -> None:
     def titles(prefix: str) -> set[str]:
         query = ListQuery(filters=[Filter("title", "prefix", prefix)], order_by="title")

@@ -64,7 +64,7 @@ class CallFactsView(SqlView):
         "status TEXT NOT NULL, state_position BIGINT, segment BIGINT, wrap_segment BIGINT)",
         f"CREATE TABLE IF NOT EXISTS {STATES} (position BIGINT PRIMARY KEY, "
         "agent_id TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT)",
-        f"CREATE INDEX IF NOT EXISTS {STATES}_started ON {STATES} (started_at)",
+        f"CREATE INDEX IF NOT EXISTS {STATES}_ended ON {STATES} (ended_at, started_at)",
     )
 
 

@@ -53,6 +53,7 @@ class ComplaintFactsView(SqlView):
         "complaint_id TEXT NOT NULL, kind TEXT NOT NULL, occurred_at TEXT NOT NULL, "
         f"{BUCKET_DDL}, seconds DOUBLE PRECISION, remedy TEXT, PRIMARY KEY (position, seq))",
         f"CREATE INDEX IF NOT EXISTS {FACTS}_kind ON {FACTS} (kind, occurred_at)",
+        f"CREATE INDEX IF NOT EXISTS {FACTS}_occurred ON {FACTS} (occurred_at)",
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from kefu.projections.reports.query import Cells, Key, Report, ReportQuery, grouped, mean, pct
 from kefu.projections.reports.registry import ReportViews
+from kefu.projections.reports.ticket_facts import facts_joined
 
 GROUPS = {
     "agent": "f.agent_id",
@@ -21,8 +22,8 @@ def satisfaction_report(views: ReportViews, q: ReportQuery) -> Report:
     group, group_sql = grouped(GROUPS, q.group_by)
     rows = views.tickets.query(
         f"SELECT f.{q.period_column} AS period, {group} AS grp, f.score, COUNT(*) AS n "
-        "FROM report_ticket_facts f JOIN report_tickets t ON t.id = f.ticket_id "
-        "WHERE f.kind = 'rated' AND f.occurred_at >= :start AND f.occurred_at < :end "
+        f"{facts_joined(group)} WHERE f.kind = 'rated' "
+        "AND f.occurred_at >= :start AND f.occurred_at < :end "
         f"GROUP BY f.{q.period_column}, f.score{group_sql}",
         q.window(),
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Any
 
 from kefu.projections.reports.query import Cells, Key, Report, ReportQuery, grouped, mean, p90, pct
 from kefu.projections.reports.registry import ReportViews
+from kefu.projections.reports.ticket_facts import facts_joined
 from kefu.projections.sql import db_time
 
 GROUPS = {
@@ -21,7 +24,6 @@ COLUMNS = (
     "first_response_avg_seconds", "first_response_p90_seconds", "response_compliance_pct",
     "resolution_avg_seconds", "resolution_p90_seconds", "deadline_compliance_pct",
 )  # fmt: skip
-_FROM = "FROM report_ticket_facts f JOIN report_tickets t ON t.id = f.ticket_id"
 _IN_RANGE = "f.occurred_at >= :start AND f.occurred_at < :end"
 
 
@@ -29,7 +31,8 @@ def tickets_report(views: ReportViews, q: ReportQuery) -> Report:
     group, group_sql = grouped(GROUPS, q.group_by)
     cells = Cells(q, (*COUNTED.values(), "backlog", "response_met", "resolution_met"))
     counts = views.tickets.query(
-        f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, COUNT(*) AS n {_FROM} "
+        f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, COUNT(*) AS n "
+        f"{facts_joined(group)} "
         f"WHERE {_IN_RANGE} GROUP BY f.{q.period_column}, f.kind{group_sql}",
         q.window(),
     )
@@ -38,31 +41,49 @@ def tickets_report(views: ReportViews, q: ReportQuery) -> Report:
             cells.add((row["period"], row["grp"]), COUNTED[row["kind"]], row["n"])
     timings = views.tickets.query(
         f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, f.seconds, f.met "
-        f"{_FROM} WHERE f.kind IN ('first_response', 'resolved') AND {_IN_RANGE}",
+        f"{facts_joined(group)} WHERE f.kind IN ('first_response', 'resolved') AND {_IN_RANGE}",
         q.window(),
     )
     for row in timings:
         key, name = (row["period"], row["grp"]), TIMED[row["kind"]]
         cells.sample(key, name, row["seconds"])
         cells.add(key, f"{name}_met", row["met"])
-    _backlog(views, q, cells, group, group_sql)
+    _backlog(views, q, cells, group)
     return cells.report(COLUMNS, _derived(cells))
 
 
-def _backlog(views: ReportViews, q: ReportQuery, cells: Cells, group: str, group_sql: str) -> None:
-    """Tickets opened (or reopened) and not resolved at the end of each period."""
-    for bucket in q.buckets():
-        at = db_time(min(bucket.end, q.end))
-        group_clause = f" GROUP BY {group}" if group_sql else ""
-        rows = views.tickets.query(
-            f"SELECT {group} AS grp, COUNT(*) AS n FROM report_ticket_spells s "
-            "JOIN report_tickets t ON t.id = s.ticket_id WHERE s.started_at < :at "
-            f"AND (s.ended_at IS NULL OR s.ended_at >= :at){group_clause}",
-            {"at": at},
-        )
-        for row in rows:
-            if row["n"]:
-                cells.add((bucket.label, row["grp"]), "backlog", row["n"])
+def _backlog(views: ReportViews, q: ReportQuery, cells: Cells, group: str) -> None:
+    """Tickets opened (or reopened) and not resolved at the end of each period.
+
+    Only the spells alive at some period's end are read (those that ended after the first
+    end, and those still open), once for all periods, through the (ended_at, started_at)
+    index: the cost follows the range and the open backlog, not the length of the history.
+    """
+    ends = [db_time(min(bucket.end, q.end)) for bucket in q.buckets()]
+    if not ends:
+        return
+    alive: dict[Any, list[int]] = {}  # group → +1/-1 at the first and after the last end
+    for row in views.tickets.query(_spells_alive(group), {"first": ends[0], "last": ends[-1]}):
+        counts = alive.setdefault(row["grp"], [0] * (len(ends) + 1))
+        counts[bisect_right(ends, row["started_at"])] += 1  # alive from the first end after it
+        if row["ended_at"] is not None:
+            counts[bisect_right(ends, row["ended_at"])] -= 1  # until the last end it reaches
+    labels = [bucket.label for bucket in q.buckets()]
+    for grp, counts in alive.items():
+        for label, n in zip(labels, accumulate(counts), strict=False):
+            if n:
+                cells.add((label, grp), "backlog", n)
+
+
+def _spells_alive(group: str) -> str:
+    """Spells started before `:last` and ended at or after `:first` or not at all; one
+    SELECT per case, so each is a range of the same index."""
+    join = "" if group == "NULL" else " JOIN report_tickets t ON t.id = s.ticket_id"
+    select = f"SELECT {group} AS grp, s.started_at, s.ended_at FROM report_ticket_spells s{join}"
+    return (
+        f"{select} WHERE s.ended_at >= :first AND s.started_at < :last UNION ALL "
+        f"{select} WHERE s.ended_at IS NULL AND s.started_at < :last"
+    )
 
 
 def _derived(cells: Cells) -> Any:
