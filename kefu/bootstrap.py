@@ -17,9 +17,12 @@ from kefu.commands.tickets import TicketCommands
 from kefu.commands.visit_config import visit_policy
 from kefu.commands.visits import VisitCommands
 from kefu.domain.callbacks import CallbackPolicy
+from kefu.processes.automation import Automation, Timers
+from kefu.processes.rules_config import RuleSource
+from kefu.processes.sla_config import sla_setup
 from kefu.processes.visit_planner import VisitPlanner
 from kefu.projections.read_models import ReadModels
-from kefu.projections.runner import ProjectionRunner
+from kefu.projections.runner import LogProcess, ProjectionRunner
 from kefu.settings import Settings
 
 
@@ -37,13 +40,15 @@ class Services:
     customers: CustomerCommands
     visits: VisitCommands
     visit_planner: VisitPlanner
+    automation: Automation
     tokens: TokenRegistry
     clock: Clock
 
     def projection_runner(self) -> ProjectionRunner:
-        return ProjectionRunner(
-            self.app, self.read_models.projections, processes=[self.visit_planner]
-        )
+        processes: list[LogProcess] = [self.visit_planner]
+        if self.settings.automation == "on":
+            processes.append(self.automation)
+        return ProjectionRunner(self.app, self.read_models.projections, processes=processes)
 
     def close(self) -> None:
         self.read_models.close()
@@ -57,7 +62,9 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     policies = replace(
         policies, routing=settings.routing_policy(), callbacks=CallbackPolicy(settings.timezone)
     )
-    read_models = ReadModels(settings.database_url, settings.timezone)
+    sla = sla_setup(settings)
+    policies = replace(policies, sla=sla.policies)
+    read_models = ReadModels(settings.database_url, settings.timezone, sla)
     policies = replace(
         policies,
         visits=visit_policy(settings.visit_rules_file),
@@ -74,6 +81,14 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         customers=CustomerCommands(app, runner, policies),
         visits=VisitCommands(app, runner, policies),
         visit_planner=VisitPlanner(app, policies, clock, read_models.timeline.silent_customers),
+        automation=Automation(
+            app,
+            sla,
+            Timers(read_models.sla_timers, read_models.complaint_timers),
+            read_models.automation,
+            clock,
+            rules=RuleSource(settings.rules_file),
+        ),
         tokens=TokenRegistry.from_settings(settings.api_tokens, settings.api_tokens_file),
         clock=clock,
     )

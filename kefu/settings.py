@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -30,6 +31,15 @@ environment:
   KEFU_READ_WAIT_SECONDS  how long ?after=<position> waits for projections (default 2)
   KEFU_ROUTING          routing strategy (振铃策略) per skill group, e.g.
                         default=longest_idle,vip=familiar/round_robin,sales=ring_all
+  KEFU_SLA_FILE         SLA policies (JSON, see docs/automation.md); tried before the
+                        per-priority defaults made from KEFU_DEADLINES
+  KEFU_RULES_FILE       automation rules (JSON, see docs/automation.md); read again when it
+                        changes; default: the 10-minute lanes and the major-complaint rule
+  KEFU_BUSINESS_HOURS   working hours per weekday, default mon-fri=09:00-18:00
+  KEFU_CLOSURES         extra closed days, e.g. 2026-12-31,2027-01-04 (China's public
+                        holidays and 调休 working days are built in)
+  KEFU_AUTOMATION       on (default) or off: the automation process (SLA policies, warnings,
+                        breaches, escalations) in the projection runner
 """
 
 
@@ -51,6 +61,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     visit_rules_file: str = ""
     # T of the call report's service level: answered within T seconds of queueing.
     service_level_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 20
+    sla_file: str = ""
+    rules_file: str = ""
+    business_hours: str = "mon-fri=09:00-18:00"
+    closures: str = ""
+    automation: Literal["on", "off"] = "on"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +86,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def deadline_policy(self) -> DeadlinePolicy:
         return DeadlinePolicy(parse_deadlines(self.deadlines))
 
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise SettingsError(f"KEFU_TIMEZONE {self.timezone!r} is not a time zone") from None
+
     def routing_policy(self) -> RoutingPolicy:
         try:
             return routing_policy(self.routing)
@@ -78,7 +99,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError(f"KEFU_ROUTING {self.routing!r}: {e}") from None
 
 
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def parse_deadlines(spec: str) -> dict[Priority, ResponseTimes]:
@@ -104,12 +125,13 @@ def _two_durations(item: str, durations: str) -> tuple[timedelta, timedelta]:
     parts = durations.split("/")
     if len(parts) != 2:
         raise ValueError(f"{item!r} should look like urgent=10m/4h (respond/resolve)")
-    return _duration(parts[0]), _duration(parts[1])
+    return duration(parts[0]), duration(parts[1])
 
 
-def _duration(text: str) -> timedelta:
+def duration(text: str) -> timedelta:
+    """`10m`, `4h` or `3d` as a timedelta."""
     text = text.strip()
     unit = _UNITS.get(text[-1:])
     if unit is None or not (text[:-1].isascii() and text[:-1].isdigit()):
-        raise ValueError(f"{text!r} is not a duration like 10m, 4h or 3d")
+        raise ValueError(f"{text!r} is not a duration like 30s, 10m, 4h or 3d")
     return timedelta(**{unit: int(text[:-1])})

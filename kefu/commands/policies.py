@@ -9,6 +9,7 @@ from kefu.domain.callbacks import CallbackPolicy
 from kefu.domain.complaint_policy import ComplaintPolicy
 from kefu.domain.deadlines import DeadlinePolicy
 from kefu.domain.routing import RoutingPolicy
+from kefu.domain.sla import SlaPolicies
 from kefu.domain.visit_rules import VisitPolicy
 
 
@@ -21,4 +22,5 @@ class Policies:
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
     complaints: ComplaintPolicy = field(default_factory=ComplaintPolicy)
     visits: VisitPolicy = field(default_factory=VisitPolicy)
+    sla: SlaPolicies = field(default_factory=SlaPolicies)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))

@@ -8,13 +8,16 @@ import msgspec
 from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
+from kefu.domain.sla import SlaSetup
 from kefu.projections.actor_events import ActorEventsProjection, ActorEventsView
 from kefu.projections.agent_projection import AgentProjection, AgentView
 from kefu.projections.batch import BatchProjection
 from kefu.projections.call_projection import CallProjection, CallView
 from kefu.projections.complaint_projection import ComplaintProjection, ComplaintView
 from kefu.projections.customer_projection import CustomerProjection, CustomerView
+from kefu.projections.deadline_timers import ComplaintTimersProjection, ComplaintTimerStore
 from kefu.projections.reports.registry import ReportViews
+from kefu.projections.sla_timers import AutomationControl, SlaTimersProjection, SlaTimerStore
 from kefu.projections.sql import rebuild_class_of, view_class_for
 from kefu.projections.ticket_projection import TicketProjection, TicketView
 from kefu.projections.timeline_projection import TimelineProjection, TimelineView
@@ -35,7 +38,9 @@ class Lag(msgspec.Struct, frozen=True):
 class ReadModels:
     """Every view, opened once per process; the runner and the query side share them."""
 
-    def __init__(self, database_url: str, timezone: str = "Asia/Shanghai") -> None:
+    def __init__(
+        self, database_url: str, timezone: str = "Asia/Shanghai", sla: SlaSetup | None = None
+    ) -> None:
         env = Environment(name="kefu_views", env=eventsourcing_env(database_url))
         self._factory = InfrastructureFactory[TrackingRecorder].construct(env)
         self._postgres = backend_of(database_url) is Backend.POSTGRES
@@ -55,6 +60,12 @@ class ReadModels:
         self.projections.append(VisitProjection(self.visits))
         self.timeline: TimelineView = self._open(TimelineView)
         self.projections.append(TimelineProjection(self.timeline))
+        self.sla = sla or SlaSetup()
+        self.sla_timers: SlaTimerStore = self._open(SlaTimerStore)
+        self.projections.append(SlaTimersProjection(self.sla_timers, self.sla))
+        self.complaint_timers: ComplaintTimerStore = self._open(ComplaintTimerStore)
+        self.projections.append(ComplaintTimersProjection(self.complaint_timers))
+        self.automation: AutomationControl = self._open(AutomationControl)
         self.reports = ReportViews(self._open, timezone)  # buckets in the business time zone
         self.projections.extend(self.reports.projections)
 
