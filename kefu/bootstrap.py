@@ -21,12 +21,15 @@ from kefu.commands.tickets import TicketCommands
 from kefu.commands.visit_config import visit_policy
 from kefu.commands.visits import VisitCommands
 from kefu.domain.callbacks import CallbackPolicy
+from kefu.processes.automation import Automation, Timers
+from kefu.processes.rules_config import RuleSource
+from kefu.processes.sla_config import sla_setup
 from kefu.processes.visit_planner import VisitPlanner
 from kefu.processes.wrap_up import WrapUpTimer
 from kefu.projections.appraisal import KpiPlan, load_plan
 from kefu.projections.quality_projection import ReadSideSamples
 from kefu.projections.read_models import ReadModels
-from kefu.projections.runner import ProjectionRunner
+from kefu.projections.runner import LogProcess, ProjectionRunner
 from kefu.settings import Settings
 
 
@@ -50,14 +53,18 @@ class Services:
     kpi_plan: KpiPlan
     visit_planner: VisitPlanner
     wrap_up_timer: WrapUpTimer
+    automation: Automation
     tokens: TokenRegistry
     clock: Clock
 
     def projection_runner(self) -> ProjectionRunner:
+        processes: list[LogProcess] = [self.visit_planner, self.wrap_up_timer]
+        if self.settings.automation == "on":
+            processes.append(self.automation)
         return ProjectionRunner(
             self.app,
             self.read_models.projections,
-            processes=[self.visit_planner, self.wrap_up_timer],
+            processes=processes,
             health=self.read_models.health,
         )
 
@@ -73,7 +80,9 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     policies = replace(
         policies, routing=settings.routing_policy(), callbacks=CallbackPolicy(settings.timezone)
     )
-    read_models = ReadModels(settings.database_url, settings.timezone)
+    sla = sla_setup(settings)
+    policies = replace(policies, sla=sla.policies)
+    read_models = ReadModels(settings.database_url, settings.timezone, sla)
     policies = replace(
         policies,
         visits=visit_policy(settings.visit_rules_file),
@@ -108,6 +117,14 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
             app, runner, policies, ReadSideSamples(read_models.calls, read_models.tickets)
         ),
         kpi_plan=load_plan(settings.kpi_targets_file),
+        automation=Automation(
+            app,
+            sla,
+            Timers(read_models.sla_timers, read_models.complaint_timers),
+            read_models.automation,
+            clock,
+            rules=RuleSource(settings.rules_file),
+        ),
         tokens=TokenRegistry.from_settings(settings.api_tokens, settings.api_tokens_file),
         clock=clock,
     )

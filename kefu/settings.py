@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -45,6 +45,15 @@ environment:
                         docs/knowledge.md (no targets when unset)
   KEFU_ROUTING          routing strategy (振铃策略) per skill group, e.g.
                         default=longest_idle,vip=familiar/round_robin,sales=ring_all
+  KEFU_SLA_FILE         SLA policies (JSON, see docs/automation.md); tried before the
+                        per-priority defaults made from KEFU_DEADLINES
+  KEFU_RULES_FILE       automation rules (JSON, see docs/automation.md); read again when it
+                        changes; default: the 10-minute lanes and the major-complaint rule
+  KEFU_BUSINESS_HOURS   working hours per weekday, default mon-fri=09:00-18:00
+  KEFU_CLOSURES         extra closed days, e.g. 2026-12-31,2027-01-04 (China's public
+                        holidays and 调休 working days are built in)
+  KEFU_AUTOMATION       on (default) or off: the automation process (SLA policies, warnings,
+                        breaches, escalations) in the projection runner
 """
 
 
@@ -82,6 +91,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     public_rate_per_minute: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 60
     public_burst: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 20
     kpi_targets_file: str = ""
+    sla_file: str = ""
+    rules_file: str = ""
+    business_hours: str = "mon-fri=09:00-18:00"
+    closures: str = ""
+    automation: Literal["on", "off"] = "on"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -135,6 +149,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         except ValueError as e:
             raise SettingsError(f"KEFU_DEPARTMENTS {self.departments!r}: {e}") from None
 
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise SettingsError(f"KEFU_TIMEZONE {self.timezone!r} is not a time zone") from None
+
     def routing_policy(self) -> RoutingPolicy:
         try:
             policy = routing_policy(self.routing)
@@ -149,7 +169,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 _FIELD = re.compile(r"\s*-\s*at `\$\.(\w+)`")
 
 
@@ -159,6 +178,9 @@ def _naming_the_variable(message: str) -> str:
     if match is None:
         return message
     return f"KEFU_{match.group(1).upper()}: {_FIELD.sub('', message)}"
+
+
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def parse_deadlines(spec: str) -> dict[Priority, ResponseTimes]:
@@ -184,12 +206,13 @@ def _two_durations(item: str, durations: str) -> tuple[timedelta, timedelta]:
     parts = durations.split("/")
     if len(parts) != 2:
         raise ValueError(f"{item!r} should look like urgent=10m/4h (respond/resolve)")
-    return _duration(parts[0]), _duration(parts[1])
+    return duration(parts[0]), duration(parts[1])
 
 
-def _duration(text: str) -> timedelta:
+def duration(text: str) -> timedelta:
+    """`10m`, `4h` or `3d` as a timedelta."""
     text = text.strip()
     unit = _UNITS.get(text[-1:])
     if unit is None or not (text[:-1].isascii() and text[:-1].isdigit()):
-        raise ValueError(f"{text!r} is not a duration like 10m, 4h or 3d")
+        raise ValueError(f"{text!r} is not a duration like 30s, 10m, 4h or 3d")
     return timedelta(**{unit: int(text[:-1])})

@@ -51,6 +51,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--digest", help="a digest printed earlier; checks the log extends it")
     _archive_parser(commands)
+    automation = commands.add_parser(
+        "automation", help="SLA timers and escalation: status, pause, resume"
+    )
+    steer = automation.add_subparsers(dest="action", required=True, metavar="ACTION")
+    steer.add_parser("status", help="position, pending timers, next due time, paused or not")
+    steer.add_parser("pause", help="stop acting (the log and timers keep being followed)")
+    steer.add_parser("resume", help="act again; what fell due meanwhile is acted on once")
+    dry = steer.add_parser("dry-run", help="which rules would fire for a ticket or complaint")
+    dry.add_argument("record_id", help="a ticket or complaint id")
+    dry.add_argument("--on", help="the event kind (default: ticket_opened or complaint_attributed)")
     docs = commands.add_parser("docs", help="print reference tables")
     docs.add_argument("topic", choices=["transitions"], help="transitions: every lifecycle table")
     token = commands.add_parser("hash-token", help="print a token's line for KEFU_API_TOKENS_FILE")
@@ -149,6 +159,8 @@ def _run(args: argparse.Namespace) -> int:
         return _projections(args.action, getattr(args, "name", None))
     if args.command == "archive":
         return _archive(args)
+    if args.command == "automation":
+        return _automation(args.action, getattr(args, "record_id", None), getattr(args, "on", None))
     if args.command == "audit":
         return _audit(args.action, getattr(args, "digest", None))
     if args.command == "docs":
@@ -179,6 +191,21 @@ def _run(args: argparse.Namespace) -> int:
 
     print(f"{hash_token(args.token)}:{args.actor}:{args.role}")
     return 0
+
+
+def _automation(action: str, record_id: str | None, kind: str | None) -> int:
+    from kefu.bootstrap import build_services
+    from kefu.cli import automation
+
+    services = build_services(Settings.from_env())
+    try:
+        if action == "status":
+            return automation.print_status(services)
+        if action == "dry-run":
+            return automation.dry_run(services, record_id or "", kind)
+        return automation.set_paused(services, action == "pause")
+    finally:
+        services.close()
 
 
 def _audit(action: str, digest: str | None) -> int:

@@ -10,6 +10,7 @@ from kefu.domain.complaint_policy import ComplaintPolicy
 from kefu.domain.deadlines import DeadlinePolicy
 from kefu.domain.departments import DepartmentDirectory
 from kefu.domain.routing import RoutingPolicy
+from kefu.domain.sla import SlaPolicies
 from kefu.domain.visit_rules import VisitPolicy
 
 
@@ -23,4 +24,5 @@ class Policies:
     complaints: ComplaintPolicy = field(default_factory=ComplaintPolicy)
     visits: VisitPolicy = field(default_factory=VisitPolicy)
     departments: DepartmentDirectory = field(default_factory=DepartmentDirectory)
+    sla: SlaPolicies = field(default_factory=SlaPolicies)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))

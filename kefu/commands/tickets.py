@@ -17,13 +17,15 @@ from kefu.application import ServiceDesk
 from kefu.commands.actions import ActionTable, AggregateCommands, Env, action
 from kefu.commands.base import Command, Name, Note, Text
 from kefu.commands.context import Context
+from kefu.commands.customers import find_customer
 from kefu.commands.execution import CommandRunner, Outcome
 from kefu.commands.policies import Policies
 from kefu.commands.references import InDepartment, Names, Reference
 from kefu.domain.agent import Agent
 from kefu.domain.channels import Channel
-from kefu.domain.customer import Customer
+from kefu.domain.customer import Customer, Tier
 from kefu.domain.deadlines import Priority
+from kefu.domain.sla import Escalation
 from kefu.domain.ticket import Ticket
 from kefu.domain.ticket_lifecycle import TicketAction
 
@@ -109,6 +111,48 @@ class ArchiveTicket(Command, frozen=True):
     pass
 
 
+class AwaitCustomer(Command, frozen=True):
+    """待客户回复: the agent waits for the customer; SLA clocks pause."""
+
+    note: Note = ""
+
+
+class RecordCustomerReply(Command, frozen=True):
+    """The customer answered (by any channel): a waiting ticket resumes; an update is owed."""
+
+    message: Note = ""
+
+
+class EscalateTicket(Command, frozen=True):
+    """逾期升级 by a person: raise the priority and/or hand the ticket to a supervisor group."""
+
+    reason: Text
+    level: Annotated[int, msgspec.Meta(ge=1, le=9)] = 1
+    priority: Priority | None = None
+    department: Name | None = None
+    agent_id: Name | None = None
+
+
+class SetPriority(Command, frozen=True):
+    """Set the priority either way; the SLA policy follows."""
+
+    priority: Priority
+    reason: Note = ""
+
+
+class SetCategory(Command, frozen=True):
+    """Set the category; the SLA policy follows."""
+
+    category: Name
+    reason: Note = ""
+
+
+class TagTicket(Command, frozen=True):
+    """Add a tag to the ticket."""
+
+    tag: Name
+
+
 def review(ticket: Ticket, command: ReviewTicket, env: Env) -> None:
     ticket.review(note=command.note, meta=env.meta, at=env.at)
 
@@ -170,6 +214,37 @@ def archive(ticket: Ticket, command: ArchiveTicket, env: Env) -> None:
     ticket.archive(meta=env.meta, at=env.at)
 
 
+def await_customer(ticket: Ticket, command: AwaitCustomer, env: Env) -> None:
+    ticket.await_customer(note=command.note, meta=env.meta, at=env.at)
+
+
+def customer_reply(ticket: Ticket, command: RecordCustomerReply, env: Env) -> None:
+    ticket.record_customer_reply(message=command.message, meta=env.meta, at=env.at)
+
+
+def escalate(ticket: Ticket, command: EscalateTicket, env: Env) -> None:
+    escalation = Escalation(
+        level=command.level,
+        reason=command.reason,
+        priority=command.priority,
+        department=command.department,
+        agent_id=command.agent_id,
+    )
+    ticket.escalate(escalation=escalation, meta=env.meta, at=env.at)
+
+
+def set_priority(ticket: Ticket, command: SetPriority, env: Env) -> None:
+    ticket.set_priority(priority=command.priority, reason=command.reason, meta=env.meta, at=env.at)
+
+
+def set_category(ticket: Ticket, command: SetCategory, env: Env) -> None:
+    ticket.recategorise(category=command.category, reason=command.reason, meta=env.meta, at=env.at)
+
+
+def tag(ticket: Ticket, command: TagTicket, env: Env) -> None:
+    ticket.tag(tag=command.tag, meta=env.meta, at=env.at)
+
+
 A = TicketAction
 
 # Each action's command Struct (what the HTTP body decodes into) and its handler.
@@ -186,6 +261,12 @@ TICKET_ACTIONS: ActionTable[Ticket] = {
     A.CLOSE.value: action(CloseTicket, close),
     A.REOPEN.value: action(ReopenTicket, reopen),
     A.ARCHIVE.value: action(ArchiveTicket, archive),
+    A.AWAIT_CUSTOMER.value: action(AwaitCustomer, await_customer),
+    A.CUSTOMER_REPLY.value: action(RecordCustomerReply, customer_reply),
+    A.ESCALATE.value: action(EscalateTicket, escalate),
+    A.SET_PRIORITY.value: action(SetPriority, set_priority),
+    A.SET_CATEGORY.value: action(SetCategory, set_category),
+    A.TAG.value: action(TagTicket, tag),
 }
 
 
@@ -197,6 +278,8 @@ class TicketCommands(AggregateCommands[Ticket]):
 
     def open(self, command: OpenTicket, ctx: Context) -> Outcome:
         self.check(command)
+        tier = customer_tier(self.app, command.customer_id)
+        sla = self.policies.sla.select(command.priority, command.category, tier)
 
         def make(env: Env) -> Ticket:
             return Ticket.open(
@@ -209,6 +292,18 @@ class TicketCommands(AggregateCommands[Ticket]):
                 policy=env.policies.deadlines,
                 meta=env.meta,
                 at=env.at,
+                sla=sla,
             )
 
         return self.create(ctx, make)
+
+
+def customer_tier(app: ServiceDesk, customer_id: UUID | str | None) -> str:
+    """The tier of the ticket's customer file; `none` without one (tickets opened before
+    references were checked may name one by free text)."""
+    try:
+        key = customer_id if isinstance(customer_id, UUID) else UUID(customer_id or "")
+    except ValueError:
+        return str(Tier.NONE)
+    customer = find_customer(app, key)
+    return str(customer.tier) if customer else str(Tier.NONE)

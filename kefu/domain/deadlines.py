@@ -14,6 +14,16 @@ class Priority(StrEnum):
     IMPORTANT = "important"
     NORMAL = "normal"
 
+    def outranks(self, other: Priority) -> bool:
+        return _RANK[self] < _RANK[other]
+
+    def raised(self) -> Priority:
+        """One step more urgent (urgent stays urgent)."""
+        return next(p for p in Priority if _RANK[p] == max(_RANK[self] - 1, 0))
+
+
+_RANK = {Priority.URGENT: 0, Priority.IMPORTANT: 1, Priority.NORMAL: 2}
+
 
 @dataclass(frozen=True)
 class ResponseTimes:

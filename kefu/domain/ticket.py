@@ -10,6 +10,7 @@ from kefu.domain.channels import Channel
 from kefu.domain.deadlines import DeadlinePolicy, Priority
 from kefu.domain.errors import ActionNotAllowed, RuleViolated
 from kefu.domain.metadata import EventMetadata
+from kefu.domain.sla import BREACH, WARNING, Escalation, SlaMark, SlaPolicy, SlaTerms
 from kefu.domain.ticket_lifecycle import (
     AGENT_ACTIONS,
     TRANSITIONS,
@@ -56,7 +57,10 @@ class Ticket(Aggregate):
     rating: int | None
 
     class Opened(Aggregate.Created):
-        """受理: the ticket was accepted, with deadlines from its priority."""
+        """受理: the ticket was accepted, with deadlines from its priority and the SLA terms
+        its clocks start with (version 2; version 1 events had none and read as None)."""
+
+        class_version = 2
 
         channel: Channel
         customer_id: str | None
@@ -67,6 +71,11 @@ class Ticket(Aggregate):
         response_due_at: datetime
         resolution_due_at: datetime
         meta: EventMetadata
+        sla: SlaTerms | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["sla"] = None
 
     class Reviewed(Aggregate.Event):
         note: str
@@ -121,6 +130,82 @@ class Ticket(Aggregate):
     class Archived(Aggregate.Event):
         meta: EventMetadata
 
+    class AwaitingCustomer(Aggregate.Event):
+        """待客户回复: the agent asked the customer something; the SLA clocks pause."""
+
+        note: str
+        meta: EventMetadata
+
+    class CustomerReplied(Aggregate.Event):
+        """The customer answered or contacted the desk again: an agent update is owed."""
+
+        message: str
+        meta: EventMetadata
+
+    class Escalated(Aggregate.Event):
+        """逾期升级: raised to a level; priority raised and/or handed to a supervisor or group.
+
+        `clock` and `cycle` name the SLA breach it answers ("" and 0 when a person escalated).
+        """
+
+        level: int
+        reason: str
+        priority: Priority | None
+        department: str | None
+        agent_id: str | None
+        clock: str
+        cycle: int
+        meta: EventMetadata
+
+    class PriorityChanged(Aggregate.Event):
+        """The priority was set (by a person or a rule), saying why."""
+
+        priority: Priority
+        reason: str
+        meta: EventMetadata
+
+    class Recategorised(Aggregate.Event):
+        """The category was set (by a person or a rule), saying why."""
+
+        category: str
+        reason: str
+        meta: EventMetadata
+
+    class Tagged(Aggregate.Event):
+        """A tag was added (the ticket view keeps the set)."""
+
+        tag: str
+        meta: EventMetadata
+
+    class SlaAssigned(Aggregate.Event):
+        """The SLA policy whose targets (in seconds, None: not tracked) the clocks count to."""
+
+        policy: str
+        first_response_seconds: int | None
+        next_update_seconds: int | None
+        resolution_seconds: int | None
+        business_hours: bool
+        warn_share: float
+        meta: EventMetadata
+
+    class SlaWarned(Aggregate.Event):
+        """A clock passed the policy's warning share of its target."""
+
+        policy: str
+        clock: str
+        cycle: int
+        due_at: datetime
+        meta: EventMetadata
+
+    class SlaBreached(Aggregate.Event):
+        """A clock passed its target while still running."""
+
+        policy: str
+        clock: str
+        cycle: int
+        due_at: datetime
+        meta: EventMetadata
+
     @event(Opened)
     def __init__(
         self,
@@ -133,6 +218,7 @@ class Ticket(Aggregate):
         response_due_at: datetime,
         resolution_due_at: datetime,
         meta: EventMetadata,
+        sla: SlaTerms | None,
         timestamp: datetime,
     ) -> None:
         self.channel = channel
@@ -165,8 +251,10 @@ class Ticket(Aggregate):
         policy: DeadlinePolicy,
         meta: EventMetadata,
         at: datetime,
+        sla: SlaPolicy | None = None,
     ) -> Ticket:
-        """受理: accept a new ticket; its deadlines follow from its priority."""
+        """受理: accept a new ticket; its deadlines follow from its priority, and its SLA
+        clocks start under `sla` (a policy) if one is given."""
         return cls(
             channel=channel,
             customer_id=customer_id,
@@ -177,6 +265,7 @@ class Ticket(Aggregate):
             response_due_at=policy.response_due(priority, at),
             resolution_due_at=policy.resolution_due(priority, at),
             meta=meta,
+            sla=sla.terms() if sla else None,
             timestamp=at,
         )
 
@@ -267,6 +356,86 @@ class Ticket(Aggregate):
         self._check_allowed(A.ARCHIVE)
         self._archived(meta=meta, timestamp=at)
 
+    def await_customer(self, *, note: str, meta: EventMetadata, at: datetime) -> None:
+        """待客户回复: wait for the customer's answer; the SLA clocks pause meanwhile."""
+        self._check_allowed(A.AWAIT_CUSTOMER)
+        self._awaiting_customer(note=note, meta=meta, timestamp=at)
+
+    def record_customer_reply(self, *, message: str, meta: EventMetadata, at: datetime) -> None:
+        """The customer answered: a waiting ticket resumes, and an agent update is owed."""
+        self._check_allowed(A.CUSTOMER_REPLY)
+        self._customer_replied(message=message, meta=meta, timestamp=at)
+
+    def escalate(self, *, escalation: Escalation, meta: EventMetadata, at: datetime) -> None:
+        """逾期升级: raise the priority (never lowers it) and/or reassign, at a level."""
+        self._check_allowed(A.ESCALATE)
+        e = escalation
+        if not e.reason.strip():
+            raise RuleViolated("an escalation needs a reason", self.allowed_now)
+        priority = e.priority if e.priority and e.priority.outranks(self.priority) else None
+        self._escalated(
+            level=e.level, reason=e.reason, priority=priority, department=e.department,
+            agent_id=e.agent_id, clock=e.clock, cycle=e.cycle, meta=meta, timestamp=at,
+        )  # fmt: skip
+
+    def set_priority(
+        self, *, priority: Priority, reason: str, meta: EventMetadata, at: datetime
+    ) -> None:
+        """Set the priority (either way, unlike an escalation); the SLA policy follows."""
+        self._check_allowed(A.SET_PRIORITY)
+        self._priority_changed(priority=priority, reason=reason, meta=meta, timestamp=at)
+
+    def recategorise(
+        self, *, category: str, reason: str, meta: EventMetadata, at: datetime
+    ) -> None:
+        """Set the category; the SLA policy follows."""
+        self._check_allowed(A.SET_CATEGORY)
+        if not category.strip():
+            raise RuleViolated("a category cannot be blank", self.allowed_now)
+        self._recategorised(category=category, reason=reason, meta=meta, timestamp=at)
+
+    def tag(self, *, tag: str, meta: EventMetadata, at: datetime) -> None:
+        """Add a tag (a label for lists, rules and reports)."""
+        self._check_allowed(A.TAG)
+        if not tag.strip():
+            raise RuleViolated("a tag cannot be blank", self.allowed_now)
+        self._tagged(tag=tag, meta=meta, timestamp=at)
+
+    def assign_sla(self, *, policy: SlaPolicy, meta: EventMetadata, at: datetime) -> None:
+        """Put the ticket under an SLA policy (again, when its priority or category changed)."""
+        self._check_not_archived()
+        terms = policy.terms()
+        self._sla_assigned(
+            policy=terms.policy,
+            first_response_seconds=terms.first_response_seconds,
+            next_update_seconds=terms.next_update_seconds,
+            resolution_seconds=terms.resolution_seconds,
+            business_hours=terms.business_hours,
+            warn_share=terms.warn_share,
+            meta=meta,
+            timestamp=at,
+        )
+
+    def record_sla_mark(self, *, mark: SlaMark, meta: EventMetadata, at: datetime) -> None:
+        """Record that a clock reached its warning share or its target (decided by the caller
+        from the ticket's clocks: the domain records, the process manager watches the time)."""
+        self._check_not_archived()
+        if mark.kind not in (WARNING, BREACH):
+            raise ValueError(f"{mark.kind} is not a warning or a breach")
+        recorder = self._sla_breached if mark.kind == BREACH else self._sla_warned
+        recorder(
+            policy=mark.policy,
+            clock=mark.clock,
+            cycle=mark.cycle,
+            due_at=mark.due_at,
+            meta=meta,
+            timestamp=at,
+        )
+
+    def _check_not_archived(self) -> None:
+        if self.status is TicketStatus.ARCHIVED:
+            raise ActionNotAllowed("an archived ticket cannot change", self.allowed_now)
+
     def _check_allowed(self, action: TicketAction) -> None:
         if action not in TRANSITIONS[self.status]:
             raise ActionNotAllowed(
@@ -349,6 +518,72 @@ class Ticket(Aggregate):
     def _archived(self, meta: EventMetadata, timestamp: datetime) -> None:
         self._advance(A.ARCHIVE, timestamp)
 
+    @event(AwaitingCustomer)
+    def _awaiting_customer(self, note: str, meta: EventMetadata, timestamp: datetime) -> None:
+        self._advance(A.AWAIT_CUSTOMER, timestamp)
+
+    @event(CustomerReplied)
+    def _customer_replied(self, message: str, meta: EventMetadata, timestamp: datetime) -> None:
+        self._advance(A.CUSTOMER_REPLY, timestamp)
+
+    @event(Escalated)
+    def _escalated(
+        self, level: int, reason: str, priority: Priority | None, department: str | None,
+        agent_id: str | None, clock: str, cycle: int, meta: EventMetadata, timestamp: datetime,
+    ) -> None:  # fmt: skip
+        self.priority = priority or self.priority
+        if department is not None:
+            self.department, self.assignee_id = department, agent_id
+        elif agent_id is not None:
+            self.assignee_id = agent_id
+        self._advance(A.ESCALATE, timestamp)
+
+    @event(PriorityChanged)
+    def _priority_changed(
+        self, priority: Priority, reason: str, meta: EventMetadata, timestamp: datetime
+    ) -> None:
+        self.priority = priority
+        self._advance(A.SET_PRIORITY, timestamp)
+
+    @event(Recategorised)
+    def _recategorised(
+        self, category: str, reason: str, meta: EventMetadata, timestamp: datetime
+    ) -> None:
+        self.category = category
+        self._advance(A.SET_CATEGORY, timestamp)
+
+    @event(Tagged)
+    def _tagged(self, tag: str, meta: EventMetadata, timestamp: datetime) -> None:
+        self._advance(A.TAG, timestamp)
+
+    @event(SlaAssigned)
+    def _sla_assigned(
+        self,
+        policy: str,
+        first_response_seconds: int | None,
+        next_update_seconds: int | None,
+        resolution_seconds: int | None,
+        business_hours: bool,
+        warn_share: float,
+        meta: EventMetadata,
+        timestamp: datetime,
+    ) -> None:
+        pass  # the clocks are folded from the events (kefu.domain.sla_clocks)
+
+    @event(SlaWarned)
+    def _sla_warned(
+        self, policy: str, clock: str, cycle: int, due_at: datetime, meta: EventMetadata,
+        timestamp: datetime,
+    ) -> None:  # fmt: skip
+        pass
+
+    @event(SlaBreached)
+    def _sla_breached(
+        self, policy: str, clock: str, cycle: int, due_at: datetime, meta: EventMetadata,
+        timestamp: datetime,
+    ) -> None:  # fmt: skip
+        pass
+
 
 # Which lifecycle action each event records: read models replay the table with it.
 EVENT_ACTIONS: dict[type[object], TicketAction] = {
@@ -364,4 +599,10 @@ EVENT_ACTIONS: dict[type[object], TicketAction] = {
     Ticket.Closed: A.CLOSE,
     Ticket.Reopened: A.REOPEN,
     Ticket.Archived: A.ARCHIVE,
+    Ticket.AwaitingCustomer: A.AWAIT_CUSTOMER,
+    Ticket.CustomerReplied: A.CUSTOMER_REPLY,
+    Ticket.Escalated: A.ESCALATE,
+    Ticket.PriorityChanged: A.SET_PRIORITY,
+    Ticket.Recategorised: A.SET_CATEGORY,
+    Ticket.Tagged: A.TAG,
 }

@@ -19,6 +19,7 @@ class TicketStatus(StrEnum):
     REVIEWED = "reviewed"  # 复核
     DISPATCHED = "dispatched"  # 派单
     IN_PROGRESS = "in_progress"
+    PENDING = "pending"  # 待客户回复: waiting for the customer; SLA clocks are paused
     RESOLVED = "resolved"  # 处理
     FEEDBACK_GIVEN = "feedback_given"  # 反馈
     CLOSED = "closed"
@@ -41,6 +42,12 @@ class TicketAction(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     ARCHIVE = "archive"
+    AWAIT_CUSTOMER = "await-customer"
+    CUSTOMER_REPLY = "customer-reply"
+    ESCALATE = "escalate"
+    SET_PRIORITY = "priority"
+    SET_CATEGORY = "category"
+    TAG = "tags"
 
 
 S = TicketStatus
@@ -52,15 +59,52 @@ _WORKING = {
     A.RESOLVE: S.RESOLVED,
     A.URGE: None,
     A.FOLLOW_UP: None,
+    A.AWAIT_CUSTOMER: S.PENDING,
+    A.CUSTOMER_REPLY: None,
+    A.ESCALATE: None,
+    A.SET_PRIORITY: None,
+    A.SET_CATEGORY: None,
+    A.TAG: None,
 }
 
 # None as the next state means "stays where it is".
 TRANSITIONS: dict[TicketStatus, dict[TicketAction, TicketStatus | None]] = {
-    S.OPEN: {A.REVIEW: S.REVIEWED, A.DISPATCH: S.DISPATCHED, A.URGE: None, A.FOLLOW_UP: None},
-    S.REVIEWED: {A.DISPATCH: S.DISPATCHED, A.URGE: None, A.FOLLOW_UP: None},
+    S.OPEN: {
+        A.REVIEW: S.REVIEWED,
+        A.DISPATCH: S.DISPATCHED,
+        A.URGE: None,
+        A.FOLLOW_UP: None,
+        A.CUSTOMER_REPLY: None,
+        A.ESCALATE: None,
+        A.SET_PRIORITY: None,
+        A.SET_CATEGORY: None,
+        A.TAG: None,
+    },
+    S.REVIEWED: {
+        A.DISPATCH: S.DISPATCHED,
+        A.URGE: None,
+        A.FOLLOW_UP: None,
+        A.CUSTOMER_REPLY: None,
+        A.ESCALATE: None,
+        A.SET_PRIORITY: None,
+        A.SET_CATEGORY: None,
+        A.TAG: None,
+    },
     S.DISPATCHED: _WORKING,
     S.IN_PROGRESS: {k: v for k, v in _WORKING.items() if k is not A.START},
     S.REOPENED: _WORKING,
+    # Waiting for the customer: their answer resumes the work (and the clocks).
+    S.PENDING: {
+        A.CUSTOMER_REPLY: S.IN_PROGRESS,
+        A.RESOLVE: S.RESOLVED,
+        A.REDISPATCH: S.DISPATCHED,
+        A.URGE: None,
+        A.FOLLOW_UP: None,
+        A.ESCALATE: None,
+        A.SET_PRIORITY: None,
+        A.SET_CATEGORY: None,
+        A.TAG: None,
+    },
     S.RESOLVED: {
         A.FEEDBACK: S.FEEDBACK_GIVEN,
         A.RATE: None,
@@ -75,7 +119,16 @@ TRANSITIONS: dict[TicketStatus, dict[TicketAction, TicketStatus | None]] = {
 
 # The first of these after opening is the ticket's first response (首次响应).
 AGENT_ACTIONS = frozenset(
-    {A.REVIEW, A.DISPATCH, A.REDISPATCH, A.START, A.RESOLVE, A.FOLLOW_UP, A.FEEDBACK}
+    {
+        A.REVIEW,
+        A.DISPATCH,
+        A.REDISPATCH,
+        A.START,
+        A.RESOLVE,
+        A.FOLLOW_UP,
+        A.FEEDBACK,
+        A.AWAIT_CUSTOMER,
+    }
 )
 
 

@@ -21,7 +21,7 @@ from kefu.bootstrap import Services
 from kefu.http.params import rfc3339
 from kefu.http.responses import write_json
 from kefu.http.routes import ApiApp, Operation
-from kefu.projections.reports import agents, calls, complaints, ledger, satisfaction, tickets
+from kefu.projections.reports import agents, calls, complaints, ledger, satisfaction, sla, tickets
 from kefu.projections.reports import visits as visit_reports
 from kefu.projections.reports.buckets import Period
 from kefu.projections.reports.query import Report, ReportQuery
@@ -50,6 +50,7 @@ REPORTS = {
     "complaints": ReportSpec(complaints.complaints_report, tuple(complaints.GROUPS)),
     "visits": ReportSpec(visit_reports.visits_report, tuple(visit_reports.GROUPS)),
     "ledger": ReportSpec(ledger.ledger_report, ledger.GROUPS),
+    "sla": ReportSpec(sla.sla_report, tuple(sla.GROUPS), default_group="policy"),
 }
 
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from msgspec import to_builtins
+
 from kefu.bootstrap import Services
 from kefu.commands.tickets import OpenTicket
+from kefu.domain.sla_clocks import read_clocks
 from kefu.domain.ticket import Ticket
 from kefu.http.aggregates import (
     AggregateResource,
     CreateResource,
     HistoryResource,
+    Render,
     add_aggregate_routes,
     read_your_writes,
     with_overdue,
@@ -46,9 +52,23 @@ def ticket_list(s: Services) -> ListResource:
         s.read_models.tickets,
         params,
         sorts,
-        render=with_overdue(s.clock),
+        render=with_sla(s),
         wait=read_your_writes(s, "ticket_views"),
     )
+
+
+def with_sla(s: Services) -> Render:
+    """The ticket with its overdue flags and its SLA clocks read at this moment."""
+    overdue = with_overdue(s.clock)
+    calendar = s.read_models.sla.calendar
+
+    def render(view: Any) -> dict[str, Any]:
+        body: dict[str, Any] = overdue(view)
+        if view.sla is not None:
+            body["sla"] = to_builtins(read_clocks(view.sla, calendar, s.clock()))
+        return body
+
+    return render
 
 
 def add_ticket_routes(app: ApiApp, s: Services) -> None:
@@ -57,9 +77,7 @@ def add_ticket_routes(app: ApiApp, s: Services) -> None:
         app,
         "/tickets",
         CreateResource(OpenTicket, s.tickets.open, "/tickets", ticket_list(s)),
-        AggregateResource(
-            s.tickets, projection, s.settings.read_wait_seconds, with_overdue(s.clock)
-        ),
+        AggregateResource(s.tickets, projection, s.settings.read_wait_seconds, with_sla(s)),
         HistoryResource(s.app, Ticket),
         post="Open a ticket (受理)",
         get="List tickets: filters, sorts and cursor pagination",

@@ -10,6 +10,7 @@ import psycopg
 from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
+from kefu.domain.sla import SlaSetup
 from kefu.projections.actor_events import ActorEventsProjection, ActorEventsView
 from kefu.projections.agent_projection import AgentProjection, AgentView
 from kefu.projections.article_projection import ArticleProjection, ArticleView
@@ -17,11 +18,13 @@ from kefu.projections.batch import BatchProjection
 from kefu.projections.call_projection import CallProjection, CallView
 from kefu.projections.complaint_projection import ComplaintProjection, ComplaintView
 from kefu.projections.customer_projection import CustomerProjection, CustomerView
+from kefu.projections.deadline_timers import ComplaintTimersProjection, ComplaintTimerStore
 from kefu.projections.health import RunnerHealthView
 from kefu.projections.phrase_projection import PhraseProjection, PhraseView
 from kefu.projections.quality_projection import QualityProjection, QualityView
 from kefu.projections.reports.registry import ReportViews
 from kefu.projections.signals import CommitSignal
+from kefu.projections.sla_timers import AutomationControl, SlaTimersProjection, SlaTimerStore
 from kefu.projections.sql import rebuild_class_of, view_class_for
 from kefu.projections.ticket_projection import TicketProjection, TicketView
 from kefu.projections.timeline_projection import TimelineProjection, TimelineView
@@ -42,7 +45,9 @@ class Lag(msgspec.Struct, frozen=True):
 class ReadModels:
     """Every view, opened once per process; the runner and the query side share them."""
 
-    def __init__(self, database_url: str, timezone: str = "Asia/Shanghai") -> None:
+    def __init__(
+        self, database_url: str, timezone: str = "Asia/Shanghai", sla: SlaSetup | None = None
+    ) -> None:
         env = Environment(name="kefu_views", env=eventsourcing_env(database_url))
         self._factory = InfrastructureFactory[TrackingRecorder].construct(env)
         self._postgres = backend_of(database_url) is Backend.POSTGRES
@@ -69,6 +74,12 @@ class ReadModels:
         self.projections.append(PhraseProjection(self.phrases))
         self.quality: QualityView = self._open(QualityView)
         self.projections.append(QualityProjection(self.quality))
+        self.sla = sla or SlaSetup()
+        self.sla_timers: SlaTimerStore = self._open(SlaTimerStore)
+        self.projections.append(SlaTimersProjection(self.sla_timers, self.sla))
+        self.complaint_timers: ComplaintTimerStore = self._open(ComplaintTimerStore)
+        self.projections.append(ComplaintTimersProjection(self.complaint_timers))
+        self.automation: AutomationControl = self._open(AutomationControl)
         self.reports = ReportViews(self._open, timezone)  # buckets in the business time zone
         self.projections.extend(self.reports.projections)
         # Not a projection: where runners leave their heartbeat and park what fails.

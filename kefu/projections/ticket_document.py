@@ -11,6 +11,7 @@ import msgspec
 from msgspec.structs import replace
 
 from kefu.domain.lifecycle import status_after
+from kefu.domain.sla_clocks import TicketClocks, fold_clocks
 from kefu.domain.ticket import EVENT_ACTIONS, Ticket
 from kefu.domain.ticket_lifecycle import TRANSITIONS, TicketStatus
 
@@ -44,6 +45,9 @@ class TicketDocument(msgspec.Struct, frozen=True, kw_only=True):
     reopen_count: int = 0
     closed_at: datetime | None = None
     archived_at: datetime | None = None
+    escalation_level: int = 0
+    tags: tuple[str, ...] = ()
+    sla: TicketClocks | None = None  # the SLA clocks (rendered with elapsed/remaining)
     version: int
     position: int = 0
 
@@ -65,16 +69,18 @@ FIRST_RESPONSE_EVENTS = (
     Ticket.Resolved,
     Ticket.FollowedUp,
     Ticket.FeedbackGiven,
+    Ticket.AwaitingCustomer,
 )
 
 
 def fold(view: TicketDocument | None, event: Any, position: int) -> TicketDocument:
     """The view after `event` (an event of the ticket at `position` in the log)."""
     if view is None:
-        return _opened(event, position)
+        return replace(_opened(event, position), sla=fold_clocks(None, event))
     changed = _apply(event, view)
     changed = replace(
         changed,
+        sla=fold_clocks(view.sla, event),
         status=_status_after(changed, event),
         updated_at=event.timestamp,
         version=event.originator_version,
@@ -164,6 +170,35 @@ def _(event: Ticket.Reopened, view: TicketDocument) -> TicketDocument:
         rating=None,
         rating_comment=None,
     )
+
+
+@_apply.register
+def _(event: Ticket.Escalated, view: TicketDocument) -> TicketDocument:
+    changed = replace(
+        view,
+        priority=str(event.priority or view.priority),
+        escalation_level=max(view.escalation_level, event.level),
+    )
+    if event.department is not None:
+        return replace(changed, department=event.department, assignee_id=event.agent_id)
+    if event.agent_id is not None:
+        return replace(changed, assignee_id=event.agent_id)
+    return changed
+
+
+@_apply.register
+def _(event: Ticket.PriorityChanged, view: TicketDocument) -> TicketDocument:
+    return replace(view, priority=str(event.priority))
+
+
+@_apply.register
+def _(event: Ticket.Recategorised, view: TicketDocument) -> TicketDocument:
+    return replace(view, category=event.category)
+
+
+@_apply.register
+def _(event: Ticket.Tagged, view: TicketDocument) -> TicketDocument:
+    return view if event.tag in view.tags else replace(view, tags=(*view.tags, event.tag))
 
 
 @_apply.register

@@ -111,7 +111,9 @@ class TicketProjection(FoldProjection[TicketView]):
     event_classes = (
         Ticket.Opened, Ticket.Reviewed, Ticket.Dispatched, Ticket.Redispatched, Ticket.Urged,
         Ticket.FollowedUp, Ticket.Started, Ticket.Resolved, Ticket.FeedbackGiven, Ticket.Rated,
-        Ticket.Closed, Ticket.Reopened, Ticket.Archived,
+        Ticket.Closed, Ticket.Reopened, Ticket.Archived, Ticket.AwaitingCustomer,
+        Ticket.CustomerReplied, Ticket.Escalated, Ticket.SlaAssigned, Ticket.SlaWarned,
+        Ticket.SlaBreached, Ticket.PriorityChanged, Ticket.Recategorised, Ticket.Tagged,
     )  # fmt: skip
 
     fold = staticmethod(fold_ticket)

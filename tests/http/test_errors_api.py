@@ -98,7 +98,7 @@ REFUSALS = {
         400, **_json(VALID_TICKET, **{"Idempotency-Key": "k" * 201})
     ),
     "an action the state forbids is 409": Refused(409, "/tickets/{ticket}/close", **_json({})),
-    "an unknown action is 404": Refused(404, "/tickets/{ticket}/escalate", **_json({})),
+    "an unknown action is 404": Refused(404, "/tickets/{ticket}/teleport", **_json({})),
     "a malformed ticket id is 404": Refused(404, "/tickets/12345/review", **_json({})),
     "an unknown ticket id is 404": Refused(404, f"/tickets/{uuid.uuid4()}/review", **_json({})),
     "an unknown path is 404": Refused(404, "/no-such-records", method="GET"),
@@ -288,7 +288,7 @@ def test_an_unknown_action_is_404_and_lists_the_actions_there_are(
 ) -> None:
     ticket_id = open_ticket()["id"]
 
-    problem = assert_problem(act(ticket_id, "escalate", {}), 404)
+    problem = assert_problem(act(ticket_id, "teleport", {}), 404)
 
     assert "dispatch" in problem["detail"] and "follow-ups" in problem["detail"]
 

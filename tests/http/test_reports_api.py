@@ -13,7 +13,9 @@ import pytest
 from tests.http.conftest import START, FakeClock, Headers
 
 Client = falcon.testing.TestClient
-REPORT_NAMES = ("satisfaction", "tickets", "calls", "agents", "complaints", "visits", "ledger")
+REPORT_NAMES = (
+    "satisfaction", "tickets", "calls", "agents", "complaints", "visits", "ledger", "sla",
+)  # fmt: skip
 RANGE = "from=2030-03-04T00:00:00%2B08:00&to=2030-03-11T00:00:00%2B08:00"
 
 

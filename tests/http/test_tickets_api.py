@@ -194,8 +194,10 @@ def test_a_refused_command_says_which_actions_are_allowed_now(
 
     assert result.status_code == 409
     problem = result.json
-    assert problem["allowed_now"] == ["review", "dispatch", "urge", "follow-ups"]
-    assert problem["detail"].endswith("allowed now: review, dispatch, urge, follow-ups")
+    allowed = ["review", "dispatch", "urge", "follow-ups", "customer-reply", "escalate"]
+    allowed += ["priority", "category", "tags"]
+    assert problem["allowed_now"] == allowed
+    assert problem["detail"].endswith(f"allowed now: {', '.join(allowed)}")
     assert problem["type"] == "/problems/rule-violated"
     assert log_head() == head
 
@@ -242,6 +244,12 @@ def test_a_closed_ticket_can_be_reopened_worked_again_and_rated_afresh(
         "resolve",
         "urge",
         "follow-ups",
+        "await-customer",
+        "customer-reply",
+        "escalate",
+        "priority",
+        "category",
+        "tags",
     ]
     reopened_view = view(ticket_id)
     assert reopened_view["status"] == "reopened"

@@ -29,8 +29,10 @@ from kefu.domain.visit import Visit
 
 RESPONSES = (
     Ticket.Reviewed, Ticket.Dispatched, Ticket.Redispatched, Ticket.Started, Ticket.Resolved,
-    Ticket.FollowedUp, Ticket.FeedbackGiven,
+    Ticket.FollowedUp, Ticket.FeedbackGiven, Ticket.AwaitingCustomer,
 )  # fmt: skip
+SLA_KINDS = {Ticket.SlaAssigned: "assigned", Ticket.SlaWarned: "warning",
+             Ticket.SlaBreached: "breach", Ticket.Escalated: "escalation"}  # fmt: skip
 REMEDY_KINDS = ("apology", "compensation", "exchange", "refund", "repair", "service_upgrade")
 
 
@@ -138,6 +140,7 @@ class Oracle:
         self.spells: list[dict[str, Any]] = []
         self.complaints: dict[Any, dict[str, Any]] = {}
         self.complaint_facts: list[dict[str, Any]] = []
+        self.sla_facts: list[dict[str, Any]] = []
         self.visits: dict[Any, dict[str, Any]] = {}
         agents: dict[Any, dict[str, Any]] = {}
         for e in events:
@@ -163,13 +166,30 @@ class Oracle:
                 "response_due_at": e.response_due_at, "resolution_due_at": e.resolution_due_at,
                 "first_response_at": None, "resolved_at": None, "closed_at": None,
                 "reopen_count": 0, "rating": None, "spell_start": at, "marks": [(at, "start")],
+                "policy": e.sla.policy if e.sla else None,
             }  # fmt: skip
             self._tfact(t, e, "opened")
+            if e.sla:
+                self._sla_fact(t, e, "assigned")
             return
         assert t is not None
+        if type(e) in SLA_KINDS:
+            self._sla_fact(t, e, SLA_KINDS[type(e)])
+        if type(e) not in TICKET_EVENT_ACTIONS:
+            return  # SLA records: no lifecycle action
         t["status"] = ticket_next(t["status"], TICKET_EVENT_ACTIONS[type(e)])
         if isinstance(e, Ticket.Dispatched | Ticket.Redispatched):
             t["department"], t["assignee_id"] = e.department, e.agent_id
+        if isinstance(e, Ticket.Escalated):
+            t["priority"] = str(e.priority or t["priority"])
+            if e.department is not None:
+                t["department"], t["assignee_id"] = e.department, e.agent_id
+            elif e.agent_id is not None:
+                t["assignee_id"] = e.agent_id
+        if isinstance(e, Ticket.PriorityChanged):
+            t["priority"] = str(e.priority)
+        if isinstance(e, Ticket.Recategorised):
+            t["category"] = e.category
         if isinstance(e, RESPONSES) and t["first_response_at"] is None:
             t["first_response_at"] = at
             self._tfact(
@@ -200,6 +220,15 @@ class Oracle:
             t["reopen_count"] += 1
             t["marks"].append((at, "start"))
             self._tfact(t, e, "reopened")
+
+    def _sla_fact(self, t: dict[str, Any], e: Any, kind: str) -> None:
+        """As the ticket stands before the event (the priority an escalation raises from)."""
+        if kind == "assigned" and not isinstance(e, Ticket.Opened):
+            t["policy"] = e.policy
+        self.sla_facts.append({
+            "kind": kind, "at": e.timestamp, "ticket": t, "policy": t["policy"],
+            "clock": getattr(e, "clock", None) or None, "priority": t["priority"],
+        })  # fmt: skip
 
     def _tfact(self, t: dict[str, Any], e: Any, kind: str, seconds: float | None = None,
                met: bool | None = None, score: int | None = None) -> None:  # fmt: skip
@@ -370,6 +399,32 @@ class Oracle:
             row["resolution_avg_seconds"] = avg(sum(resolution), len(resolution))
             row["resolution_p90_seconds"] = nearest_rank_p90(resolution)
             row["deadline_compliance_pct"] = pct(row.pop("resolution_met", 0), len(resolution))
+        counted = {"warning": "sla_warnings", "breach": "sla_breaches",
+                   "escalation": "sla_escalations"}  # fmt: skip
+        for f in self.sla_facts:
+            if f["kind"] in counted and ask.within(f["at"]):
+                group = f["ticket"][ask.group_by] if ask.group_by else None
+                table.add(f["at"], group, counted[f["kind"]])
+        return table
+
+    def sla_report(self, ask: Ask) -> Table:
+        table = Table(ask)
+        counted = {"warning": "warnings", "breach": "breaches", "escalation": "escalations"}
+        tickets: dict[tuple[str, Any, str], set[str]] = defaultdict(set)
+        for f in self.sla_facts:
+            if not ask.within(f["at"]):
+                continue
+            group = f[ask.group_by] if ask.group_by else None
+            key = (ask.label(f["at"]), group if ask.group_by else None)
+            table.row(*key)
+            tickets[(*key, f["kind"])].add(f["ticket"]["id"])
+            if f["kind"] in counted:
+                table.add(f["at"], group, counted[f["kind"]])
+        for key, row in table.rows.items():
+            assigned = len(tickets[(*key, "assigned")])
+            breached = len(tickets[(*key, "breach")])
+            row["assigned"] = assigned
+            row["breach_free_pct"] = pct(max(assigned - breached, 0), assigned)
         return table
 
     def calls_report(self, ask: Ask) -> Table:

@@ -142,6 +142,14 @@ class Workload:
             "close": lambda: ti.CloseTicket(),
             "reopen": lambda: ti.ReopenTicket(reason="not solved"),
             "archive": lambda: ti.ArchiveTicket(),
+            "await-customer": lambda: ti.AwaitCustomer(note="which order?"),
+            "customer-reply": lambda: ti.RecordCustomerReply(message="this one"),
+            "escalate": lambda: ti.EscalateTicket(
+                reason="slow", priority=self.pick(list(Priority)), department=self.pick(DEPARTMENTS)
+            ),
+            "priority": lambda: ti.SetPriority(priority=self.pick(list(Priority))),
+            "category": lambda: ti.SetCategory(category=self.pick(CATEGORIES)),
+            "tags": lambda: ti.TagTicket(tag="followed"),
         }[action]()
 
     # Agents and calls

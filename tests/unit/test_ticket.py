@@ -14,6 +14,7 @@ from kefu.domain.channels import Channel
 from kefu.domain.deadlines import DeadlinePolicy, Priority, ResponseTimes
 from kefu.domain.errors import ActionNotAllowed, RuleViolated
 from kefu.domain.metadata import EventMetadata
+from kefu.domain.sla import Escalation
 from kefu.domain.ticket import EVENT_ACTIONS, Ticket
 from kefu.domain.ticket_lifecycle import (
     AGENT_ACTIONS,
@@ -81,6 +82,22 @@ VERBS: dict[TicketAction, Verb] = {
     A.CLOSE: lambda t, m, at: t.close(meta=m, at=at),
     A.REOPEN: lambda t, m, at: t.reopen(reason="not refunded", policy=POLICY, meta=m, at=at),
     A.ARCHIVE: lambda t, m, at: t.archive(meta=m, at=at),
+    A.AWAIT_CUSTOMER: lambda t, m, at: t.await_customer(
+        note="asked for the receipt", meta=m, at=at
+    ),
+    A.CUSTOMER_REPLY: lambda t, m, at: t.record_customer_reply(
+        message="receipt attached", meta=m, at=at
+    ),
+    A.ESCALATE: lambda t, m, at: t.escalate(
+        escalation=Escalation(1, "overdue", Priority.URGENT, "supervisors"), meta=m, at=at
+    ),
+    A.SET_PRIORITY: lambda t, m, at: t.set_priority(
+        priority=Priority.URGENT, reason="VIP", meta=m, at=at
+    ),
+    A.SET_CATEGORY: lambda t, m, at: t.recategorise(
+        category="account-security", reason="stolen card", meta=m, at=at
+    ),
+    A.TAG: lambda t, m, at: t.tag(tag="10-minute-lane", meta=m, at=at),
 }
 
 EVENT_OF: dict[TicketAction, type[Any]] = {
@@ -96,6 +113,12 @@ EVENT_OF: dict[TicketAction, type[Any]] = {
     A.CLOSE: Ticket.Closed,
     A.REOPEN: Ticket.Reopened,
     A.ARCHIVE: Ticket.Archived,
+    A.AWAIT_CUSTOMER: Ticket.AwaitingCustomer,
+    A.CUSTOMER_REPLY: Ticket.CustomerReplied,
+    A.ESCALATE: Ticket.Escalated,
+    A.SET_PRIORITY: Ticket.PriorityChanged,
+    A.SET_CATEGORY: Ticket.Recategorised,
+    A.TAG: Ticket.Tagged,
 }
 
 _RESOLVED = [A.DISPATCH, A.START, A.RESOLVE]
@@ -108,6 +131,7 @@ PATH_TO: dict[TicketStatus, list[TicketAction]] = {
     S.FEEDBACK_GIVEN: [*_RESOLVED, A.FEEDBACK],
     S.CLOSED: [*_RESOLVED, A.CLOSE],
     S.REOPENED: [*_RESOLVED, A.REOPEN],
+    S.PENDING: [A.DISPATCH, A.AWAIT_CUSTOMER],
     S.ARCHIVED: [*_RESOLVED, A.CLOSE, A.ARCHIVE],
 }
 
@@ -230,7 +254,17 @@ def test_a_refusal_names_the_action_the_state_and_the_actions_allowed_now() -> N
     with pytest.raises(ActionNotAllowed) as refused:
         ticket.resolve(resolution="done", code="ok", meta=meta(), at=later(1))
 
-    assert refused.value.allowed_now == ("review", "dispatch", "urge", "follow-ups")
+    assert refused.value.allowed_now == (
+        "review",
+        "dispatch",
+        "urge",
+        "follow-ups",
+        "customer-reply",
+        "escalate",
+        "priority",
+        "category",
+        "tags",
+    )
     assert "resolve" in str(refused.value)
     assert "open" in str(refused.value)
 
@@ -521,6 +555,7 @@ def test_the_agent_actions_are_the_ones_a_desk_agent_takes_and_not_urge_or_ratin
         A.RESOLVE,
         A.FOLLOW_UP,
         A.FEEDBACK,
+        A.AWAIT_CUSTOMER,  # asking the customer something is a response too
     } == AGENT_ACTIONS
 
 
@@ -615,3 +650,31 @@ def test_the_markdown_table_lists_every_row_of_the_transition_table() -> None:
     assert expected <= set(lines)
     assert "| archived | (none: terminal) | |" in lines
     assert len(lines) == 2 + len(expected) + 1
+
+
+def test_an_escalation_raises_the_priority_and_hands_the_ticket_to_a_supervisor_group() -> None:
+    ticket = act(open_ticket(Priority.NORMAL), A.DISPATCH)
+    escalation = Escalation(2, "resolution overdue", Priority.IMPORTANT, "supervisors", "lead-1")
+
+    ticket.escalate(escalation=escalation, meta=meta(), at=later(9))
+
+    assert (ticket.priority, ticket.department, ticket.assignee_id) == (
+        Priority.IMPORTANT,
+        "supervisors",
+        "lead-1",
+    )
+    assert ticket.status is S.DISPATCHED
+
+
+def test_an_escalation_never_lowers_the_priority() -> None:
+    ticket = open_ticket(Priority.URGENT)
+
+    ticket.escalate(escalation=Escalation(1, "overdue", Priority.NORMAL), meta=meta(), at=later(1))
+
+    assert ticket.priority is Priority.URGENT
+    assert ticket.pending_events[-1].priority is None  # type: ignore[attr-defined]
+
+
+def test_an_escalation_needs_a_reason() -> None:
+    with pytest.raises(RuleViolated):
+        open_ticket().escalate(escalation=Escalation(1, " "), meta=meta(), at=later(1))

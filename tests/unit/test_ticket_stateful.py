@@ -21,6 +21,7 @@ from kefu.domain.channels import Channel
 from kefu.domain.deadlines import DeadlinePolicy, Priority
 from kefu.domain.errors import ActionNotAllowed, RuleViolated
 from kefu.domain.metadata import EventMetadata
+from kefu.domain.sla import Escalation
 from kefu.domain.ticket import EVENT_ACTIONS, Ticket
 from kefu.domain.ticket_lifecycle import AGENT_ACTIONS, TRANSITIONS, TicketAction, TicketStatus
 from kefu.projections.ticket_document import fold
@@ -77,6 +78,12 @@ RULES: dict[TicketAction, tuple[str, dict[str, st.SearchStrategy[Any]]]] = {
     A.CLOSE: ("close", {"meta": metas}),
     A.REOPEN: ("reopen", {"reason": reasons, "meta": metas}),
     A.ARCHIVE: ("archive", {"meta": metas}),
+    A.AWAIT_CUSTOMER: ("await_customer", {"note": notes, "meta": metas}),
+    A.CUSTOMER_REPLY: ("customer_reply", {"message": notes, "meta": metas}),
+    A.ESCALATE: ("escalate", {"reason": reasons, "department": departments, "meta": metas}),
+    A.SET_PRIORITY: ("set_priority", {"priority": st.sampled_from(Priority), "meta": metas}),
+    A.SET_CATEGORY: ("set_category", {"category": reasons, "meta": metas}),
+    A.TAG: ("tag", {"tag": reasons, "meta": metas}),
 }
 
 
@@ -225,6 +232,58 @@ class TicketLifecycle(RuleBasedStateMachine):
     def archive(self, meta: EventMetadata) -> None:
         self.attempt(A.ARCHIVE, meta, lambda: self.ticket.archive(meta=meta, at=self.now))
 
+    @rule(**arguments(A.AWAIT_CUSTOMER))
+    def await_customer(self, note: str, meta: EventMetadata) -> None:
+        self.attempt(
+            A.AWAIT_CUSTOMER,
+            meta,
+            lambda: self.ticket.await_customer(note=note, meta=meta, at=self.now),
+        )
+
+    @rule(**arguments(A.CUSTOMER_REPLY))
+    def customer_reply(self, message: str, meta: EventMetadata) -> None:
+        self.attempt(
+            A.CUSTOMER_REPLY,
+            meta,
+            lambda: self.ticket.record_customer_reply(message=message, meta=meta, at=self.now),
+        )
+
+    @rule(**arguments(A.ESCALATE))
+    def escalate(self, reason: str, department: str, meta: EventMetadata) -> None:
+        escalation = Escalation(1, reason, Priority.URGENT, department)
+        self.attempt(
+            A.ESCALATE,
+            meta,
+            lambda: self.ticket.escalate(escalation=escalation, meta=meta, at=self.now),
+            rule_holds=bool(reason.strip()),
+        )
+
+    @rule(**arguments(A.SET_PRIORITY))
+    def set_priority(self, priority: Priority, meta: EventMetadata) -> None:
+        self.attempt(
+            A.SET_PRIORITY,
+            meta,
+            lambda: self.ticket.set_priority(priority=priority, reason="", meta=meta, at=self.now),
+        )
+
+    @rule(**arguments(A.SET_CATEGORY))
+    def set_category(self, category: str, meta: EventMetadata) -> None:
+        self.attempt(
+            A.SET_CATEGORY,
+            meta,
+            lambda: self.ticket.recategorise(category=category, reason="", meta=meta, at=self.now),
+            rule_holds=bool(category.strip()),
+        )
+
+    @rule(**arguments(A.TAG))
+    def tag(self, tag: str, meta: EventMetadata) -> None:
+        self.attempt(
+            A.TAG,
+            meta,
+            lambda: self.ticket.tag(tag=tag, meta=meta, at=self.now),
+            rule_holds=bool(tag.strip()),
+        )
+
     @rule(data=st.data())
     def an_action_the_table_allows_now(self, data: st.DataObject) -> None:
         """Walks the lifecycle on purpose, so that random runs reach its far end too."""
@@ -288,6 +347,7 @@ class TicketLifecycle(RuleBasedStateMachine):
         assert view is not None
         ticket = self.ticket
         assert view.status == ticket.status
+        assert (view.priority, view.category) == (ticket.priority, ticket.category)
         assert view.urge_count == ticket.urge_count
         assert view.rating == ticket.rating
         assert (view.department, view.assignee_id) == (ticket.department, ticket.assignee_id)

@@ -25,11 +25,12 @@ from kefu.projections.reports.facts import (
     seconds_between,
     upsert_sql,
 )
-from kefu.projections.sql import SqlView, db_time
+from kefu.projections.sql import SqlView, Tx, db_time
 
 TICKETS = "report_tickets"
 FACTS = "report_ticket_facts"
 SPELLS = "report_ticket_spells"
+SLA_FACTS = "report_sla_facts"
 
 TICKET_COLUMNS = (
     "id", "opened_at", "b_day", "b_week", "b_month", "b_hour", "channel", "category",
@@ -42,6 +43,18 @@ FACT_COLUMNS = (
     "agent_id", "department", "seconds", "met", "score",
 )  # fmt: skip
 SPELL_COLUMNS = ("ticket_id", "seq", "started_at", "ended_at")
+SLA_COLUMNS = (
+    "position", "ticket_id", "kind", "policy", "clock", "level", "occurred_at", "b_day",
+    "b_week", "b_month", "b_hour", "priority", "department",
+)  # fmt: skip
+SLA_EVENTS = (Ticket.SlaAssigned, Ticket.SlaWarned, Ticket.SlaBreached)
+SLA_KINDS: dict[type[Any], str] = {
+    Ticket.Opened: "assigned",
+    Ticket.SlaAssigned: "assigned",
+    Ticket.SlaWarned: "warning",
+    Ticket.SlaBreached: "breach",
+    Ticket.Escalated: "escalation",
+}
 
 
 def facts_joined(group: str) -> str:
@@ -72,6 +85,12 @@ class TicketFactsView(SqlView):
         f"CREATE TABLE IF NOT EXISTS {SPELLS} (ticket_id TEXT NOT NULL, seq INTEGER NOT NULL, "
         "started_at TEXT NOT NULL, ended_at TEXT, PRIMARY KEY (ticket_id, seq))",
         f"CREATE INDEX IF NOT EXISTS {SPELLS}_ended ON {SPELLS} (ended_at, started_at)",
+        f"CREATE INDEX IF NOT EXISTS {SPELLS}_started ON {SPELLS} (started_at)",
+        # SLA facts: a ticket put under a policy, warnings, breaches, escalations.
+        f"CREATE TABLE IF NOT EXISTS {SLA_FACTS} (position BIGINT PRIMARY KEY, "
+        "ticket_id TEXT NOT NULL, kind TEXT NOT NULL, policy TEXT, clock TEXT, level INTEGER, "
+        f"occurred_at TEXT NOT NULL, {BUCKET_DDL}, priority TEXT, department TEXT)",
+        f"CREATE INDEX IF NOT EXISTS {SLA_FACTS}_kind ON {SLA_FACTS} (kind, occurred_at)",
     )
 
 
@@ -82,23 +101,30 @@ class TicketFactsProjection(FactProjection[TicketFactsView]):
     event_classes = (
         Ticket.Opened, Ticket.Reviewed, Ticket.Dispatched, Ticket.Redispatched, Ticket.Urged,
         Ticket.FollowedUp, Ticket.Started, Ticket.Resolved, Ticket.FeedbackGiven, Ticket.Rated,
-        Ticket.Closed, Ticket.Reopened, Ticket.Archived,
+        Ticket.Closed, Ticket.Reopened, Ticket.Archived, Ticket.AwaitingCustomer,
+        Ticket.CustomerReplied, Ticket.Escalated, *SLA_EVENTS, Ticket.PriorityChanged,
+        Ticket.Recategorised, Ticket.Tagged,
     )  # fmt: skip
 
     def process_batch(self, events: Sequence[Positioned], tracking: Tracking) -> None:
         with self.view.write() as tx:
             tickets = load_rows(tx, TICKETS, (str(p.event.originator_id) for p in events))
             facts: list[Row] = []
+            sla: list[Row] = []
             spells: dict[tuple[str, int], Row] = {}
             for p in events:
                 key = str(p.event.originator_id)
                 if isinstance(p.event, Ticket.Opened):
                     tickets[key] = self._opened(p.event)
                 ticket = tickets[key]
-                facts.extend(self._facts(ticket, p))
+                if isinstance(p.event, (*SLA_EVENTS, Ticket.Escalated)) or _opened_under_sla(p):
+                    sla.append(self._sla_fact(ticket, p, _policy_of(tx, p, sla)))
+                if not isinstance(p.event, SLA_EVENTS):
+                    facts.extend(self._facts(ticket, p))
                 self._spell(ticket, p.event, spells)
             tx.executemany(upsert_sql(TICKETS, TICKET_COLUMNS), list(tickets.values()))
             tx.executemany(insert_sql(FACTS, FACT_COLUMNS), facts)
+            tx.executemany(insert_sql(SLA_FACTS, SLA_COLUMNS), sla)
             key_columns = ("ticket_id", "seq")
             tx.executemany(upsert_sql(SPELLS, SPELL_COLUMNS, key_columns), list(spells.values()))
             tx.track(tracking)
@@ -135,6 +161,12 @@ class TicketFactsProjection(FactProjection[TicketFactsView]):
         action = EVENT_ACTIONS[type(event)]
         if isinstance(event, Ticket.Dispatched | Ticket.Redispatched):
             ticket["department"], ticket["assignee_id"] = event.department, event.agent_id
+        if isinstance(event, Ticket.Escalated):
+            _escalated(ticket, event)
+        if isinstance(event, Ticket.PriorityChanged):
+            ticket["priority"] = str(event.priority)
+        if isinstance(event, Ticket.Recategorised):
+            ticket["category"] = event.category
         ticket["status"] = str(next_status(TicketStatus(ticket["status"]), action))
         ticket["version"] = event.originator_version
         facts = []
@@ -182,6 +214,21 @@ class TicketFactsProjection(FactProjection[TicketFactsView]):
             score=score,
         )
 
+    def _sla_fact(self, ticket: Row, p: Positioned, policy: str | None) -> Row:
+        event = p.event
+        kind = SLA_KINDS[type(event)]
+        return self.fact(
+            p.position,
+            event.timestamp,
+            ticket_id=ticket["id"],
+            kind=kind,
+            policy=policy,
+            clock=getattr(event, "clock", None) or None,
+            level=getattr(event, "level", None),
+            priority=ticket["priority"],
+            department=ticket["department"],
+        )
+
     def _spell(self, ticket: Row, event: Any, spells: dict[tuple[str, int], Row]) -> None:
         """An open spell runs from opening (or reopening) to the next resolution: backlog."""
         at: datetime = event.timestamp
@@ -197,3 +244,36 @@ class TicketFactsProjection(FactProjection[TicketFactsView]):
         )
         if ended is not None:
             ticket["spell_started_at"] = None
+
+
+def _escalated(ticket: Row, event: Ticket.Escalated) -> None:
+    if event.priority is not None:
+        ticket["priority"] = str(event.priority)
+    if event.department is not None:
+        ticket["department"], ticket["assignee_id"] = event.department, event.agent_id
+    elif event.agent_id is not None:
+        ticket["assignee_id"] = event.agent_id
+
+
+def _policy_of(tx: Tx, p: Positioned, batch: list[Row]) -> str | None:
+    """The policy an SLA fact belongs to; an escalation's is the ticket's policy then."""
+    event = p.event
+    if isinstance(event, Ticket.Opened):
+        return event.sla.policy if event.sla else None
+    if not isinstance(event, Ticket.Escalated):
+        return str(event.policy)
+    ticket_id = str(event.originator_id)
+    for fact in reversed(batch):
+        if fact["ticket_id"] == ticket_id and fact["policy"]:
+            return str(fact["policy"])
+    tx.execute(
+        f"SELECT policy FROM {SLA_FACTS} WHERE ticket_id = :id AND policy IS NOT NULL "
+        "ORDER BY position DESC LIMIT 1",
+        {"id": ticket_id},
+    )
+    row = tx.fetchone()
+    return None if row is None else str(row["policy"])
+
+
+def _opened_under_sla(p: Positioned) -> bool:
+    return isinstance(p.event, Ticket.Opened) and p.event.sla is not None

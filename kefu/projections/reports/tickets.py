@@ -23,13 +23,16 @@ COLUMNS = (
     "created", "resolved", "closed", "reopened", "backlog",
     "first_response_avg_seconds", "first_response_p90_seconds", "response_compliance_pct",
     "resolution_avg_seconds", "resolution_p90_seconds", "deadline_compliance_pct",
+    "sla_warnings", "sla_breaches", "sla_escalations",
 )  # fmt: skip
+SLA_COUNTED = {"warning": "sla_warnings", "breach": "sla_breaches", "escalation": "sla_escalations"}
 _IN_RANGE = "f.occurred_at >= :start AND f.occurred_at < :end"
 
 
 def tickets_report(views: ReportViews, q: ReportQuery) -> Report:
     group, group_sql = grouped(GROUPS, q.group_by)
-    cells = Cells(q, (*COUNTED.values(), "backlog", "response_met", "resolution_met"))
+    metrics = (*COUNTED.values(), *SLA_COUNTED.values(), "backlog")
+    cells = Cells(q, (*metrics, "response_met", "resolution_met"))
     counts = views.tickets.query(
         f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, COUNT(*) AS n "
         f"{facts_joined(group)} "
@@ -49,6 +52,7 @@ def tickets_report(views: ReportViews, q: ReportQuery) -> Report:
         cells.sample(key, name, row["seconds"])
         cells.add(key, f"{name}_met", row["met"])
     _backlog(views, q, cells, group)
+    _sla_counts(views, q, cells, group, group_sql)
     return cells.report(COLUMNS, _derived(cells))
 
 
@@ -84,6 +88,21 @@ def _spells_alive(group: str) -> str:
         f"{select} WHERE s.ended_at >= :first AND s.started_at < :last UNION ALL "
         f"{select} WHERE s.ended_at IS NULL AND s.started_at < :last"
     )
+
+
+def _sla_counts(
+    views: ReportViews, q: ReportQuery, cells: Cells, group: str, group_sql: str
+) -> None:
+    """SLA warnings, breaches and escalations recorded in each period (report_sla_facts)."""
+    rows = views.tickets.query(
+        f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, COUNT(*) AS n "
+        "FROM report_sla_facts f JOIN report_tickets t ON t.id = f.ticket_id "
+        f"WHERE {_IN_RANGE} AND f.kind IN ('warning', 'breach', 'escalation') "
+        f"GROUP BY f.{q.period_column}, f.kind{group_sql}",
+        q.window(),
+    )
+    for row in rows:
+        cells.add((row["period"], row["grp"]), SLA_COUNTED[row["kind"]], row["n"])
 
 
 def _derived(cells: Cells) -> Any:

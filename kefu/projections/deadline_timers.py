@@ -1,0 +1,70 @@
+"""The complaint due-timer table: per complaint, its deadlines and when the next one falls due.
+
+Like `sla_timers`, a view built from events; the automation asks it only for the rows due now.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+import msgspec
+
+from kefu.domain.complaint import Complaint
+from kefu.domain.complaint_deadlines import ComplaintDeadlines, fold_deadlines
+from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.sql import db_time
+
+
+class DeadlineDoc(msgspec.Struct, frozen=True, kw_only=True):
+    """A complaint's deadlines and the due time of the next open one (None: none open)."""
+
+    deadlines: ComplaintDeadlines
+    due_at: datetime | None = None
+    version: int
+    position: int
+
+
+class ComplaintTimerStore(DocumentView[DeadlineDoc]):
+    """One row per complaint; `due_at` indexed."""
+
+    table = "complaint_timers"
+    document = DeadlineDoc
+    columns: ClassVar[dict[str, tuple[str, Column]]] = {
+        "due_at": ("TEXT", lambda d: db_time(d.due_at)),
+    }
+    indexes = ("due_at",)
+
+    def due(self, now: datetime, limit: int = 100) -> list[UUID]:
+        rows = self.query(
+            f"SELECT id FROM {self.table} WHERE due_at IS NOT NULL AND due_at <= :now "
+            "ORDER BY due_at LIMIT :limit",
+            {"now": db_time(now), "limit": limit},
+        )
+        return [UUID(row["id"]) for row in rows]
+
+    def pending(self) -> int:
+        rows = self.query(f"SELECT COUNT(*) AS n FROM {self.table} WHERE due_at IS NOT NULL")
+        return int(rows[0]["n"])
+
+
+class ComplaintTimersProjection(FoldProjection[ComplaintTimerStore]):
+    """Keeps the complaint due-timer table."""
+
+    name = "complaint_timers"
+    event_classes = (
+        Complaint.Registered, Complaint.Acknowledged, Complaint.ResolutionAccepted,
+        Complaint.TaskAssigned, Complaint.TaskCompleted, Complaint.TaskFailed,
+        Complaint.Closed, Complaint.Archived, Complaint.Escalated,
+    )  # fmt: skip
+
+    @staticmethod
+    def fold(doc: DeadlineDoc | None, event: Any, position: int, /) -> DeadlineDoc:
+        deadlines = fold_deadlines(doc.deadlines if doc else None, event)
+        return DeadlineDoc(
+            deadlines=deadlines,
+            due_at=deadlines.next_due(),
+            version=event.originator_version,
+            position=position,
+        )

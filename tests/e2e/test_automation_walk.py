@@ -1,0 +1,82 @@
+"""End to end over real gunicorn: the rules put a VIP ticket in the 10-minute lane, and an
+overdue ticket is warned, breached and escalated with nobody issuing a command (a short SLA
+in this test's configuration keeps the wait bounded; no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_serve import Server, serve_env, start
+
+pytestmark = pytest.mark.e2e
+__all__ = ["serve_env"]  # the fixture: embedded SQLite, then PostgreSQL
+
+SHORT = {
+    "name": "e2e-short",
+    "categories": ["e2e-overdue"],
+    "first_response": "2s",
+    "warn_at": 0.5,
+    "escalation": [{"level": 1, "raise_priority": True, "department": "supervisors"}],
+}
+
+
+def until(server: Server, path: str, holds: Callable[[Any], bool], seconds: float = 60) -> Any:
+    """GETs `path` until `holds(body)` (the automation runs in the runner process)."""
+    deadline = time.monotonic() + seconds
+    body: Any = None
+    while time.monotonic() < deadline:
+        status, body = server.call("GET", path)
+        if status == 200 and holds(body):
+            return body
+        time.sleep(0.3)
+    raise AssertionError(f"{path} never got there in {seconds} s; last: {body}")
+
+
+def test_rules_prioritise_and_assign_a_vip_ticket_and_an_overdue_ticket_escalates_by_itself(
+    serve_env: dict[str, str], tmp_path: Path
+) -> None:
+    sla_file = tmp_path / "sla.json"
+    sla_file.write_text(json.dumps({"policies": [SHORT]}))
+    server = start(tmp_path, {**serve_env, "KEFU_SLA_FILE": str(sla_file)})
+    try:
+        status, customer = server.call(
+            "POST", "/customers", {"name": "王芳", "phones": ["139 0013 9000"], "tier": "vip"}
+        )
+        assert status == 201
+        owner = server.call("POST", f"/customers/{customer['id']}/owner", {"agent_id": "li"})
+        assert owner[0] == 200
+        body = {"channel": "wechat", "category": "billing", "subject": "发票开错了",
+                "customer_id": customer["id"]}  # fmt: skip
+        status, vip = server.call("POST", "/tickets", body)
+        assert (status, vip["status"]) == (201, "open")
+
+        seen = until(server, f"/tickets/{vip['id']}", lambda t: t["status"] == "dispatched")
+        assert (seen["priority"], seen["department"], seen["assignee_id"]) == (
+            "urgent",
+            "vip",
+            "li",
+        )
+        assert seen["tags"] == ["10-minute-lane"]
+        assert seen["sla"]["policy"] == "default-urgent"
+
+        late = {"channel": "phone", "category": "e2e-overdue", "subject": "nobody answers"}
+        status, overdue = server.call("POST", "/tickets", late)
+        assert status == 201
+        escalated = until(server, f"/tickets/{overdue['id']}", lambda t: t["escalation_level"] >= 1)
+        assert (escalated["priority"], escalated["department"]) == ("important", "supervisors")
+        first = escalated["sla"]["clocks"]["first_response"]
+        assert (first["warned"], first["breached"]) == (True, True)
+        status, history = server.call("GET", f"/tickets/{overdue['id']}/history")
+        actors = {
+            e["type"].rsplit(".", 1)[-1]: e["metadata"]["actor_id"] for e in history["events"]
+        }
+        assert actors["Opened"] != "system"
+        assert actors["SlaWarned"] == actors["SlaBreached"] == actors["Escalated"] == "system"
+    finally:
+        assert server.stop_with_ctrl_c() == 0
