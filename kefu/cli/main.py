@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--digest", help="a digest printed earlier; checks the log extends it")
     _archive_parser(commands)
+    _outbox_parser(commands)
     docs = commands.add_parser("docs", help="print reference tables")
     docs.add_argument("topic", choices=["transitions"], help="transitions: every lifecycle table")
     token = commands.add_parser("hash-token", help="print a token's line for KEFU_API_TOKENS_FILE")
@@ -71,6 +72,37 @@ def _archive_parser(commands: Any) -> None:
     show.add_argument("file", type=Path)
     show.add_argument("--stream", required=True)
     show.add_argument("--at", help="the moment (RFC 3339); default: its last version")
+
+
+def _outbox_parser(commands: Any) -> None:
+    outbox = commands.add_parser("outbox", help="webhooks: follow the log and deliver")
+    what = outbox.add_subparsers(dest="action", required=True, metavar="ACTION")
+    what.add_parser("run", help="queue matching events and send them (kefu serve starts it)")
+    what.add_parser("status", help="follower position and each subscription's deliveries")
+    again = what.add_parser("redeliver", help="send a subscription's deliveries again")
+    again.add_argument("subscription", help="the subscription (webhook) id")
+    again.add_argument(
+        "--event", action="append", default=[], help="an event id (repeat); none: every dead one"
+    )
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from kefu.bootstrap import build_outbox, build_services
+    from kefu.cli import outbox
+
+    if args.action == "run":
+        parts = build_outbox(Settings.from_env())
+        try:
+            return outbox.run(parts)
+        finally:
+            parts.close()
+    services = build_services(Settings.from_env())
+    try:
+        if args.action == "status":
+            return outbox.print_status(services)
+        return outbox.redeliver(services, args.subscription, args.event)
+    finally:
+        services.close()
 
 
 def _archive(args: argparse.Namespace) -> int:
@@ -101,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _projections(args.action, getattr(args, "name", None))
     if args.command == "archive":
         return _archive(args)
+    if args.command == "outbox":
+        return _outbox(args)
     if args.command == "audit":
         return _audit(args.action, getattr(args, "digest", None))
     if args.command == "docs":

@@ -54,10 +54,36 @@ def serve(bind: str, workers: int) -> int:
     if token:
         print(f"kefu: development token (role admin): {token}", flush=True)
         print(f'kefu: try  curl -H "Authorization: Bearer {token}" http://{bind}/ready', flush=True)
-    runner = subprocess.Popen([sys.executable, "-m", "kefu.cli", "projections", "run"])
+    children = [_child("projections"), *_outbox_child(settings)]
     try:
         _Gunicorn({"bind": bind, "workers": workers, "accesslog": "-"}).run()
     finally:
-        runner.terminate()
-        runner.wait(timeout=15)
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=15)
     return 0
+
+
+OUTBOX_NICENESS = 5
+
+
+def _child(group: str, niceness: int = 0) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "kefu.cli", group, "run"]
+    if niceness:
+        # The outbox is background delivery; the API and the projections answer callers who
+        # wait (read-your-writes), so on a busy machine they get the CPU first.
+        return subprocess.Popen(command, preexec_fn=lambda: os.nice(niceness))
+    return subprocess.Popen(command)
+
+
+def _outbox_child(settings: Settings) -> list[subprocess.Popen[bytes]]:
+    """The webhook sender, when webhooks can be signed (KEFU_WEBHOOK_KEY, or a development
+    key made here for the embedded default)."""
+    if not settings.webhook_key:
+        if backend_of(settings.database_url) is not Backend.SQLITE:
+            print("kefu: KEFU_WEBHOOK_KEY is not set: webhooks will not be sent", flush=True)
+            return []
+        os.environ["KEFU_WEBHOOK_KEY"] = new_token()
+        print("kefu: development webhook key for this run (set KEFU_WEBHOOK_KEY)", flush=True)
+    return [_child("outbox", OUTBOX_NICENESS)]

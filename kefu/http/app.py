@@ -10,6 +10,7 @@ from kefu.http.calls import add_call_centre_routes
 from kefu.http.complaints import add_complaint_routes
 from kefu.http.customers import add_customer_routes
 from kefu.http.health import HealthResource, ReadyResource
+from kefu.http.messages import add_message_routes
 from kefu.http.middleware import AuthMiddleware
 from kefu.http.openapi import OpenApiResource
 from kefu.http.problems import add_problem_handlers
@@ -17,6 +18,7 @@ from kefu.http.reports import add_report_routes
 from kefu.http.routes import ApiApp, Operation
 from kefu.http.tickets import add_ticket_routes
 from kefu.http.visits import add_visit_routes
+from kefu.http.webhooks import add_webhook_routes
 from kefu.http.work_queues import add_work_queue_routes
 
 
@@ -33,6 +35,8 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_visit_routes(app, services)
     add_work_queue_routes(app, services)
     add_report_routes(app, services)
+    add_webhook_routes(app, services)
+    add_message_routes(app, services)
     return app
 
 

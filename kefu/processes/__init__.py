@@ -1,1 +1,2 @@
-"""Process managers: followers of the log that issue commands back (the visit planner)."""
+"""Process managers: followers of the log that act on it (the visit planner, the outbox:
+webhooks, the event stream, notifications)."""

@@ -19,6 +19,7 @@ from kefu.projections.sql import rebuild_class_of, view_class_for
 from kefu.projections.ticket_projection import TicketProjection, TicketView
 from kefu.projections.timeline_projection import TimelineProjection, TimelineView
 from kefu.projections.visit_projection import VisitProjection, VisitView
+from kefu.projections.webhook_projection import WebhookProjection, WebhookView
 from kefu.store.database import Backend, backend_of, eventsourcing_env
 
 
@@ -55,6 +56,8 @@ class ReadModels:
         self.projections.append(VisitProjection(self.visits))
         self.timeline: TimelineView = self._open(TimelineView)
         self.projections.append(TimelineProjection(self.timeline))
+        self.webhooks: WebhookView = self._open(WebhookView)
+        self.projections.append(WebhookProjection(self.webhooks))
         self.reports = ReportViews(self._open, timezone)  # buckets in the business time zone
         self.projections.extend(self.reports.projections)
 
