@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from kefu.application import ServiceDesk
@@ -14,23 +16,44 @@ from kefu.commands.calls import CallCommands
 from kefu.commands.complaints import ComplaintCommands
 from kefu.commands.customers import CustomerCommands
 from kefu.commands.execution import Clock, CommandRunner, utc_now
+from kefu.commands.messages import MessageCommands
 from kefu.commands.phrases import PhraseCommands
 from kefu.commands.policies import Policies
 from kefu.commands.quality import InspectionCommands, ScorecardCommands
 from kefu.commands.tickets import TicketCommands
 from kefu.commands.visit_config import visit_policy
 from kefu.commands.visits import VisitCommands
+from kefu.commands.webhooks import WebhookCommands
 from kefu.domain.callbacks import CallbackPolicy
+from kefu.domain.directory import Directory
+from kefu.domain.templates import EMAIL, SMS, TemplateBook
 from kefu.processes.automation import Automation, Timers
+from kefu.processes.channel_senders import (
+    ChannelSender,
+    SmsGatewaySender,
+    SmsGatewaySettings,
+    SmtpSender,
+    SmtpSettings,
+    Unconfigured,
+)
+from kefu.processes.delivery_worker import DeliveryWorker
+from kefu.processes.message_sender import MessageSender
+from kefu.processes.notification_config import load_directory, load_templates
+from kefu.processes.notifier import Notifier, NotifierPolicy
+from kefu.processes.outbox_service import OutboxService
 from kefu.processes.rules_config import RuleSource
 from kefu.processes.sla_config import sla_setup
 from kefu.processes.visit_planner import VisitPlanner
+from kefu.processes.webhook_sender import WebhookSender
 from kefu.processes.wrap_up import WrapUpTimer
 from kefu.projections.appraisal import KpiPlan, load_plan
+from kefu.projections.outbox_follower import OutboxFollower
+from kefu.projections.outbox_tables import OutboxStore
 from kefu.projections.quality_projection import ReadSideSamples
 from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import LogProcess, ProjectionRunner
-from kefu.settings import Settings
+from kefu.projections.waiting import waiter_for
+from kefu.settings import Settings, SettingsError
 
 
 @dataclass
@@ -54,6 +77,11 @@ class Services:
     visit_planner: VisitPlanner
     wrap_up_timer: WrapUpTimer
     automation: Automation
+    webhooks: WebhookCommands
+    messages: MessageCommands
+    outbox: OutboxStore
+    templates: TemplateBook
+    directory: Directory
     tokens: TokenRegistry
     clock: Clock
 
@@ -68,9 +96,87 @@ class Services:
             health=self.read_models.health,
         )
 
+    def outbox_parts(self) -> Outbox:
+        return Outbox(
+            self.settings, self.app, self.outbox, self.templates, self.directory, self.clock
+        )
+
+    def webhook_key(self) -> bytes:
+        return self.outbox_parts().webhook_key()
+
+    def outbox_service(self) -> OutboxService:
+        return self.outbox_parts().service()
+
+    def notifier(self) -> Notifier:
+        return self.outbox_parts().notifier()
+
     def close(self) -> None:
+        self.outbox.close()
         self.read_models.close()
         self.app.close()
+
+
+@dataclass
+class Outbox:
+    """What `kefu outbox run` needs, and no more: the log, the outbox's tables, the
+    templates and the directory (no read models: it starts beside the projection runner
+    without competing with it for the database)."""
+
+    settings: Settings
+    app: ServiceDesk
+    store: OutboxStore
+    templates: TemplateBook
+    directory: Directory
+    clock: Clock
+
+    def webhook_key(self) -> bytes:
+        """The key webhook secrets derive from; refuses to sign with none configured."""
+        if not self.settings.webhook_key:
+            raise SettingsError("KEFU_WEBHOOK_KEY is not set: webhooks cannot be signed")
+        return self.settings.webhook_key.encode()
+
+    def service(self) -> OutboxService:
+        s = self.settings
+        worker = DeliveryWorker(
+            self.store.tables,
+            WebhookSender(self.webhook_key(), s.outbox_timeout_seconds),
+            s.backoff(),
+            self.clock,
+            lanes=s.outbox_lanes,
+        )
+        follower = OutboxFollower(self.app, self.store, self.clock, ZoneInfo(s.timezone))
+        messages = MessageSender(
+            self.app, self.store.messages, channel_senders(s), s.backoff(), self.clock
+        )
+        waiter = partial(waiter_for, self.app, s.outbox_poll_seconds)
+        return OutboxService(waiter, follower, worker, self.notifier(), messages)
+
+    def notifier(self) -> Notifier:
+        s = self.settings
+        policy = NotifierPolicy(
+            ZoneInfo(s.timezone),
+            s.reminder_days,
+            s.message_hour,
+            timedelta(hours=s.notify_horizon_hours),
+        )
+        return Notifier(
+            self.app, self.templates, self.directory, self.store.messages, policy, self.clock
+        )
+
+    def close(self) -> None:
+        self.store.close()
+        self.app.close()
+
+
+def build_outbox(settings: Settings, clock: Clock = utc_now) -> Outbox:
+    return Outbox(
+        settings,
+        ServiceDesk(settings.database_url),
+        OutboxStore(settings.database_url),
+        load_templates(settings.templates_file),
+        load_directory(settings.directory_file),
+        clock,
+    )
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
@@ -125,6 +231,25 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
             clock,
             rules=RuleSource(settings.rules_file),
         ),
+        webhooks=WebhookCommands(app, runner, policies),
+        messages=MessageCommands(app, runner, policies),
+        outbox=OutboxStore(settings.database_url),
+        templates=load_templates(settings.templates_file),
+        directory=load_directory(settings.directory_file),
         tokens=TokenRegistry.from_settings(settings.api_tokens, settings.api_tokens_file),
         clock=clock,
     )
+
+
+def channel_senders(s: Settings) -> dict[str, ChannelSender]:
+    """The configured sender of each channel; an unconfigured one fails saying what to set."""
+    email: ChannelSender = Unconfigured(EMAIL, "KEFU_SMTP_HOST")
+    if s.smtp_host:
+        smtp = SmtpSettings(
+            s.smtp_host, s.smtp_port, s.smtp_from, s.smtp_user, s.smtp_password, s.smtp_starttls
+        )
+        email = SmtpSender(smtp)
+    sms: ChannelSender = Unconfigured(SMS, "KEFU_SMS_GATEWAY_URL")
+    if s.sms_gateway_url:
+        sms = SmsGatewaySender(SmsGatewaySettings(s.sms_gateway_url, s.sms_gateway_token))
+    return {EMAIL: email, SMS: sms}

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from kefu.domain.backoff import Backoff
 from kefu.domain.complaint_policy import ComplaintPolicy, parse_complaint_policy
 from kefu.domain.deadlines import DeadlinePolicy, Priority, ResponseTimes
 from kefu.domain.departments import (
@@ -54,6 +55,24 @@ environment:
                         holidays and 调休 working days are built in)
   KEFU_AUTOMATION       on (default) or off: the automation process (SLA policies, warnings,
                         breaches, escalations) in the projection runner
+  KEFU_WEBHOOK_KEY      the key every webhook secret is derived from (keep it secret;
+                        required to sign webhooks; changing it changes every secret)
+  KEFU_OUTBOX_MAX_ATTEMPTS      attempts before a delivery is dead-lettered (default 10)
+  KEFU_OUTBOX_BACKOFF_SECONDS   first retry delay, doubled per attempt, jittered (default 2)
+  KEFU_OUTBOX_BACKOFF_CAP_SECONDS  the longest retry delay (default 3600)
+  KEFU_OUTBOX_TIMEOUT_SECONDS   how long a receiver may take to answer (default 10)
+  KEFU_OUTBOX_LANES             subscriptions sent to side by side (default 8)
+  KEFU_OUTBOX_POLL_SECONDS      how often `kefu outbox run` looks for due retries (default 1)
+  KEFU_EVENTS_MAX_WAIT_SECONDS  the longest long-poll of GET /events (default 20; keep it
+                        well below gunicorn's worker timeout, 30 s by default)
+  KEFU_SMTP_HOST, KEFU_SMTP_PORT (25), KEFU_SMTP_USER, KEFU_SMTP_PASSWORD,
+  KEFU_SMTP_FROM, KEFU_SMTP_STARTTLS (false)  email notifications (none without a host)
+  KEFU_SMS_GATEWAY_URL, KEFU_SMS_GATEWAY_TOKEN  SMS through a generic HTTP gateway
+  KEFU_DIRECTORY_FILE   staff contacts, department managers, duty staff (JSON)
+  KEFU_TEMPLATES_FILE   message templates replacing the shipped ones (JSON list)
+  KEFU_REMINDER_DAYS    milestone reminders go this many days before (default 5)
+  KEFU_MESSAGE_HOUR     local hour for scheduled messages (default 10)
+  KEFU_NOTIFY_HORIZON_HOURS  events older than this when first read make no message (48)
 """
 
 
@@ -96,6 +115,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     business_hours: str = "mon-fri=09:00-18:00"
     closures: str = ""
     automation: Literal["on", "off"] = "on"
+    webhook_key: str = ""
+    outbox_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
+    outbox_backoff_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 2.0
+    outbox_backoff_cap_seconds: Annotated[float, msgspec.Meta(ge=0, le=86400)] = 3600.0
+    outbox_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0
+    outbox_lanes: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
+    outbox_poll_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 1.0
+    # Below gunicorn's default worker timeout (30 s), which would kill a worker mid-poll.
+    events_max_wait_seconds: Annotated[float, msgspec.Meta(ge=0, le=300)] = 20.0
+    smtp_host: str = ""
+    smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "kefu@localhost"
+    smtp_starttls: bool = False
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    directory_file: str = ""
+    templates_file: str = ""
+    reminder_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 5
+    message_hour: Annotated[int, msgspec.Meta(ge=0, le=23)] = 10
+    notify_horizon_hours: Annotated[float, msgspec.Meta(gt=0, le=24 * 365)] = 48.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -154,6 +195,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             return ZoneInfo(self.timezone)
         except (ValueError, ZoneInfoNotFoundError):
             raise SettingsError(f"KEFU_TIMEZONE {self.timezone!r} is not a time zone") from None
+
+    def backoff(self) -> Backoff:
+        return Backoff(
+            base=timedelta(seconds=self.outbox_backoff_seconds),
+            cap=timedelta(seconds=self.outbox_backoff_cap_seconds),
+            max_attempts=self.outbox_max_attempts,
+        )
 
     def routing_policy(self) -> RoutingPolicy:
         try:

@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     dry = steer.add_parser("dry-run", help="which rules would fire for a ticket or complaint")
     dry.add_argument("record_id", help="a ticket or complaint id")
     dry.add_argument("--on", help="the event kind (default: ticket_opened or complaint_attributed)")
+    _outbox_parser(commands)
     docs = commands.add_parser("docs", help="print reference tables")
     docs.add_argument("topic", choices=["transitions"], help="transitions: every lifecycle table")
     token = commands.add_parser("hash-token", help="print a token's line for KEFU_API_TOKENS_FILE")
@@ -107,6 +108,37 @@ def _archive_parser(commands: Any) -> None:
     show.add_argument("file", type=Path)
     show.add_argument("--stream", required=True)
     show.add_argument("--at", help="the moment (RFC 3339); default: its last version")
+
+
+def _outbox_parser(commands: Any) -> None:
+    outbox = commands.add_parser("outbox", help="webhooks: follow the log and deliver")
+    what = outbox.add_subparsers(dest="action", required=True, metavar="ACTION")
+    what.add_parser("run", help="queue matching events and send them (kefu serve starts it)")
+    what.add_parser("status", help="follower position and each subscription's deliveries")
+    again = what.add_parser("redeliver", help="send a subscription's deliveries again")
+    again.add_argument("subscription", help="the subscription (webhook) id")
+    again.add_argument(
+        "--event", action="append", default=[], help="an event id (repeat); none: every dead one"
+    )
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from kefu.bootstrap import build_outbox, build_services
+    from kefu.cli import outbox
+
+    if args.action == "run":
+        parts = build_outbox(Settings.from_env())
+        try:
+            return outbox.run(parts)
+        finally:
+            parts.close()
+    services = build_services(Settings.from_env())
+    try:
+        if args.action == "status":
+            return outbox.print_status(services)
+        return outbox.redeliver(services, args.subscription, args.event)
+    finally:
+        services.close()
 
 
 def _archive(args: argparse.Namespace) -> int:
@@ -161,6 +193,8 @@ def _run(args: argparse.Namespace) -> int:
         return _archive(args)
     if args.command == "automation":
         return _automation(args.action, getattr(args, "record_id", None), getattr(args, "on", None))
+    if args.command == "outbox":
+        return _outbox(args)
     if args.command == "audit":
         return _audit(args.action, getattr(args, "digest", None))
     if args.command == "docs":

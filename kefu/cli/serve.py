@@ -41,9 +41,13 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def follower_commands() -> list[list[str]]:
+def follower_commands(settings: Settings) -> list[list[str]]:
     """The children `kefu serve` keeps running: each follows the log in a process of its own."""
-    return [[sys.executable, "-m", "kefu.cli", "projections", "run"]]
+    return [_follower("projections"), *_outbox_follower(settings)]
+
+
+def _follower(group: str) -> list[str]:
+    return [sys.executable, "-m", "kefu.cli", group, "run"]
 
 
 @dataclass(frozen=True)
@@ -140,10 +144,22 @@ def serve(options: ServeOptions) -> int:
         print(
             f'kefu: try  curl -H "Authorization: Bearer {token}" http://{where}/ready', flush=True
         )
-    followers = Supervisor(follower_commands())
+    followers = Supervisor(follower_commands(settings))
     followers.start()
     try:
         server.run()
     finally:
         followers.stop()
     return 0
+
+
+def _outbox_follower(settings: Settings) -> list[list[str]]:
+    """The webhook sender, when webhooks can be signed (KEFU_WEBHOOK_KEY, or a development
+    key made here for the embedded default)."""
+    if not settings.webhook_key:
+        if backend_of(settings.database_url) is not Backend.SQLITE:
+            print("kefu: KEFU_WEBHOOK_KEY is not set: webhooks will not be sent", flush=True)
+            return []
+        os.environ["KEFU_WEBHOOK_KEY"] = new_token()
+        print("kefu: development webhook key for this run (set KEFU_WEBHOOK_KEY)", flush=True)
+    return [_follower("outbox")]

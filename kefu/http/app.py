@@ -12,6 +12,7 @@ from kefu.http.calls import add_call_centre_routes
 from kefu.http.complaints import add_complaint_routes
 from kefu.http.customers import add_customer_routes
 from kefu.http.health import HealthResource, ReadyResource
+from kefu.http.messages import add_message_routes
 from kefu.http.middleware import AuthMiddleware
 from kefu.http.openapi import OpenApiResource
 from kefu.http.phrases import add_phrase_routes
@@ -22,6 +23,7 @@ from kefu.http.reports import add_report_routes
 from kefu.http.routes import ApiApp, Operation
 from kefu.http.tickets import add_ticket_routes
 from kefu.http.visits import add_visit_routes
+from kefu.http.webhooks import add_webhook_routes
 from kefu.http.work import add_work_routes
 from kefu.http.work_queues import add_work_queue_routes
 
@@ -45,6 +47,8 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_phrase_routes(app, services)
     add_quality_routes(app, services)
     add_appraisal_routes(app, services)
+    add_webhook_routes(app, services)
+    add_message_routes(app, services)
     return app
 
 

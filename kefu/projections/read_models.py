@@ -29,6 +29,7 @@ from kefu.projections.sql import rebuild_class_of, view_class_for
 from kefu.projections.ticket_projection import TicketProjection, TicketView
 from kefu.projections.timeline_projection import TimelineProjection, TimelineView
 from kefu.projections.visit_projection import VisitProjection, VisitView
+from kefu.projections.webhook_projection import WebhookProjection, WebhookView
 from kefu.store.database import Backend, backend_of, eventsourcing_env
 
 
@@ -80,6 +81,8 @@ class ReadModels:
         self.complaint_timers: ComplaintTimerStore = self._open(ComplaintTimerStore)
         self.projections.append(ComplaintTimersProjection(self.complaint_timers))
         self.automation: AutomationControl = self._open(AutomationControl)
+        self.webhooks: WebhookView = self._open(WebhookView)
+        self.projections.append(WebhookProjection(self.webhooks))
         self.reports = ReportViews(self._open, timezone)  # buckets in the business time zone
         self.projections.extend(self.reports.projections)
         # Not a projection: where runners leave their heartbeat and park what fails.
