@@ -8,44 +8,71 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import falcon.testing
 import pytest
 
 from kefu.bootstrap import Services, build_services
+from kefu.http.app import create_app
 from kefu.settings import Settings
-from tests.http.conftest import API_TOKENS, READ_WAIT_SECONDS, FakeClock
+from tests.http.conftest import API_TOKENS, READ_WAIT_SECONDS, TOKENS, FakeClock
 from tests.http.test_articles_api import get, post
 from tests.http.test_quality_api import CRITERIA, closed_ticket, draw, scorecard
 
-PLAN = {
-    "teams": {"desk": ["agent-1", "agent-2"]},
-    "targets": [
-        {"scope": "every_agent", "metric": "csat", "target": 80},
-        {"scope": "agent:agent-1", "metric": "first_response_minutes", "target": 60},
-        {"scope": "team:desk", "metric": "inspection_score", "target": 60},
-    ],
-}
+
+def plan(first: str, second: str) -> dict[str, Any]:
+    """The KPI plan, naming the two registered agents of the desk team by their ids."""
+    return {
+        "teams": {"desk": [first, second]},
+        "targets": [
+            {"scope": "every_agent", "metric": "csat", "target": 80},
+            {"scope": f"agent:{first}", "metric": "first_response_minutes", "target": 60},
+            {"scope": "team:desk", "metric": "inspection_score", "target": 60},
+        ],
+    }
 
 
-@pytest.fixture
-def services(tmp_path: Path, clock: FakeClock) -> Iterator[Services]:
-    plan = tmp_path / "kpi.json"
-    plan.write_text(json.dumps(PLAN))
-    settings = Settings(
+def settings(tmp_path: Path, **extra: Any) -> Settings:
+    return Settings(
         database_url=f"sqlite:///{tmp_path}/kefu.sqlite3",
         api_tokens=API_TOKENS,
         read_wait_seconds=READ_WAIT_SECONDS,
-        kpi_targets_file=str(plan),
+        **extra,
     )
-    built = build_services(settings, clock=clock)
+
+
+@pytest.fixture
+def desk(tmp_path: Path, clock: FakeClock) -> tuple[str, str]:
+    """Two agents registered before the plan is written, as an operator would: their ids."""
+    built = build_services(settings(tmp_path), clock=clock)
+    try:
+        client = falcon.testing.TestClient(create_app(built))
+        headers = {"Authorization": f"Bearer {TOKENS['service']}"}
+        ids = []
+        for name, extension in (("王芳", "8001"), ("李娜", "8002")):
+            result = client.simulate_post(
+                "/agents", json={"name": name, "extension": extension}, headers=headers
+            )
+            assert result.status_code == 201, result.text
+            ids.append(str(result.json["id"]))
+    finally:
+        built.close()
+    return ids[0], ids[1]
+
+
+@pytest.fixture
+def services(tmp_path: Path, clock: FakeClock, desk: tuple[str, str]) -> Iterator[Services]:
+    kpi = tmp_path / "kpi.json"
+    kpi.write_text(json.dumps(plan(*desk)))
+    built = build_services(settings(tmp_path, kpi_targets_file=str(kpi)), clock=clock)
     yield built
     built.close()
 
 
-def rated_ticket(open_ticket: Any, act: Any, clock: FakeClock, score: int) -> None:
+def rated_ticket(open_ticket: Any, act: Any, clock: FakeClock, agent_id: str, score: int) -> None:
     ticket = open_ticket()["id"]
     clock.advance(minutes=30)  # the dispatch is the first response
     steps = [
-        ("dispatch", {"department": "desk", "agent_id": "agent-1"}),
+        ("dispatch", {"department": "customer_service", "agent_id": agent_id}),
         ("resolve", None),
         ("rating", {"score": score}),
         ("close", None),
@@ -63,9 +90,11 @@ def test_actuals_are_set_against_targets_per_agent_and_team_with_the_trend(
     scorecard: str,
     client: Any,
     auth: Any,
+    desk: tuple[str, str],
 ) -> None:
-    rated_ticket(open_ticket, act, clock, 5)
-    rated_ticket(open_ticket, act, clock, 3)
+    first, _ = desk
+    rated_ticket(open_ticket, act, clock, first, 5)
+    rated_ticket(open_ticket, act, clock, first, 3)
     get("/tickets")
     drawn = draw(post, scorecard, per_agent=1, seed=3)
     inspection = get("/inspections", sampling=drawn["id"])["items"][0]
@@ -75,13 +104,13 @@ def test_actuals_are_set_against_targets_per_agent_and_team_with_the_trend(
 
     report = get("/reports/appraisal", role="reporter", month="2030-03", months=2)
     rows = {(r["scope"], r["metric"]): r for r in report["rows"]}
-    csat = rows[("agent:agent-1", "csat")]
+    csat = rows[(f"agent:{first}", "csat")]
     assert (csat["actual"], csat["met"], csat["trend"]) == (
         50.0,
         False,
         [["2030-02", None], ["2030-03", 50.0]],
     )
-    response = rows[("agent:agent-1", "first_response_minutes")]
+    response = rows[(f"agent:{first}", "first_response_minutes")]
     assert (response["actual"], response["met"], response["higher_is_better"]) == (
         30.0,
         True,
@@ -96,7 +125,7 @@ def test_actuals_are_set_against_targets_per_agent_and_team_with_the_trend(
     )  # fmt: skip
     csv = result.text
     assert csv.splitlines()[0] == "scope,metric,month,target,higher_is_better,actual,met"
-    assert "agent:agent-1,csat,2030-03,80.0,True,50.0,False" in csv.splitlines()
+    assert f"agent:{first},csat,2030-03,80.0,True,50.0,False" in csv.splitlines()
 
 
 def test_a_bad_appraisal_query_is_400(get: Any) -> None:

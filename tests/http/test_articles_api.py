@@ -263,11 +263,12 @@ def test_the_public_api_is_rate_limited_per_client_address(client: Client, servi
 
 
 def test_a_closed_complaint_becomes_a_draft_article_and_an_open_one_does_not(
-    post: Any, get: Any
+    post: Any, get: Any, new_customer: Callable[..., str]
 ) -> None:
     from tests.http.test_complaints_api import BODIES, TO_CLOSED, VALID_COMPLAINT
 
-    complaint_id = post("/complaints", VALID_COMPLAINT, 201)["id"]
+    complaint = {**VALID_COMPLAINT, "customer_id": new_customer()}  # a real customer file
+    complaint_id = post("/complaints", complaint, 201)["id"]
     body = {"complaint_id": complaint_id, "author_id": "agent-1", "title": "水壶漏水怎么处理"}
     refused = post("/articles/from-complaint", body, 409)
     assert "closed" in refused["detail"]

@@ -26,10 +26,16 @@ def scorecard(post: Any) -> str:
 
 
 @pytest.fixture
+def desk(new_agent: Any) -> tuple[str, str]:
+    """Two registered agents (their ids), whose closed tickets the draw picks from."""
+    return new_agent("王芳", "8001"), new_agent("李娜", "8002")
+
+
+@pytest.fixture
 def closed_ticket(open_ticket: Any, act: Any) -> Any:
     def closed_(agent_id: str) -> str:
         ticket: str = open_ticket()["id"]
-        bodies = {"dispatch": {"department": "after-sales", "agent_id": agent_id}}
+        bodies = {"dispatch": {"department": "after_sales", "agent_id": agent_id}}
         for action in ("dispatch", "start", "resolve", "close"):
             result = act(ticket, action, bodies.get(action))
             assert result.status_code == 200, result.text
@@ -63,9 +69,15 @@ def draw(post: Any, scorecard: str, status: int = 201, **extra: Any) -> Any:
 
 
 def test_a_week_is_drawn_reproducibly_per_agent_and_recorded_once(
-    post: Any, get: Any, scorecard: str, closed_ticket: Any, recorded_call: Any
+    post: Any,
+    get: Any,
+    scorecard: str,
+    closed_ticket: Any,
+    recorded_call: Any,
+    desk: tuple[str, str],
 ) -> None:
-    tickets = {closed_ticket("agent-1") for _ in range(3)} | {closed_ticket("agent-2")}
+    first, second = desk
+    tickets = {closed_ticket(first) for _ in range(3)} | {closed_ticket(second)}
     agent, call = recorded_call()
     get("/tickets")  # let the projections catch up before the draw reads them
 
@@ -74,20 +86,21 @@ def test_a_week_is_drawn_reproducibly_per_agent_and_recorded_once(
     picks = [(p["agent_id"], p["case_kind"], p["case_id"]) for p in sampling["picks"]]
     assert (sampling["seed"], sampling["candidate_count"]) == (42, 5)
     assert [p for p in picks if p[1] == "call"] == [(agent, "call", call)]
-    assert len([p for p in picks if p[0] == "agent-1"]) == 2
+    assert len([p for p in picks if p[0] == first]) == 2
     assert {p[2] for p in picks if p[1] == "ticket"} <= tickets
     assert {p["inspector_id"] for p in sampling["picks"]} == {"qa-1", "qa-2"}
 
     again = draw(post, scorecard, seed=42, status=409)
     assert "already drawn" in again["detail"]
-    listed = get("/inspections", agent="agent-1")["items"]
-    assert {i["case_id"] for i in listed} == {p[2] for p in picks if p[0] == "agent-1"}
+    listed = get("/inspections", agent=first)["items"]
+    assert {i["case_id"] for i in listed} == {p[2] for p in picks if p[0] == first}
 
 
 def test_an_inspection_is_scored_appealed_once_and_decided_by_a_supervisor(
-    post: Any, get: Any, scorecard: str, closed_ticket: Any
+    post: Any, get: Any, scorecard: str, closed_ticket: Any, desk: tuple[str, str]
 ) -> None:
-    closed_ticket("agent-1")
+    first, second = desk
+    closed_ticket(first)
     get("/tickets")
     drawn = draw(post, scorecard, per_agent=1, seed=7)
     (inspection,) = get("/inspections", sampling=drawn["id"])["items"]
@@ -103,13 +116,13 @@ def test_an_inspection_is_scored_appealed_once_and_decided_by_a_supervisor(
     post(f"{path}/score", score)
     assert get(path)["total"] == "65.00"  # (1*10/10 + 2*2/5 + 3*7/10) / 6 * 100
 
-    post(f"{path}/appeal", {"agent_id": "agent-2", "reason": "not mine"}, 409)
-    post(f"{path}/appeal", {"agent_id": "agent-1", "reason": "客户先挂断"})
+    post(f"{path}/appeal", {"agent_id": second, "reason": "not mine"}, 409)
+    post(f"{path}/appeal", {"agent_id": first, "reason": "客户先挂断"})
     post(f"{path}/decide", {"supervisor_id": inspection["inspector_id"], "outcome": "upheld"}, 409)
     amended = {"greeting": 10, "apology": 5, "resolution": 7}
     decision = {"supervisor_id": "sup-1", "outcome": "amended", "points": amended}
     post(f"{path}/decide", decision)
-    refused = post(f"{path}/appeal", {"agent_id": "agent-1", "reason": "again"}, 409)
+    refused = post(f"{path}/appeal", {"agent_id": first, "reason": "again"}, 409)
 
     view = get(path)
     assert (view["status"], view["total"], view["final_total"]) == ("decided", "65.00", "85.00")
@@ -119,9 +132,9 @@ def test_an_inspection_is_scored_appealed_once_and_decided_by_a_supervisor(
 
 
 def test_a_revised_scorecard_keeps_the_revision_an_inspection_was_drawn_with(
-    post: Any, get: Any, scorecard: str, closed_ticket: Any
+    post: Any, get: Any, scorecard: str, closed_ticket: Any, desk: tuple[str, str]
 ) -> None:
-    closed_ticket("agent-1")
+    closed_ticket(desk[0])
     get("/tickets")
     drawn = draw(post, scorecard, per_agent=1, seed=1)
     post(f"/scorecards/{scorecard}/revise", {"criteria": CRITERIA[:1], "reason": "简化"})
