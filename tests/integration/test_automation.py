@@ -16,6 +16,7 @@ from uuid import UUID
 import pytest
 
 from kefu.bootstrap import Services, build_services
+from kefu.commands.agents import RegisterAgent
 from kefu.commands.complaints import (
     AcknowledgeComplaint,
     AttributeResponsibility,
@@ -183,7 +184,8 @@ def test_a_ticket_waiting_for_the_customer_does_not_breach_and_resumes_where_it_
 ) -> None:
     ticket_id = open_quick(desk)
     clock.at(1)
-    act(desk, ticket_id, "dispatch", DispatchTicket(department="it", agent_id="a-1"))
+    agent_id = an_agent(desk, "李雷")
+    act(desk, ticket_id, "dispatch", DispatchTicket(department="technical", agent_id=agent_id))
     clock.at(2)
     act(desk, ticket_id, "await-customer", AwaitCustomer(note="which phone model?"))
     settle(desk)
@@ -248,9 +250,16 @@ def test_a_paused_automation_does_nothing_until_resumed(desk: Services, clock: C
     assert counted(desk, ticket_id)[("SlaBreached", "first_response", 0)] == 1
 
 
-def vip_customer(desk: Services, owner: str = "agent-li") -> UUID:
+def an_agent(desk: Services, name: str) -> UUID:
+    """A registered agent (commands refuse agents that do not exist)."""
+    return desk.agents.register(RegisterAgent(name=name, extension="8001"), context()).answer.id
+
+
+def vip_customer(desk: Services, owner: UUID | None = None) -> UUID:
+    """A VIP customer file whose owner agent is `owner` (a new agent when not given)."""
     registered = RegisterCustomer(name="王芳", phones=("139 0013 9000",), tier=Tier.VIP)
     customer_id = desk.customers.register(registered, context()).answer.id
+    owner = owner or an_agent(desk, "李娜")
     desk.customers.act(customer_id, "owner", AssignOwner(agent_id=owner), context())
     return customer_id
 
@@ -258,12 +267,13 @@ def vip_customer(desk: Services, owner: str = "agent-li") -> UUID:
 def test_a_vip_ticket_enters_the_10_minute_lane_by_the_rules_once_under_replay(
     desk: Services, open_desk: Opener
 ) -> None:
-    customer_id = vip_customer(desk)
+    owner = an_agent(desk, "李娜")
+    customer_id = vip_customer(desk, owner)
     opened = OpenTicket(
         channel=Channel.WECHAT,
         category="billing",
         subject="发票开错了",
-        customer_id=str(customer_id),
+        customer_id=customer_id,
     )
     ticket_id = desk.tickets.open(opened, context()).answer.id
     settle(desk)
@@ -275,7 +285,7 @@ def test_a_vip_ticket_enters_the_10_minute_lane_by_the_rules_once_under_replay(
     assert (ticket.priority, ticket.department, ticket.assignee_id) == (
         Priority.URGENT,
         "vip",
-        "agent-li",
+        str(owner),
     )
     by_rule = [e for e in events(desk, ticket_id) if e.meta.channel == "rule:vip-10-minute-lane"]
     assert [type(e).__name__ for e in by_rule] == ["PriorityChanged", "Dispatched", "Tagged"]
@@ -318,7 +328,7 @@ def test_a_major_complaint_is_escalated_to_the_responsible_departments_manager(
 ) -> None:
     customer_id = vip_customer(desk)
     registered = RegisterComplaint(
-        channel=Channel.PHONE, customer_id=str(customer_id), type=ComplaintType.PRODUCT_DEFECT,
+        channel=Channel.PHONE, customer_id=customer_id, type=ComplaintType.PRODUCT_DEFECT,
         description="屏幕第二天就坏了", contact="139 0013 9000", major=True,
     )  # fmt: skip
     complaint_id = desk.complaints.register(registered, context()).answer.id
@@ -341,7 +351,7 @@ def test_the_24_hour_and_3_day_complaint_deadlines_are_escalated_once_each(
     desk: Services, open_desk: Opener, clock: Clock
 ) -> None:
     registered = RegisterComplaint(
-        channel=Channel.PHONE, customer_id="walk-in", type=ComplaintType.LOGISTICS_DELAY,
+        channel=Channel.PHONE, customer_id=None, type=ComplaintType.LOGISTICS_DELAY,
         description="沙发晚到了一周", contact="139 0013 9000",
     )  # fmt: skip
     complaint_id = desk.complaints.register(registered, context()).answer.id

@@ -46,7 +46,7 @@ def test_dry_run_names_the_rules_that_would_fire_for_a_ticket(
     vip = RegisterCustomer(name="王芳", phones=("139 0013 9000",), tier=Tier.VIP)
     customer = services.customers.register(vip, context()).answer.id
     opened = OpenTicket(channel=Channel.WECHAT, category="billing", subject="发票开错了",
-                        customer_id=str(customer))  # fmt: skip
+                        customer_id=customer)  # fmt: skip
     ticket = services.tickets.open(opened, context()).answer.id
     monkeypatch.setenv("KEFU_DATABASE_URL", database_url)
 
