@@ -97,6 +97,8 @@ def test_commands_are_counted_by_kind_and_outcome(
         )
 
     assert grew("POST /tickets", "accepted") == 1
+    batches = "kefu_group_commit_batch_size_count"
+    assert value(after, batches) - value(before, batches) >= 2  # the creation and the dispatch
     assert grew(dispatch, "accepted") == 1
     assert grew(dispatch, "replayed") == 1
     assert grew(dispatch, "refused") == 1
