@@ -86,10 +86,15 @@ def fuzz(
     failures: dict[str, str] = {}
     for case, response in exchanges:
         try:
-            case.validate_response(response, checks=CHECKS)
+            case.validate_response(response, checks=_checks(case.operation.label))
         except FailureGroup as e:  # every check failure, reported per operation
             failures.setdefault(case.operation.label, f"{type(e).__name__}: {e}"[:2000])
     return statuses, failures
+
+
+def _checks(label: str) -> list[Any]:
+    # /ready answers 503 by design while no runner is up (none is, here): a documented answer.
+    return CHECKS[1:] if label == "GET /ready" else CHECKS
 
 
 def test_the_document_is_valid_openapi_3_1(client: falcon.testing.TestClient) -> None:
