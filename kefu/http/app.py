@@ -13,7 +13,9 @@ from kefu.http.complaints import add_complaint_routes
 from kefu.http.customers import add_customer_routes
 from kefu.http.health import HealthResource, ReadyResource
 from kefu.http.messages import add_message_routes
+from kefu.http.metrics import MetricsResource, pool_stats
 from kefu.http.middleware import AuthMiddleware
+from kefu.http.observability import ObservabilityMiddleware
 from kefu.http.openapi import OpenApiResource
 from kefu.http.phrases import add_phrase_routes
 from kefu.http.problems import add_problem_handlers
@@ -29,7 +31,8 @@ from kefu.http.work_queues import add_work_queue_routes
 
 
 def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response]:
-    app = ApiApp(middleware=[AuthMiddleware(services.tokens)])
+    observe = ObservabilityMiddleware(pool_stats(services))
+    app = ApiApp(middleware=[observe, AuthMiddleware(services.tokens)])
     app.req_options.strip_url_path_trailing_slash = True
     add_problem_handlers(app)
     _add_public_routes(app, services)
@@ -58,6 +61,7 @@ def _add_public_routes(app: ApiApp, services: Services) -> None:
         "/health": (HealthResource(), "The process answers"),
         "/ready": (ReadyResource(services), "The event store answers; how far projections lag"),
         "/openapi.json": (OpenApiResource(app.operations), "This document"),
+        "/metrics": (MetricsResource(services), "Prometheus metrics"),
     }
     for path, (resource, summary) in public.items():
         app.add_route(path, resource, openapi={path: {"get": Operation(f"{summary} (no token)")}})

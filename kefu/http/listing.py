@@ -58,6 +58,18 @@ class ListResource:
         self.sorts = sorts  # public sort name → column; the first is the default
         self.render = render
 
+    def query_parameters(self) -> list[dict[str, Any]]:
+        """The query parameters this list reads, as OpenAPI parameters."""
+        text = {"type": "string"}
+        paging = {
+            "sort": {"enum": _sort_names(self.sorts)},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 500},
+            "cursor": text,
+            "after": {"type": "integer", "minimum": 0},
+        }
+        schemas = {**paging, **dict.fromkeys(self.params, text)}
+        return [{"name": name, "in": "query", "schema": schema} for name, schema in schemas.items()]
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = self._query(req)
         if self.wait is not None:
@@ -99,3 +111,7 @@ class ListResource:
             extra_where=where,
             extra_params=values,
         )
+
+
+def _sort_names(sorts: Mapping[str, str]) -> list[str]:
+    return [order + name for name in sorts for order in ("", "-")]

@@ -28,7 +28,8 @@ from kefu.projections.reports.query import Report, ReportQuery
 from kefu.projections.reports.registry import ReportViews
 
 REPORTERS = frozenset({Role.REPORTER})  # admin is always allowed
-PARAMS = frozenset({"from", "to", "period", "group_by", "format"})
+PARAMS = frozenset({"from", "to", "period", "group_by", "format", "bom"})
+UTF8_BOM = "\ufeff".encode()
 MAX_RANGE = timedelta(days=3 * 366)
 CSV = "text/csv"
 
@@ -73,7 +74,7 @@ class ReportResource:
         query = self._query(req)
         report = self.spec.run(self.services.read_models.reports, query)
         if _wants_csv(req):
-            _write_csv(resp, report, f"{self.name}-{query.period}.csv")
+            _write_csv(resp, report, f"{self.name}-{query.period}.csv", _wants_bom(req))
         else:
             write_json(resp, self._body(query, report))
 
@@ -147,7 +148,19 @@ def _wants_csv(req: falcon.Request) -> bool:
     return CSV in accept and req.client_prefers([falcon.MEDIA_JSON, CSV]) == CSV
 
 
-def _write_csv(resp: falcon.Response, report: Report, filename: str) -> None:
+def _wants_bom(req: falcon.Request) -> bool:
+    """A UTF-8 byte-order mark, so Excel reads the Chinese as UTF-8: `?bom=1` or `?bom=0`; by
+    default for browsers (every browser's User-Agent starts `Mozilla/`), whose downloads are
+    opened in Excel, and not for scripts and tools, which would read the mark as data."""
+    chosen = req.get_param("bom")
+    if chosen is not None:
+        if chosen not in ("0", "1"):
+            raise _bad("bom is 0 or 1")
+        return chosen == "1"
+    return (req.user_agent or "").startswith("Mozilla/")
+
+
+def _write_csv(resp: falcon.Response, report: Report, filename: str, bom: bool) -> None:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(report.columns)
@@ -155,7 +168,7 @@ def _write_csv(resp: falcon.Response, report: Report, filename: str) -> None:
         writer.writerow(_cell(row[c]) for c in report.columns)
     resp.content_type = f"{CSV}; charset=utf-8"
     resp.set_header("Content-Disposition", f'attachment; filename="{filename}"')
-    resp.data = out.getvalue().encode()
+    resp.data = (UTF8_BOM if bom else b"") + out.getvalue().encode()
 
 
 def _cell(value: Any) -> Any:
@@ -183,6 +196,7 @@ def _operation(name: str, spec: ReportSpec) -> Operation:
             _parameter("period", {"enum": [str(p) for p in Period]}),
             _parameter("group_by", {"enum": list(spec.groups)}),
             _parameter("format", {"enum": ["json", "csv"]}),
+            _parameter("bom", {"enum": ["0", "1"]}),
         ),
     )
 

@@ -74,11 +74,11 @@ def decode(body: bytes, command: type[TCommand]) -> TCommand:
 def command_context(req: falcon.Request, body: bytes) -> Context:
     """Who sent the command and why, from the token and headers, never from the body."""
     caller = req.context.caller
-    return Context(
+    ctx = Context(
         actor_id=caller.actor_id,
         actor_role=str(caller.role),
         command_id=uuid.uuid4(),
-        correlation_id=_uuid_header(req, "X-Correlation-ID") or uuid.uuid4(),
+        correlation_id=_correlation_id(req),
         causation_id=_uuid_header(req, "X-Causation-ID"),
         channel=(req.get_header("X-Channel") or "api")[:40],
         idempotency_key=_idempotency_key(req),
@@ -87,6 +87,14 @@ def command_context(req: falcon.Request, body: bytes) -> Context:
         ).hexdigest(),
         expected_version=_if_match(req),
     )
+    req.context.command_id = ctx.command_id  # for the command's log line
+    return ctx
+
+
+def _correlation_id(req: falcon.Request) -> uuid.UUID:
+    """The id the observability middleware echoes (made there when absent), else the header's."""
+    known = getattr(req.context, "correlation_id", None)
+    return known or _uuid_header(req, "X-Correlation-ID") or uuid.uuid4()
 
 
 def _uuid_header(req: falcon.Request, name: str) -> uuid.UUID | None:

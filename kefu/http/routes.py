@@ -10,7 +10,7 @@ path per action.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import falcon
@@ -51,4 +51,37 @@ class ApiApp(falcon.App[falcon.Request, falcon.Response]):
     ) -> None:
         super().add_route(uri_template, resource, **kwargs)
         for path, operations in (openapi or {}).items():
-            self.operations.setdefault(path, {}).update(operations)
+            declared = {
+                method: _declared(operation, uri_template, path, resource, method)
+                for method, operation in operations.items()
+            }
+            self.operations.setdefault(path, {}).update(declared)
+
+
+def _declared(
+    operation: Operation, template: str, path: str, resource: object, method: str
+) -> Operation:
+    """The operation with its path parameters (typed by the falcon template's converters)
+    and, for a list, the query parameters its resource reads."""
+    names = {p["name"] for p in operation.parameters}
+    added = [p for p in path_parameters(template, path) if p["name"] not in names]
+    lister = getattr(resource, "lister", None) or resource
+    query = getattr(lister, "query_parameters", None)
+    if method == "get" and callable(query):
+        added += [p for p in query() if p["name"] not in names]
+    return replace(operation, parameters=(*added, *operation.parameters))
+
+
+def path_parameters(template: str, path: str) -> list[dict[str, Any]]:
+    """`/tickets/{aggregate_id:uuid}` beside `/tickets/{ticket_id}`: ticket_id, a UUID."""
+    parameters = []
+    for falcon_part, part in zip(template.split("/"), path.split("/"), strict=False):
+        if part.startswith("{") and part.endswith("}"):
+            converter = falcon_part.strip("{}").partition(":")[2]
+            schema = (
+                {"type": "string", "format": "uuid"} if converter == "uuid" else {"type": "string"}
+            )
+            parameters.append(
+                {"name": part[1:-1], "in": "path", "required": True, "schema": schema}
+            )
+    return parameters

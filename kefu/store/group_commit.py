@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from eventsourcing.persistence import StoredEvent, Tracking
 
+from kefu import metrics
 from kefu.store.idempotency import IdempotencyRecord
 
 MAX_BATCH = 256
@@ -93,6 +94,7 @@ class GroupCommit:
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
             self.batches, self.writes = self.batches + 1, self.writes + len(batch)
+        metrics.record_group_commit(len(batch))
         try:
             self._commit_batch(batch)
         except Exception as error:

@@ -53,6 +53,17 @@ def test_every_report_answers_csv_with_a_header_row(report: Any, name: str) -> N
     assert header == report(name).json["columns"]
 
 
+def test_csv_starts_with_a_bom_for_browsers_and_on_request_only(report: Any) -> None:
+    browser = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0"
+    bom = b"\xef\xbb\xbf"
+    assert report("tickets", "format=csv", **{"User-Agent": browser}).content.startswith(bom)
+    assert report("tickets", "format=csv&bom=1").content.startswith(bom)
+    assert not report("tickets", "format=csv", **{"User-Agent": "curl/8.5"}).content.startswith(bom)
+    no = report("tickets", "format=csv&bom=0", **{"User-Agent": browser})
+    assert not no.content.startswith(bom)
+    assert report("tickets", "format=csv&bom=yes").status_code == 400
+
+
 def test_the_ticket_report_counts_created_resolved_and_the_backlog(
     report: Any, open_ticket: Any, walk: Any, clock: FakeClock
 ) -> None:

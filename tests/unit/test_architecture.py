@@ -143,3 +143,7 @@ def test_relative_imports_and_imports_inside_functions_are_arrows_too() -> None:
     assert {"kefu.commands", "kefu.projections.sql", "kefu.http.app", "kefu.cli.main"} <= found
     in_package = imported_modules("from .errors import X\n", "kefu.domain", is_package=True)
     assert "kefu.domain.errors" in in_package
+
+
+def test_the_metrics_module_imports_nothing_of_kefu_so_every_layer_may_count() -> None:
+    assert not sorted(i for i in GRAPH["kefu.metrics"] if within(i, ("kefu",)))

@@ -1,0 +1,42 @@
+-- Run as kefu_owner (or a superuser) after the tables exist; again after an upgrade adds tables.
+-- The log is insert-only for everyone but its owner: the API and the worker may INSERT events,
+-- chain links and idempotency rows, never change or remove them.
+SET search_path = public;
+
+GRANT SELECT, INSERT ON kefu_events, event_chain, idempotency_keys, kefu_snapshots
+    TO kefu_api, kefu_worker;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO kefu_api, kefu_worker;
+-- eventsourcing serialises inserts with LOCK TABLE ... IN EXCLUSIVE MODE, which PostgreSQL allows
+-- only to roles holding UPDATE, DELETE or TRUNCATE. UPDATE is granted for that lock alone; the
+-- triggers below refuse every UPDATE, DELETE and TRUNCATE of the log, whoever asks.
+GRANT UPDATE ON kefu_events TO kefu_api, kefu_worker;
+
+CREATE OR REPLACE FUNCTION kefu_refuse_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the % table is insert-only: history is never rewritten', TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['kefu_events', 'event_chain'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_insert_only', t);
+        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON %I '
+                       'FOR EACH ROW EXECUTE FUNCTION kefu_refuse_rewrite()', t || '_insert_only', t);
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_no_truncate', t);
+        EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION kefu_refuse_rewrite()', t || '_no_truncate', t);
+    END LOOP;
+END $$;
+
+-- Every other table is a view (projection), a tracking row or a snapshot: the API reads them;
+-- the worker writes them and, for rebuilds, creates new ones.
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO kefu_api, kefu_backup;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO kefu_worker;
+REVOKE UPDATE, DELETE, TRUNCATE ON event_chain, idempotency_keys, kefu_snapshots FROM kefu_worker;
+REVOKE DELETE, TRUNCATE ON kefu_events FROM kefu_worker;
+-- kefu issues CREATE TABLE IF NOT EXISTS at start-up, which PostgreSQL checks against the
+-- schema's CREATE privilege even when the table exists. A table that role did not create stays
+-- out of its reach (no ALTER, DROP or TRUNCATE without ownership).
+GRANT CREATE ON SCHEMA public TO kefu_api, kefu_worker;

@@ -1,0 +1,84 @@
+"""What can be checked of infra/ here: every file parses; the units verify; the image is non-root
+with a health check; the compose file has the services and fields it needs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+INFRA = Path(__file__).resolve().parents[2] / "infra"
+
+
+def test_the_compose_file_runs_postgresql_the_api_and_a_separate_worker() -> None:
+    compose = yaml.safe_load((INFRA / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert set(services) == {"db", "api", "worker"}
+    assert services["worker"]["command"] == ["kefu", "projections", "run"]
+    for name in ("api", "worker"):
+        assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
+        assert services[name]["environment"]["KEFU_DATABASE_URL"].startswith("postgresql://")
+        assert (INFRA / services[name]["build"]["dockerfile"].removeprefix("infra/")).exists()
+    assert "PROMETHEUS_MULTIPROC_DIR" in (INFRA / "Containerfile").read_text(encoding="utf-8")
+    for volume in services["db"]["volumes"]:
+        source = volume.split(":")[0]
+        assert source in compose["volumes"] or (INFRA / source).exists(), source
+
+
+def test_the_image_runs_as_a_user_and_checks_its_health() -> None:
+    text = (INFRA / "Containerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    lines = text.splitlines()
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
+    assert any(line.startswith("HEALTHCHECK ") and "/health" in line for line in lines)
+    assert lines[[i for i, line in enumerate(lines) if line.startswith("FROM ")][-1]].endswith(
+        "-slim"
+    )
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
+def test_the_systemd_units_verify(tmp_path: Path) -> None:
+    # verify insists the ExecStart programs exist: point them at this environment's install.
+    bin_dir = Path(sys.executable).parent
+    units = []
+    for unit in sorted((INFRA / "systemd").glob("*.service")):
+        text = unit.read_text(encoding="utf-8").replace("/opt/kefu/bin/", f"{bin_dir}/")
+        (tmp_path / unit.name).write_text(text, encoding="utf-8")
+        units.append(str(tmp_path / unit.name))
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *units], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed here")
+def test_the_nginx_configuration_passes_nginx_t(tmp_path: Path) -> None:
+    site = (
+        (INFRA / "nginx" / "kefu.conf")
+        .read_text(encoding="utf-8")
+        .replace("listen 80", "listen 18080")
+    )
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{ access_log off; {site} }}\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        ["nginx", "-t", "-c", str(conf), "-p", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_nginx_configuration_buffers_requests_and_hides_metrics() -> None:
+    text = (INFRA / "nginx" / "kefu.conf").read_text(encoding="utf-8")
+    assert "proxy_request_buffering on;" in text
+    assert "location = /metrics" in text
+    assert text.count("{") == text.count("}")
