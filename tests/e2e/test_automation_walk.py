@@ -49,8 +49,10 @@ def test_rules_prioritise_and_assign_a_vip_ticket_and_an_overdue_ticket_escalate
             "POST", "/customers", {"name": "王芳", "phones": ["139 0013 9000"], "tier": "vip"}
         )
         assert status == 201
-        owner = server.call("POST", f"/customers/{customer['id']}/owner", {"agent_id": "li"})
-        assert owner[0] == 200
+        status, agent = server.call("POST", "/agents", {"name": "李娜", "extension": "8001"})
+        assert status == 201, agent
+        owner = server.call("POST", f"/customers/{customer['id']}/owner", {"agent_id": agent["id"]})
+        assert owner[0] == 200, owner
         body = {"channel": "wechat", "category": "billing", "subject": "发票开错了",
                 "customer_id": customer["id"]}  # fmt: skip
         status, vip = server.call("POST", "/tickets", body)
@@ -60,7 +62,7 @@ def test_rules_prioritise_and_assign_a_vip_ticket_and_an_overdue_ticket_escalate
         assert (seen["priority"], seen["department"], seen["assignee_id"]) == (
             "urgent",
             "vip",
-            "li",
+            agent["id"],
         )
         assert seen["tags"] == ["10-minute-lane"]
         assert seen["sla"]["policy"] == "default-urgent"
