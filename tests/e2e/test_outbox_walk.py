@@ -42,8 +42,11 @@ def test_a_major_complaint_reaches_the_manager_by_email_and_subscribers_by_webho
             )
             assert status == 201, webhook
             _, secret = server.call("GET", f"/webhooks/{webhook['id']}/secret")
-            status, complaint = server.call("POST", "/complaints", REGISTER)
-            assert status == 201
+            status, customer = server.call("POST", "/customers", {"name": "陈先生"})
+            assert status == 201, customer
+            body = {**REGISTER, "customer_id": customer["id"]}
+            status, complaint = server.call("POST", "/complaints", body)
+            assert status == 201, complaint
             wait_until(lambda: mailbox.to("wang@desk.example") != [], what="the manager's email")
             wait_until(lambda: hook.count() == 1, what="the webhook")
             [mail] = mailbox.to("wang@desk.example")
