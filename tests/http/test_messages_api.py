@@ -13,11 +13,13 @@ import falcon.testing
 import pytest
 
 from kefu.bootstrap import Services, build_services
+from kefu.commands.agents import RegisterAgent
 from kefu.settings import Settings
 from tests.http.conftest import API_TOKENS, READ_WAIT_SECONDS, FakeClock, Headers
+from tests.integration.conftest import context
 from tests.receivers import Receiver, receiver
 
-DIRECTORY = {"staff": {"agent-7": {"name": "Zhao", "phone": "+8613800000007", "channels": ["sms"]}}}
+ZHAO = {"name": "Zhao", "phone": "+8613800000007", "channels": ["sms"]}
 
 
 @pytest.fixture
@@ -27,9 +29,22 @@ def gateway() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def services(tmp_path: Path, clock: FakeClock, gateway: Receiver) -> Iterator[Services]:
+def agent_id(tmp_path: Path) -> str:
+    """Agent Zhao, registered before the services start (the staff directory names agents)."""
+    first = build_services(Settings(database_url=f"sqlite:///{tmp_path}/kefu.sqlite3"))
+    try:
+        registered = RegisterAgent(name="Zhao", extension="8007")
+        return str(first.agents.register(registered, context()).answer.id)
+    finally:
+        first.close()
+
+
+@pytest.fixture
+def services(
+    tmp_path: Path, clock: FakeClock, gateway: Receiver, agent_id: str
+) -> Iterator[Services]:
     directory = tmp_path / "directory.json"
-    directory.write_text(json.dumps(DIRECTORY))
+    directory.write_text(json.dumps({"staff": {agent_id: ZHAO}}))
     settings = Settings(
         database_url=f"sqlite:///{tmp_path}/kefu.sqlite3",
         api_tokens=API_TOKENS,
@@ -48,13 +63,16 @@ def urged_message(
     act: Callable[..., falcon.testing.Result],
     open_ticket: Callable[..., dict[str, Any]],
     services: Services,
+    agent_id: str,
 ) -> Callable[[bool], str]:
-    """Urges a ticket assigned to agent-7: one SMS queued (and sent when asked); its id."""
+    """Urges a ticket assigned to agent Zhao: one SMS queued (and sent when asked); its id."""
 
     def make(send: bool) -> str:
         ticket = open_ticket()["id"]
-        for action in ("review", "dispatch", "urge"):
-            assert act(ticket, action).status_code == 200
+        assert act(ticket, "review").status_code == 200
+        dispatch = {"department": "billing", "agent_id": agent_id}
+        assert act(ticket, "dispatch", dispatch).status_code == 200
+        assert act(ticket, "urge").status_code == 200
         outbox = services.outbox_service()
         outbox.follower.catch_up()
         assert outbox.notifier is not None and outbox.messages is not None
