@@ -6,15 +6,14 @@ Like `sla_timers`, a view built from events; the automation asks it only for the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
-from uuid import UUID
+from typing import Any
 
 import msgspec
 
 from kefu.domain.complaint import Complaint
 from kefu.domain.complaint_deadlines import ComplaintDeadlines, fold_deadlines
-from kefu.projections.documents import Column, DocumentView, FoldProjection
-from kefu.projections.sql import db_time
+from kefu.projections.documents import FoldProjection
+from kefu.projections.due_timers import DueTimerView
 
 
 class DeadlineDoc(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,27 +25,11 @@ class DeadlineDoc(msgspec.Struct, frozen=True, kw_only=True):
     position: int
 
 
-class ComplaintTimerStore(DocumentView[DeadlineDoc]):
+class ComplaintTimerStore(DueTimerView[DeadlineDoc]):
     """One row per complaint; `due_at` indexed."""
 
     table = "complaint_timers"
     document = DeadlineDoc
-    columns: ClassVar[dict[str, tuple[str, Column]]] = {
-        "due_at": ("TEXT", lambda d: db_time(d.due_at)),
-    }
-    indexes = ("due_at",)
-
-    def due(self, now: datetime, limit: int = 100) -> list[UUID]:
-        rows = self.query(
-            f"SELECT id FROM {self.table} WHERE due_at IS NOT NULL AND due_at <= :now "
-            "ORDER BY due_at LIMIT :limit",
-            {"now": db_time(now), "limit": limit},
-        )
-        return [UUID(row["id"]) for row in rows]
-
-    def pending(self) -> int:
-        rows = self.query(f"SELECT COUNT(*) AS n FROM {self.table} WHERE due_at IS NOT NULL")
-        return int(rows[0]["n"])
 
 
 class ComplaintTimersProjection(FoldProjection[ComplaintTimerStore]):

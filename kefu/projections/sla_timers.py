@@ -12,15 +12,15 @@ the timer table, so a rebuild of the timers never resumes a paused automation.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
-from uuid import UUID
+from typing import Any
 
 import msgspec
 
 from kefu.domain.sla import SlaSetup
 from kefu.domain.sla_clocks import TicketClocks, fold_clocks
 from kefu.domain.ticket import Ticket
-from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.documents import FoldProjection
+from kefu.projections.due_timers import DueTimerView
 from kefu.projections.sql import SqlView, db_time, from_db_time
 
 
@@ -33,32 +33,15 @@ class TimerDoc(msgspec.Struct, frozen=True, kw_only=True):
     position: int
 
 
-class SlaTimerStore(DocumentView[TimerDoc]):
+class SlaTimerStore(DueTimerView[TimerDoc]):
     """One row per ticket; `due_at` indexed."""
 
     table = "sla_timers"
     document = TimerDoc
-    columns: ClassVar[dict[str, tuple[str, Column]]] = {
-        "due_at": ("TEXT", lambda d: db_time(d.due_at)),
-    }
-    indexes = ("due_at",)
-
-    def due(self, now: datetime, limit: int = 100) -> list[UUID]:
-        """Tickets whose next mark is due at `now`, earliest first."""
-        rows = self.query(
-            f"SELECT id FROM {self.table} WHERE due_at IS NOT NULL AND due_at <= :now "
-            "ORDER BY due_at LIMIT :limit",
-            {"now": db_time(now), "limit": limit},
-        )
-        return [UUID(row["id"]) for row in rows]
 
     def earliest(self) -> datetime | None:
         rows = self.query(f"SELECT MIN(due_at) AS due FROM {self.table}")
         return from_db_time(rows[0]["due"]) if rows else None
-
-    def pending(self) -> int:
-        rows = self.query(f"SELECT COUNT(*) AS n FROM {self.table} WHERE due_at IS NOT NULL")
-        return int(rows[0]["n"])
 
 
 class SlaTimersProjection(FoldProjection[SlaTimerStore]):
