@@ -65,7 +65,7 @@ def customer_file(n: int) -> Customer:
     """A customer file with two orders."""
     at = START + timedelta(minutes=n)
     c = Customer.register(
-        name=f"customer {n}", phones=(f"139{n:08d}",), source_channel="phone", meta=META, at=at
+        name=f"customer {n}", phones=(f"+86139{n:08d}",), source_channel="phone", meta=META, at=at
     )
     for k in range(2):
         c.record_order(

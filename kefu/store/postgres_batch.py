@@ -1,17 +1,18 @@
-"""One batch of writes in one PostgreSQL transaction, in four statements.
+"""One batch of writes in one PostgreSQL transaction, in two round trips.
 
-1. BEGIN and lock the events table (EXCLUSIVE, as eventsourcing does for every insert:
-   positions are then drawn in commit order, so a follower never skips a lower position
-   committed later);
-2. one SELECT reads what the writes touch (stored events at their versions, the previous
-   stream hashes, answered idempotency keys, tracking positions, the log head) and draws a
-   position for every event of the batch from the events table's own sequence;
-3. one INSERT (data-modifying CTEs) writes the accepted writes' idempotency records, events
-   and chain links and NOTIFYs once (tracking rows, for process managers, take one more);
-4. COMMIT.
-The lock is held for one batch, not one command: that is where the throughput comes from.
-Statements, not round trips in a pipeline, are what cost on a busy machine (each is a wait
-for the server), so there are as few as the checks allow.
+1. In one pipeline: BEGIN, lock the events table (EXCLUSIVE, as eventsourcing does for every
+   insert: positions are then drawn in commit order, so a follower never skips a lower
+   position committed later), and one SELECT that reads what the writes touch (stored events
+   at their versions, the previous stream hashes, answered idempotency keys, tracking
+   positions, the log head) and draws a position for every event of the batch from the events
+   table's own sequence;
+2. the checks run here, on that state, while the lock is held;
+3. in one pipeline: one INSERT (data-modifying CTEs) that writes the accepted writes'
+   idempotency records, events and chain links and NOTIFYs once (tracking rows, for process
+   managers, ride in the same pipeline), then COMMIT.
+The lock is held for one batch, not one command: that is where the throughput comes from. A
+pipeline sends its statements without waiting for each answer, so the lock is held for two
+waits on the server plus the commit's flush, whatever the number of statements.
 """
 
 from __future__ import annotations
@@ -91,18 +92,24 @@ class PostgresBatchCommit(BatchingRecorder):
             "channel": Literal(self.channel_name),
         }
         # Rendered once: psycopg would compose them again at every execution.
-        self._begin = SQL("BEGIN; {0}; {1}").format(*self.lock_table_statements).as_string()
+        self._begin = [
+            "BEGIN",
+            *(SQL("{0}").format(lock).as_string() for lock in self.lock_table_statements),
+        ]
         self._read = SQL(_READ).format(**names).as_string()
         self._write = SQL(_WRITE).format(**names).as_string()
 
     def _commit_once(self, writes: list[Write]) -> tuple[BatchPlan, list[int]]:
         with self.datastore.get_connection() as conn:
             try:
-                conn.execute(self._begin)
-                state, free = self._read_state(conn, writes)
+                with conn.pipeline():
+                    for statement in self._begin:
+                        conn.execute(statement)
+                    state, free = self._read_state(conn, writes)
                 plan = plan_batch(writes, state)
-                positions = self._write_accepted(conn, plan.accepted, state, free)
-                conn.execute("COMMIT")
+                with conn.pipeline():
+                    positions = self._write_accepted(conn, plan.accepted, state, free)
+                    conn.execute("COMMIT")
             except BaseException:
                 # A connection that broke mid-batch cannot roll back: it is discarded anyway.
                 with suppress(psycopg.Error):
