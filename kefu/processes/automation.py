@@ -29,13 +29,15 @@ from kefu.application import ServiceDesk
 from kefu.commands.execution import Clock
 from kefu.domain.complaint import Complaint
 from kefu.domain.errors import DomainError
+from kefu.domain.notice import Notice
 from kefu.domain.sla import SlaSetup
 from kefu.domain.ticket import Ticket
+from kefu.processes.automation_dispatch import SkillDispatcher
 from kefu.processes.complaint_watch import ComplaintWatch
 from kefu.processes.rule_actions import RULE_TRIGGERS, RuleRunner
 from kefu.processes.rules_config import RuleSource
 from kefu.processes.sla_watch import SlaWatch
-from kefu.processes.system import SYSTEM_ACTOR, Notice, Notify, log_notice
+from kefu.processes.system import SYSTEM_ACTOR
 from kefu.processes.timers import DueTimers, PauseSwitch, SlaTimers
 
 __all__ = ["AUTOMATION_NAME", "SYSTEM_ACTOR", "Automation", "AutomationStatus"]
@@ -82,14 +84,15 @@ class Automation:
         control: PauseSwitch,
         clock: Clock,
         rules: RuleSource | None = None,
-        notify: Notify = log_notice,
+        dispatcher: SkillDispatcher | None = None,
     ) -> None:
         self.app = app
         self.timers = timers
         self.control = control
-        self.notify = notify
-        self.rules = RuleRunner(app, rules or RuleSource(""), setup.calendar.timezone, clock)
-        self.sla = SlaWatch(app, setup, timers.sla, clock, notify)
+        self.dispatcher = dispatcher
+        zone = setup.calendar.timezone
+        self.rules = RuleRunner(app, rules or RuleSource(""), zone, clock, dispatcher)
+        self.sla = SlaWatch(app, setup, timers.sla, clock)
         self.complaints = ComplaintWatch(app, timers.complaints, clock)
         self.topics = [get_topic(c) for c in self.event_classes]
 
@@ -97,6 +100,8 @@ class Automation:
         """Follows the log to its head, then acts on the timers due now; returns the work done."""
         if self.control.paused(AUTOMATION_NAME):
             return 0
+        if self.dispatcher is not None:
+            self.dispatcher.new_pass()
         read = self.follow(self.app.processed_position(AUTOMATION_NAME))
         return read + self.fire_due()
 
@@ -139,13 +144,11 @@ class Automation:
             notices: list[Notice] = []
             made = self._made_for(event, notices)
             try:
-                self.app.record_processed(tracking, *made)
+                self.app.record_processed(tracking, *made, *notices)
             except IntegrityError:
                 if self.app.processed_position(AUTOMATION_NAME) >= notification.id:
                     return  # processed before: a replay, or a second process
                 continue
-            for notice in notices:
-                self.notify(notice)
             return
         log.error("automation: record kept changing; position %s passed over", notification.id)
         with suppress(IntegrityError):
@@ -156,6 +159,7 @@ class Automation:
             return self._react(event, notices)
         except (DomainError, ValueError, ArithmeticError):
             log.exception("automation: nothing done for event %s", event.originator_id)
+            notices.clear()
             return []
 
     def _react(self, event: Any, notices: list[Notice]) -> list[Aggregate]:

@@ -13,6 +13,7 @@ from kefu.domain.complaint import Complaint
 from kefu.domain.complaint_values import EscalationLevel
 from kefu.domain.errors import DomainError
 from kefu.domain.metadata import EventMetadata
+from kefu.domain.notice import Notice
 from kefu.domain.rules import (
     COMPLAINT_ATTRIBUTED,
     CUSTOMER_REPLIED,
@@ -25,8 +26,9 @@ from kefu.domain.rules import (
 )
 from kefu.domain.sla import Escalation
 from kefu.domain.ticket import Ticket
+from kefu.processes.automation_dispatch import SkillDispatcher
 from kefu.processes.rules_config import RuleSource
-from kefu.processes.system import SYSTEM_ACTOR, Notice, customer_of, system_meta
+from kefu.processes.system import SYSTEM_ACTOR, customer_of, notice, system_meta
 
 log = logging.getLogger("kefu.automation")
 
@@ -42,12 +44,18 @@ class RuleRunner:
     """Finds the rules that fire for an event and applies their actions, in order."""
 
     def __init__(
-        self, app: ServiceDesk, rules: RuleSource, zone: tzinfo, clock: Callable[[], datetime]
+        self,
+        app: ServiceDesk,
+        rules: RuleSource,
+        zone: tzinfo,
+        clock: Callable[[], datetime],
+        dispatcher: SkillDispatcher | None = None,
     ) -> None:
         self.app = app
         self.rules = rules
         self.zone = zone
         self.clock = clock
+        self.dispatcher = dispatcher
 
     def firing(self, facts: Facts) -> list[Rule]:
         return self.rules.current().firing(facts)
@@ -83,8 +91,8 @@ class RuleRunner:
         for rule in self.firing(self.ticket_facts(then, kind, event.timestamp)):
             key = f"{ticket.id}:{event.originator_version}"
             meta = system_meta(f"rule:{rule.name}", key, event.meta)
-            for action in rule.then:
-                act = partial(self._act, ticket, action, rule, meta, notices)
+            for index, action in enumerate(rule.then):
+                act = partial(self._act, ticket, action, rule, meta, notices, index)
                 self._guarded(rule, ticket.id, act)
 
     def on_complaint(self, complaint: Complaint, event: Any, notices: list[Notice]) -> None:
@@ -95,10 +103,10 @@ class RuleRunner:
         for rule in self.firing(self.complaint_facts(complaint, event.timestamp)):
             key = f"{complaint.id}:{event.originator_version}"
             meta = system_meta(f"rule:{rule.name}", key, event.meta)
-            for action in rule.then:
+            for index, action in enumerate(rule.then):
                 act = partial(
                     self._act_on_complaint, complaint, action, rule, meta, event.department,
-                    notices,
+                    notices, index,
                 )  # fmt: skip
                 self._guarded(rule, complaint.id, act)
 
@@ -111,7 +119,7 @@ class RuleRunner:
 
     def _act(
         self, ticket: Ticket, action: Action, rule: Rule, meta: EventMetadata,
-        notices: list[Notice],
+        notices: list[Notice], index: int,
     ) -> None:  # fmt: skip
         at, reason = self.clock(), f"rule {rule.name}"
         if action.kind == "set_priority" and action.priority not in (None, ticket.priority):
@@ -127,13 +135,11 @@ class RuleRunner:
             escalation = Escalation(1, reason, priority, action.department, action.agent_id)
             ticket.escalate(escalation=escalation, meta=meta, at=at)
         elif action.kind == "notify":
-            notices.append(Notice(action.recipients, ticket.id, 0, reason))
+            said = notice("ticket", ticket, action.recipients, 0, reason, meta, at, f":{index}")
+            notices.append(said)
 
     def _dispatch(self, ticket: Ticket, action: Action, reason: str, meta: EventMetadata) -> None:
-        agent = action.agent_id
-        if agent == OWNER:
-            customer = customer_of(self.app, ticket.customer_id)
-            agent = customer.owner_id if customer else None
+        agent = self._agent_for(ticket, action)
         department = action.department or ticket.department or "default"
         at = self.clock()
         if "dispatch" in ticket.allowed_now:
@@ -143,15 +149,31 @@ class RuleRunner:
                 department=department, agent_id=agent, reason=reason, meta=meta, at=at
             )
 
+    def _agent_for(self, ticket: Ticket, action: Action) -> str | None:
+        """The named agent, the customer's own (`owner`), or the one the strategy picks."""
+        if action.strategy is not None and self.dispatcher is not None:
+            skill = action.skill or action.department or ""
+            picked = self.dispatcher.pick(skill, action.strategy)
+            if picked is None:
+                log.warning("automation: no agent has skill %s; ticket %s to the department",
+                            skill, ticket.id)  # fmt: skip
+            return picked
+        if action.agent_id == OWNER:
+            customer = customer_of(self.app, ticket.customer_id)
+            return customer.owner_id if customer else None
+        return action.agent_id
+
     def _act_on_complaint(
         self, complaint: Complaint, action: Action, rule: Rule, meta: EventMetadata,
-        department: str, notices: list[Notice],
+        department: str, notices: list[Notice], index: int,
     ) -> None:  # fmt: skip
-        reason = f"rule {rule.name}"
+        reason, at = f"rule {rule.name}", self.clock()
         if action.kind == "escalate":
             to = action.agent_id or f"manager of {action.department or department}"
             complaint.escalate(
-                level=EscalationLevel.MANAGER, to=to, reason=reason, meta=meta, at=self.clock()
+                level=EscalationLevel.MANAGER, to=to, reason=reason, meta=meta, at=at
             )
         elif action.kind == "notify":
-            notices.append(Notice(action.recipients, complaint.id, 0, reason))
+            said = notice("complaint", complaint, action.recipients, 0, reason, meta, at,
+                          f":{index}")  # fmt: skip
+            notices.append(said)
