@@ -228,7 +228,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         automation=Automation(
             app,
             sla,
-            Timers(read_models.sla_timers, read_models.complaint_timers),
+            Timers(read_models.sla_timers, read_models.complaint_timers, read_models.visit_timers),
             read_models.automation,
             clock,
             rules=RuleSource(settings.rules_file, settings.department_directory()),

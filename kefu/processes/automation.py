@@ -7,9 +7,10 @@ policy) is saved together with a tracking record of that position
 process, writes nothing twice. Every command it issues is `system`'s, with a deterministic id
 and the triggering event's command as causation (`kefu/processes/system.py`).
 
-After the log, the due timers: SLA marks (`sla_watch.py`) and complaint deadlines
-(`complaint_watch.py`), each asked only for the rows due now and decided from the record's own
-events. An operator may pause it (`kefu automation pause`): it then does nothing at all.
+After the log, the due timers: SLA marks (`sla_watch.py`), complaint deadlines
+(`complaint_watch.py`) and member visits' limits (`visit_watch.py`), each asked only for the
+rows due now and decided from the record's own events. An operator may pause it
+(`kefu automation pause`): it then does nothing at all.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from kefu.processes.rules_config import RuleSource
 from kefu.processes.sla_watch import SlaWatch
 from kefu.processes.system import SYSTEM_ACTOR
 from kefu.processes.timers import DueTimers, PauseSwitch, SlaTimers
+from kefu.processes.visit_watch import VisitWatch
 
 __all__ = ["AUTOMATION_NAME", "SYSTEM_ACTOR", "Automation", "AutomationStatus"]
 log = logging.getLogger("kefu.automation")
@@ -63,6 +65,7 @@ class Timers:
 
     sla: SlaTimers
     complaints: DueTimers
+    visits: DueTimers
 
 
 class Automation:
@@ -94,6 +97,7 @@ class Automation:
         self.rules = RuleRunner(app, rules or RuleSource(""), zone, clock, dispatcher)
         self.sla = SlaWatch(app, setup, timers.sla, clock)
         self.complaints = ComplaintWatch(app, timers.complaints, clock)
+        self.visits = VisitWatch(app, timers.visits, zone, clock)
         self.topics = [get_topic(c) for c in self.event_classes]
 
     def catch_up(self) -> int:
@@ -106,7 +110,7 @@ class Automation:
         return read + self.fire_due()
 
     def fire_due(self) -> int:
-        return self.sla.fire_due() + self.complaints.fire_due()
+        return self.sla.fire_due() + self.complaints.fire_due() + self.visits.fire_due()
 
     def replay(self) -> int:
         """Reads the whole log again: every position already processed is skipped."""
@@ -116,7 +120,9 @@ class Automation:
         return AutomationStatus(
             position=self.app.processed_position(AUTOMATION_NAME),
             head=self.app.recorder.max_notification_id() or 0,
-            pending_timers=self.timers.sla.pending() + self.timers.complaints.pending(),
+            pending_timers=sum(
+                t.pending() for t in (self.timers.sla, self.timers.complaints, self.timers.visits)
+            ),
             next_due=self.timers.sla.earliest(),
             paused=self.control.paused(AUTOMATION_NAME),
         )
