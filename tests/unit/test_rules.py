@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kefu.domain.deadlines import Priority
+from kefu.domain.departments import DepartmentDirectory, parse_departments
 from kefu.domain.rules import (
     DEFAULT_RULES,
     TICKET_OPENED,
@@ -21,7 +22,6 @@ from kefu.domain.rules import (
     Rule,
     RuleBook,
 )
-from kefu.domain.departments import DepartmentDirectory, parse_departments
 from kefu.domain.ticket_routing import DispatchStrategy
 from kefu.processes.rules_config import RulesError, RuleSource, load_rules
 
