@@ -149,7 +149,12 @@ DEFAULT_RULES = RuleBook(
             when=Conditions(tiers=("vip",)),
             then=(
                 Action("set_priority", priority=Priority.URGENT),
-                Action("dispatch", department="vip", agent_id=OWNER),
+                Action(
+                    "dispatch",
+                    department="vip",
+                    agent_id=OWNER,
+                    strategy=DispatchStrategy.FEWEST_OPEN,
+                ),
                 Action("add_tag", tag=TEN_MINUTE_LANE),
             ),
         ),
@@ -159,7 +164,12 @@ DEFAULT_RULES = RuleBook(
             when=Conditions(categories=("account-security",)),
             then=(
                 Action("set_priority", priority=Priority.URGENT),
-                Action("dispatch", department="security", agent_id=OWNER),
+                Action(
+                    "dispatch",
+                    department="security",
+                    agent_id=OWNER,
+                    strategy=DispatchStrategy.FEWEST_OPEN,
+                ),
                 Action("add_tag", tag=TEN_MINUTE_LANE),
             ),
         ),

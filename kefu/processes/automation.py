@@ -39,7 +39,7 @@ from kefu.processes.rule_actions import RULE_TRIGGERS, RuleRunner
 from kefu.processes.rules_config import RuleSource
 from kefu.processes.sla_watch import SlaWatch
 from kefu.processes.system import SYSTEM_ACTOR
-from kefu.processes.timers import DueTimers, PauseSwitch, SlaTimers
+from kefu.processes.timers import DueTimers, PauseSwitch
 from kefu.processes.visit_watch import VisitWatch
 
 __all__ = ["AUTOMATION_NAME", "SYSTEM_ACTOR", "Automation", "AutomationStatus"]
@@ -63,9 +63,12 @@ class AutomationStatus:
 class Timers:
     """The due-timer tables the automation reads."""
 
-    sla: SlaTimers
+    sla: DueTimers
     complaints: DueTimers
     visits: DueTimers
+
+    def all(self) -> tuple[DueTimers, ...]:
+        return (self.sla, self.complaints, self.visits)
 
 
 class Automation:
@@ -120,10 +123,8 @@ class Automation:
         return AutomationStatus(
             position=self.app.processed_position(AUTOMATION_NAME),
             head=self.app.recorder.max_notification_id() or 0,
-            pending_timers=sum(
-                t.pending() for t in (self.timers.sla, self.timers.complaints, self.timers.visits)
-            ),
-            next_due=self.timers.sla.earliest(),
+            pending_timers=sum(t.pending() for t in self.timers.all()),
+            next_due=min(filter(None, (t.earliest() for t in self.timers.all())), default=None),
             paused=self.control.paused(AUTOMATION_NAME),
         )
 

@@ -5,8 +5,10 @@ The candidates and their open tickets come from the read side, through protocols
 (docs/architecture.md, the documented exceptions). The choice itself is the pure
 `kefu/domain/ticket_routing.py`. The runner folds the views after the automation's pass, so
 the picks of the running pass are counted here until then: three tickets opened together go
-to three agents, not to the one the views last saw with the fewest. A stale view can at worst
-make the spread uneven; the save is the ticket's own (version checked) and is never repeated.
+to three agents, not to the one the views last saw with the fewest. The round robin's cursor
+(who got the last ticket of a skill) is kept while the process runs; after a restart it is
+taken from the ticket view (the agent with the newest ticket). A stale view can at worst make
+the spread uneven; the save is the ticket's own (version checked) and is never repeated.
 """
 
 from __future__ import annotations
@@ -44,9 +46,9 @@ class SkillDispatcher:
         self._last: dict[str, UUID] = {}
 
     def new_pass(self) -> None:
-        """The views have folded what the last pass dispatched: forget its picks."""
+        """The views have folded what the last pass dispatched: forget its counts (the round
+        robin's cursor stays: it is exact while this process runs)."""
         self._given.clear()
-        self._last.clear()
 
     def pick(self, skill: str, strategy: DispatchStrategy) -> str | None:
         """The agent's id, or None when no agent has the skill."""

@@ -150,18 +150,22 @@ class RuleRunner:
             )
 
     def _agent_for(self, ticket: Ticket, action: Action) -> str | None:
-        """The named agent, the customer's own (`owner`), or the one the strategy picks."""
-        if action.strategy is not None and self.dispatcher is not None:
-            skill = action.skill or action.department or ""
-            picked = self.dispatcher.pick(skill, action.strategy)
-            if picked is None:
-                log.warning("automation: no agent has skill %s; ticket %s to the department",
-                            skill, ticket.id)  # fmt: skip
-            return picked
+        """The named agent, or the customer's own (`owner`, 熟客), else the one the strategy
+        picks among the agents with the skill (the department's key unless named)."""
         if action.agent_id == OWNER:
             customer = customer_of(self.app, ticket.customer_id)
-            return customer.owner_id if customer else None
-        return action.agent_id
+            if customer is not None and customer.owner_id:
+                return customer.owner_id
+        elif action.agent_id is not None:
+            return action.agent_id
+        if action.strategy is None or self.dispatcher is None:
+            return None
+        skill = action.skill or action.department or ""
+        picked = self.dispatcher.pick(skill, action.strategy)
+        if picked is None:
+            log.warning("automation: no agent has skill %s; ticket %s to the department only",
+                        skill, ticket.id)  # fmt: skip
+        return picked
 
     def _act_on_complaint(
         self, complaint: Complaint, action: Action, rule: Rule, meta: EventMetadata,

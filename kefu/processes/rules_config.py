@@ -19,7 +19,15 @@ import msgspec
 
 from kefu.domain.deadlines import Priority
 from kefu.domain.departments import DepartmentDirectory
-from kefu.domain.rules import DEFAULT_RULES, EVENT_KINDS, Action, Conditions, Rule, RuleBook
+from kefu.domain.rules import (
+    DEFAULT_RULES,
+    EVENT_KINDS,
+    OWNER,
+    Action,
+    Conditions,
+    Rule,
+    RuleBook,
+)
 from kefu.domain.ticket_routing import DispatchStrategy
 from kefu.settings import SettingsError
 
@@ -154,8 +162,8 @@ def _action_of(kind: str, argument: Any) -> Action:
         raise msgspec.ValidationError("a dispatch names a department")
     if kind != "dispatch" and (target.strategy or target.skill):
         raise msgspec.ValidationError("only a dispatch picks an agent by strategy and skill")
-    if target.strategy and target.agent_id:
-        raise msgspec.ValidationError("an agent_id or a strategy, not both")
+    if target.strategy and target.agent_id not in (None, OWNER):
+        raise msgspec.ValidationError("a strategy picks the agent: no agent_id but owner")
     if target.skill and not target.strategy:
         raise msgspec.ValidationError("a skill needs a strategy to pick among its agents")
     return Action(

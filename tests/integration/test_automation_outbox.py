@@ -18,7 +18,7 @@ from eventsourcing.utils import get_topic
 
 from kefu.bootstrap import Services, build_services
 from kefu.commands.agents import RegisterAgent
-from kefu.commands.customers import RegisterCustomer
+from kefu.commands.customers import AssignOwner, RegisterCustomer
 from kefu.commands.tickets import DispatchTicket, OpenTicket
 from kefu.commands.visits import ScheduleVisit
 from kefu.domain.channels import Channel
@@ -118,6 +118,9 @@ def desk(database_url: str, tmp_path: Path) -> Iterator[Desk]:
          "then": [{"notify": [agents["zhao"]]}]},
         {"name": "billing-by-load", "on": ["ticket_opened"], "when": {"categories": ["billing"]},
          "then": [{"dispatch": {"department": "billing", "strategy": "fewest_open"}}]},
+        {"name": "owner-else-in-turn", "on": ["ticket_opened"], "when": {"categories": ["refund"]},
+         "then": [{"dispatch": {"department": "billing", "agent_id": "owner",
+                                "strategy": "round_robin"}}]},
     ]  # fmt: skip
     files = {"directory": directory, "sla": {"policies": [QUICK]}, "rules": {"rules": rules}}
     for name, content in files.items():
@@ -246,3 +249,18 @@ def test_a_rule_dispatches_by_the_fewest_open_tickets_among_agents_with_the_skil
     first_tie = min(desk.agents["zhao"], desk.agents["qian"], key=UUID)
     assert [assignee(t) for t in opened] == [desk.agents["qian"], desk.agents["sun"], first_tie]
     assert {desk.services.app.load(Ticket, t).department for t in opened} == {"billing"}
+
+    # Round robin goes on after the agent given the newest ticket, in agent order (order, id);
+    # a customer's own agent (熟客) comes before the strategy.
+    in_turn = sorted(desk.agents.values(), key=lambda a: (a == desk.agents["sun"], UUID(a)))
+    after = in_turn[(in_turn.index(first_tie) + 1) % 3 :] + in_turn[: in_turn.index(first_tie) + 1]
+    customer = desk.services.customers.register(RegisterCustomer(name="周"), context()).answer.id
+    owner = AssignOwner(agent_id=UUID(desk.agents["sun"]))
+    desk.services.customers.act(customer, "owner", owner, context())
+    refunds = [open_ticket(desk, "refund") for _ in range(2)]
+    with_owner = OpenTicket(
+        channel=Channel.PHONE, category="refund", subject="退款", customer_id=customer
+    )
+    refunds.append(desk.services.tickets.open(with_owner, context()).answer.id)
+    desk.settle()
+    assert [assignee(t) for t in refunds] == [after[0], after[1], desk.agents["sun"]]

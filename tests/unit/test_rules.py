@@ -132,7 +132,7 @@ def test_a_valid_file_loads_every_action_kind(tmp_path: Path) -> None:
          "rule 'stolen': then[0].dispatch: Invalid enum value 'busiest'"),
         ({"then": [{"dispatch": {"department": "billing", "strategy": "fewest_open",
                                  "agent_id": "a-1"}}]},
-         "then[0].dispatch: an agent_id or a strategy, not both"),
+         "then[0].dispatch: a strategy picks the agent: no agent_id but owner"),
         ({"then": [{"dispatch": {"department": "billing", "skill": "billing"}}]},
          "then[0].dispatch: a skill needs a strategy"),
         ({"then": [{"escalate": {"strategy": "round_robin"}}]},
