@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 from kefu.application import ServiceDesk
 from kefu.domain.complaint import Complaint
@@ -38,6 +40,30 @@ RULE_TRIGGERS: dict[type[Any], str] = {
     Ticket.CustomerReplied: CUSTOMER_REPLIED,
     Complaint.ResponsibilityAttributed: COMPLAINT_ATTRIBUTED,
 }
+
+
+@dataclass(frozen=True)
+class Fired:
+    """A rule firing on a triggering event: one deterministic command (its metadata) for all
+    its actions, and the notices it raises."""
+
+    rule: Rule
+    record: UUID
+    event: Any
+    notices: list[Notice]
+
+    @property
+    def meta(self) -> EventMetadata:
+        key = f"{self.record}:{self.event.originator_version}"
+        return system_meta(f"rule:{self.rule.name}", key, self.event.meta)
+
+    def tell(self, kind: str, record: Ticket | Complaint, action: Action, index: int) -> None:
+        """A notice of the `index`th action, dated by the triggering event: the outbox's
+        horizon then spares people notices about old history (a first start)."""
+        reason = f"rule {self.rule.name}"
+        said = notice(kind, record, action.recipients, 0, reason, self.meta, self.event.timestamp,
+                      f":{index}")  # fmt: skip
+        self.notices.append(said)
 
 
 class RuleRunner:
@@ -89,11 +115,9 @@ class RuleRunner:
             return  # never a rule on the automation's own output: no loops
         then: Ticket = self.app.repository.get(ticket.id, version=event.originator_version)
         for rule in self.firing(self.ticket_facts(then, kind, event.timestamp)):
-            key = f"{ticket.id}:{event.originator_version}"
-            meta = system_meta(f"rule:{rule.name}", key, event.meta)
+            fired = Fired(rule, ticket.id, event, notices)
             for index, action in enumerate(rule.then):
-                act = partial(self._act, ticket, action, rule, meta, notices, index)
-                self._guarded(rule, ticket.id, act)
+                self._guarded(fired, partial(self._act, ticket, action, index, fired))
 
     def on_complaint(self, complaint: Complaint, event: Any, notices: list[Notice]) -> None:
         """Rules on complaints: escalate (to the manager of the responsible department unless
@@ -101,27 +125,20 @@ class RuleRunner:
         if event.meta.actor_id == SYSTEM_ACTOR:
             return
         for rule in self.firing(self.complaint_facts(complaint, event.timestamp)):
-            key = f"{complaint.id}:{event.originator_version}"
-            meta = system_meta(f"rule:{rule.name}", key, event.meta)
+            fired = Fired(rule, complaint.id, event, notices)
             for index, action in enumerate(rule.then):
-                act = partial(
-                    self._act_on_complaint, complaint, action, rule, meta, event.department,
-                    notices, index,
-                )  # fmt: skip
-                self._guarded(rule, complaint.id, act)
+                act = partial(self._act_on_complaint, complaint, action, index, fired)
+                self._guarded(fired, act)
 
-    def _guarded(self, rule: Rule, record: object, act: Callable[[], None]) -> None:
+    def _guarded(self, fired: Fired, act: Callable[[], None]) -> None:
         """An action the record's state refuses is skipped and logged; the others go on."""
         try:
             act()
         except DomainError as e:
-            log.warning("automation: rule %s on %s not done: %s", rule.name, record, e)
+            log.warning("automation: rule %s on %s not done: %s", fired.rule.name, fired.record, e)
 
-    def _act(
-        self, ticket: Ticket, action: Action, rule: Rule, meta: EventMetadata,
-        notices: list[Notice], index: int,
-    ) -> None:  # fmt: skip
-        at, reason = self.clock(), f"rule {rule.name}"
+    def _act(self, ticket: Ticket, action: Action, index: int, fired: Fired) -> None:
+        at, reason, meta = self.clock(), f"rule {fired.rule.name}", fired.meta
         if action.kind == "set_priority" and action.priority not in (None, ticket.priority):
             ticket.set_priority(priority=action.priority, reason=reason, meta=meta, at=at)
         elif action.kind == "set_category" and action.category:
@@ -135,8 +152,7 @@ class RuleRunner:
             escalation = Escalation(1, reason, priority, action.department, action.agent_id)
             ticket.escalate(escalation=escalation, meta=meta, at=at)
         elif action.kind == "notify":
-            said = notice("ticket", ticket, action.recipients, 0, reason, meta, at, f":{index}")
-            notices.append(said)
+            fired.tell("ticket", ticket, action, index)
 
     def _dispatch(self, ticket: Ticket, action: Action, reason: str, meta: EventMetadata) -> None:
         agent = self._agent_for(ticket, action)
@@ -168,16 +184,13 @@ class RuleRunner:
         return picked
 
     def _act_on_complaint(
-        self, complaint: Complaint, action: Action, rule: Rule, meta: EventMetadata,
-        department: str, notices: list[Notice], index: int,
-    ) -> None:  # fmt: skip
-        reason, at = f"rule {rule.name}", self.clock()
+        self, complaint: Complaint, action: Action, index: int, fired: Fired
+    ) -> None:
         if action.kind == "escalate":
-            to = action.agent_id or f"manager of {action.department or department}"
+            to = action.agent_id or f"manager of {action.department or fired.event.department}"
             complaint.escalate(
-                level=EscalationLevel.MANAGER, to=to, reason=reason, meta=meta, at=at
-            )
+                level=EscalationLevel.MANAGER, to=to, reason=f"rule {fired.rule.name}",
+                meta=fired.meta, at=self.clock(),
+            )  # fmt: skip
         elif action.kind == "notify":
-            said = notice("complaint", complaint, action.recipients, 0, reason, meta, at,
-                          f":{index}")  # fmt: skip
-            notices.append(said)
+            fired.tell("complaint", complaint, action, index)
