@@ -28,6 +28,7 @@ from kefu.domain.callbacks import CallbackPolicy
 from kefu.domain.directory import Directory
 from kefu.domain.templates import EMAIL, SMS, TemplateBook
 from kefu.processes.automation import Automation, Timers
+from kefu.processes.automation_dispatch import SkillDispatcher
 from kefu.processes.channel_senders import (
     ChannelSender,
     SmsGatewaySender,
@@ -52,6 +53,7 @@ from kefu.projections.outbox_tables import OutboxStore
 from kefu.projections.quality_projection import ReadSideSamples
 from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import LogProcess, ProjectionRunner
+from kefu.projections.ticket_workload import TicketWorkload
 from kefu.projections.waiting import waiter_for
 from kefu.settings import Settings, SettingsError
 
@@ -226,10 +228,11 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         automation=Automation(
             app,
             sla,
-            Timers(read_models.sla_timers, read_models.complaint_timers),
+            Timers(read_models.sla_timers, read_models.complaint_timers, read_models.visit_timers),
             read_models.automation,
             clock,
-            rules=RuleSource(settings.rules_file),
+            rules=RuleSource(settings.rules_file, settings.department_directory()),
+            dispatcher=SkillDispatcher(read_models.agents, TicketWorkload(read_models.tickets)),
         ),
         webhooks=WebhookCommands(app, runner, policies),
         messages=MessageCommands(app, runner, policies),

@@ -14,6 +14,7 @@ from typing import Any
 
 from kefu.domain.complaint import Complaint
 from kefu.domain.complaint_values import EscalationLevel
+from kefu.domain.notice import DUTY, MANAGER
 
 FIRST_REPLY = "first_reply"
 FINAL_ANSWER = "final_answer"
@@ -28,6 +29,7 @@ class Deadline:
     due_at: datetime
     level: EscalationLevel
     to: str
+    notify: tuple[str, ...] = ()  # who is told (kefu/domain/notice.py names them)
     met: bool = False
     escalated: bool = False
 
@@ -55,10 +57,18 @@ def fold_deadlines(state: ComplaintDeadlines | None, event: Any) -> ComplaintDea
         return ComplaintDeadlines(
             {
                 FIRST_REPLY: Deadline(
-                    FIRST_REPLY, event.first_reply_due_at, EscalationLevel.SUPERVISOR, "supervisor"
+                    FIRST_REPLY,
+                    event.first_reply_due_at,
+                    EscalationLevel.SUPERVISOR,
+                    "supervisor",
+                    (DUTY,),
                 ),
                 FINAL_ANSWER: Deadline(
-                    FINAL_ANSWER, event.final_answer_due_at, EscalationLevel.MANAGER, "manager"
+                    FINAL_ANSWER,
+                    event.final_answer_due_at,
+                    EscalationLevel.MANAGER,
+                    "manager",
+                    (MANAGER,),
                 ),
             }
         )
@@ -69,7 +79,8 @@ def _changed(deadlines: dict[str, Deadline], event: Any) -> dict[str, Deadline]:
     if isinstance(event, Complaint.TaskAssigned):
         key = f"task:{event.task_id}"
         to = f"department {event.department}"
-        deadlines[key] = Deadline(key, event.due_at, EscalationLevel.SUPERVISOR, to)
+        manager = (f"{MANAGER}:{event.department}",)
+        deadlines[key] = Deadline(key, event.due_at, EscalationLevel.SUPERVISOR, to, manager)
     met = _met_by(event, deadlines)
     for key in met:
         deadlines[key] = replace(deadlines[key], met=True)

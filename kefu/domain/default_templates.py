@@ -49,6 +49,21 @@ DEFAULT_TEMPLATES = TemplateBook(
             ),
         ),
         *_t(
+            "automation_notice",
+            (
+                "【提醒】${record_kind} ${about}：${reason}",
+                "${recipient_name}您好：\n${record_kind} ${about} 需要您处理：${reason}\n"
+                "升级级别：${level}（0 为规则提醒）",
+                "【提醒】${record_kind} ${about}：${reason}",
+            ),
+            (
+                "[Attention] ${record_kind} ${about}: ${reason}",
+                "Dear ${recipient_name},\nThe ${record_kind} ${about} needs you: ${reason}\n"
+                "Escalation level: ${level} (0: a rule's notice)",
+                "[Attention] ${record_kind} ${about}: ${reason}",
+            ),
+        ),
+        *_t(
             "ticket_urged",
             (
                 "【催单】${subject}",

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 DEFAULT_DEPARTMENTS = (
     "customer_service=客服部,sales=销售,after_sales=售后,finance=财务,billing=账务,"
-    "refunds=退款,logistics=物流,warehouse=仓储,repairs=维修,quality=质检,technical=技术支持"
+    "refunds=退款,logistics=物流,warehouse=仓储,repairs=维修,quality=质检,technical=技术支持,"
+    # the automation's defaults send work here: the 10-minute lanes and the escalation group
+    "vip=贵宾服务,security=账户安全,supervisors=主管组"
 )
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 

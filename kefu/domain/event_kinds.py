@@ -16,6 +16,7 @@ from kefu.domain.agent import Agent
 from kefu.domain.call import Call
 from kefu.domain.complaint import Complaint
 from kefu.domain.customer import Customer
+from kefu.domain.notice import Notice
 from kefu.domain.ticket import Ticket
 from kefu.domain.visit import Visit
 
@@ -26,6 +27,7 @@ PUBLIC_AGGREGATES: tuple[type[Aggregate], ...] = (
     Agent,
     Customer,
     Visit,
+    Notice,
 )
 
 

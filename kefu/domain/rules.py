@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import time
 
 from kefu.domain.deadlines import Priority
+from kefu.domain.notice import department_of
+from kefu.domain.ticket_routing import DispatchStrategy
 
 TICKET_OPENED = "ticket_opened"
 TICKET_REOPENED = "ticket_reopened"
@@ -97,7 +99,14 @@ class Action:
     agent_id: str | None = None  # OWNER: the customer's own agent
     tag: str | None = None
     raise_priority: bool = False
-    recipients: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()  # see kefu/domain/notice.py for who they may be
+    strategy: DispatchStrategy | None = None  # dispatch to an agent with `skill` this way
+    skill: str | None = None
+
+    def departments(self) -> tuple[str, ...]:
+        """The departments the action sends work or word to (checked against the directory)."""
+        named = [self.department, *(department_of(r) for r in self.recipients)]
+        return tuple(d for d in named if d)
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,12 @@ DEFAULT_RULES = RuleBook(
             when=Conditions(tiers=("vip",)),
             then=(
                 Action("set_priority", priority=Priority.URGENT),
-                Action("dispatch", department="vip", agent_id=OWNER),
+                Action(
+                    "dispatch",
+                    department="vip",
+                    agent_id=OWNER,
+                    strategy=DispatchStrategy.FEWEST_OPEN,
+                ),
                 Action("add_tag", tag=TEN_MINUTE_LANE),
             ),
         ),
@@ -150,7 +164,12 @@ DEFAULT_RULES = RuleBook(
             when=Conditions(categories=("account-security",)),
             then=(
                 Action("set_priority", priority=Priority.URGENT),
-                Action("dispatch", department="security", agent_id=OWNER),
+                Action(
+                    "dispatch",
+                    department="security",
+                    agent_id=OWNER,
+                    strategy=DispatchStrategy.FEWEST_OPEN,
+                ),
                 Action("add_tag", tag=TEN_MINUTE_LANE),
             ),
         ),

@@ -14,6 +14,8 @@ from datetime import datetime
 
 from kefu.domain.business_calendar import BusinessCalendar
 from kefu.domain.deadlines import DeadlinePolicy, Priority
+from kefu.domain.departments import DepartmentDirectory
+from kefu.domain.notice import department_of
 
 FIRST_RESPONSE = "first_response"
 NEXT_UPDATE = "next_update"
@@ -166,8 +168,12 @@ class SlaSetup:
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
 
 
-def check_policies(policies: Sequence[SlaPolicy]) -> None:
-    """Refuses policies that cannot work, naming the policy and the field."""
+def check_policies(
+    policies: Sequence[SlaPolicy], departments: DepartmentDirectory | None = None
+) -> None:
+    """Refuses policies that cannot work, naming the policy and the field; escalations may
+    hand work (or word) only to departments of the directory."""
+    directory = departments or DepartmentDirectory()
     seen: set[str] = set()
     for policy in policies:
         if policy.name in seen:
@@ -182,3 +188,19 @@ def check_policies(policies: Sequence[SlaPolicy]) -> None:
         levels = [step.level for step in policy.escalation]
         if levels != list(range(1, len(levels) + 1)):
             raise ValueError(f"policy {policy.name!r}: escalation levels run 1, 2, ...")
+        for step in policy.escalation:
+            _check_step_departments(policy.name, step, directory)
+
+
+def _check_step_departments(
+    policy: str, step: EscalationStep, directory: DepartmentDirectory
+) -> None:
+    named = [("department", step.department)]
+    named += [("notify", department_of(recipient)) for recipient in step.notify]
+    for field_name, department in named:
+        if department is not None and department not in directory:
+            known = ", ".join(directory.keys())
+            raise ValueError(
+                f"policy {policy!r}: escalation level {step.level} {field_name}: department "
+                f"{department!r} is not in KEFU_DEPARTMENTS ({known})"
+            )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -34,6 +34,11 @@ class VisitAction(StrEnum):
 
 
 OPEN_ACTIONS = tuple(action.value for action in VisitAction)
+
+
+def late_from(finish_by: date, zone: tzinfo) -> datetime:
+    """When a visit to be finished by `finish_by` becomes late: the next business date begins."""
+    return datetime.combine(finish_by + timedelta(days=1), time(), tzinfo=zone)
 
 
 def visit_id(task_key: str) -> UUID:
@@ -80,6 +85,13 @@ class Visit(Aggregate):
         note: str
         meta: EventMetadata
 
+    class Escalated(Aggregate.Event):
+        """逾期升级: a member's visit not finished by its deadline was handed up (once)."""
+
+        to: str
+        reason: str
+        meta: EventMetadata
+
     class Done(Aggregate.Event):
         """The outcome, in full: reached or not, satisfaction, comment, any new need."""
 
@@ -114,6 +126,7 @@ class Visit(Aggregate):
         self.assignee_id = assignee_id
         self.status = VisitStatus.SCHEDULED
         self.attempts = 0
+        self.escalated = False
 
     @classmethod
     def schedule(
@@ -212,6 +225,18 @@ class Visit(Aggregate):
             timestamp=at,
         )
 
+    def escalate(
+        self, *, to: str, reason: str, today: date, meta: EventMetadata, at: datetime
+    ) -> None:
+        """Hand a member's visit that is late up to `to`, saying why; once."""
+        if not self.is_late(today):
+            raise RuleViolated("only a member's visit past its deadline is escalated", ())
+        if self.escalated:
+            raise RuleViolated(f"visit {self.id} was escalated already", self.allowed_now)
+        if not reason.strip():
+            raise RuleViolated("an escalation needs a reason", self.allowed_now)
+        self._escalated(to=to, reason=reason, meta=meta, timestamp=at)
+
     def is_late(self, today: date) -> bool:
         """A member's visit not finished by its deadline."""
         return (
@@ -266,6 +291,10 @@ class Visit(Aggregate):
     ) -> None:
         self.attempts = attempt
         self.status = VisitStatus.NOT_REACHED
+
+    @event(Escalated)
+    def _escalated(self, to: str, reason: str, meta: EventMetadata, timestamp: datetime) -> None:
+        self.escalated = True
 
     @event(Done)
     def _done(

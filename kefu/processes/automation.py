@@ -7,9 +7,10 @@ policy) is saved together with a tracking record of that position
 process, writes nothing twice. Every command it issues is `system`'s, with a deterministic id
 and the triggering event's command as causation (`kefu/processes/system.py`).
 
-After the log, the due timers: SLA marks (`sla_watch.py`) and complaint deadlines
-(`complaint_watch.py`), each asked only for the rows due now and decided from the record's own
-events. An operator may pause it (`kefu automation pause`): it then does nothing at all.
+After the log, the due timers: SLA marks (`sla_watch.py`), complaint deadlines
+(`complaint_watch.py`) and member visits' limits (`visit_watch.py`), each asked only for the
+rows due now and decided from the record's own events. An operator may pause it
+(`kefu automation pause`): it then does nothing at all.
 """
 
 from __future__ import annotations
@@ -29,14 +30,17 @@ from kefu.application import ServiceDesk
 from kefu.commands.execution import Clock
 from kefu.domain.complaint import Complaint
 from kefu.domain.errors import DomainError
+from kefu.domain.notice import Notice
 from kefu.domain.sla import SlaSetup
 from kefu.domain.ticket import Ticket
+from kefu.processes.automation_dispatch import SkillDispatcher
 from kefu.processes.complaint_watch import ComplaintWatch
 from kefu.processes.rule_actions import RULE_TRIGGERS, RuleRunner
 from kefu.processes.rules_config import RuleSource
 from kefu.processes.sla_watch import SlaWatch
-from kefu.processes.system import SYSTEM_ACTOR, Notice, Notify, log_notice
-from kefu.processes.timers import DueTimers, PauseSwitch, SlaTimers
+from kefu.processes.system import SYSTEM_ACTOR
+from kefu.processes.timers import DueTimers, PauseSwitch
+from kefu.processes.visit_watch import VisitWatch
 
 __all__ = ["AUTOMATION_NAME", "SYSTEM_ACTOR", "Automation", "AutomationStatus"]
 log = logging.getLogger("kefu.automation")
@@ -59,8 +63,12 @@ class AutomationStatus:
 class Timers:
     """The due-timer tables the automation reads."""
 
-    sla: SlaTimers
+    sla: DueTimers
     complaints: DueTimers
+    visits: DueTimers
+
+    def all(self) -> tuple[DueTimers, ...]:
+        return (self.sla, self.complaints, self.visits)
 
 
 class Automation:
@@ -82,26 +90,30 @@ class Automation:
         control: PauseSwitch,
         clock: Clock,
         rules: RuleSource | None = None,
-        notify: Notify = log_notice,
+        dispatcher: SkillDispatcher | None = None,
     ) -> None:
         self.app = app
         self.timers = timers
         self.control = control
-        self.notify = notify
-        self.rules = RuleRunner(app, rules or RuleSource(""), setup.calendar.timezone, clock)
-        self.sla = SlaWatch(app, setup, timers.sla, clock, notify)
+        self.dispatcher = dispatcher
+        zone = setup.calendar.timezone
+        self.rules = RuleRunner(app, rules or RuleSource(""), zone, clock, dispatcher)
+        self.sla = SlaWatch(app, setup, timers.sla, clock)
         self.complaints = ComplaintWatch(app, timers.complaints, clock)
+        self.visits = VisitWatch(app, timers.visits, zone, clock)
         self.topics = [get_topic(c) for c in self.event_classes]
 
     def catch_up(self) -> int:
         """Follows the log to its head, then acts on the timers due now; returns the work done."""
         if self.control.paused(AUTOMATION_NAME):
             return 0
+        if self.dispatcher is not None:
+            self.dispatcher.new_pass()
         read = self.follow(self.app.processed_position(AUTOMATION_NAME))
         return read + self.fire_due()
 
     def fire_due(self) -> int:
-        return self.sla.fire_due() + self.complaints.fire_due()
+        return self.sla.fire_due() + self.complaints.fire_due() + self.visits.fire_due()
 
     def replay(self) -> int:
         """Reads the whole log again: every position already processed is skipped."""
@@ -111,8 +123,8 @@ class Automation:
         return AutomationStatus(
             position=self.app.processed_position(AUTOMATION_NAME),
             head=self.app.recorder.max_notification_id() or 0,
-            pending_timers=self.timers.sla.pending() + self.timers.complaints.pending(),
-            next_due=self.timers.sla.earliest(),
+            pending_timers=sum(t.pending() for t in self.timers.all()),
+            next_due=min(filter(None, (t.earliest() for t in self.timers.all())), default=None),
             paused=self.control.paused(AUTOMATION_NAME),
         )
 
@@ -139,13 +151,11 @@ class Automation:
             notices: list[Notice] = []
             made = self._made_for(event, notices)
             try:
-                self.app.record_processed(tracking, *made)
+                self.app.record_processed(tracking, *made, *notices)
             except IntegrityError:
                 if self.app.processed_position(AUTOMATION_NAME) >= notification.id:
                     return  # processed before: a replay, or a second process
                 continue
-            for notice in notices:
-                self.notify(notice)
             return
         log.error("automation: record kept changing; position %s passed over", notification.id)
         with suppress(IntegrityError):
@@ -156,6 +166,7 @@ class Automation:
             return self._react(event, notices)
         except (DomainError, ValueError, ArithmeticError):
             log.exception("automation: nothing done for event %s", event.originator_id)
+            notices.clear()
             return []
 
     def _react(self, event: Any, notices: list[Notice]) -> list[Aggregate]:

@@ -1,5 +1,7 @@
 """Complaint deadlines that pass unmet (24-hour first reply, 3-day final answer, department
-tasks) are escalated once each: to a supervisor, a manager, or the task's department."""
+tasks) are escalated once each: to a supervisor, a manager, or the task's department; each
+escalation raises a notice (the duty staff, the department's manager, the task department's
+manager) in the same save."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from kefu.domain.complaint_deadlines import (
     fold_deadlines,
 )
 from kefu.domain.errors import DomainError
-from kefu.processes.system import system_meta
+from kefu.domain.notice import Notice
+from kefu.processes.system import notice, system_meta
 from kefu.processes.timers import DueTimers
 
 log = logging.getLogger("kefu.automation")
@@ -50,9 +53,8 @@ class ComplaintWatch:
             return 0
         complaint = self.app.load(Complaint, complaint_id)
         try:
-            for deadline in due:
-                self._escalate(complaint, deadline, now)
-            self.app.record(complaint, None)
+            notices = [self._escalate(complaint, deadline, now) for deadline in due]
+            self.app.record_together([complaint, *notices], None)
         except DomainError:
             log.exception("automation: cannot escalate complaint %s", complaint_id)
             return 0
@@ -60,8 +62,9 @@ class ComplaintWatch:
             return 0  # changed meanwhile: decided again on the next pass
         return len(due)
 
-    def _escalate(self, complaint: Complaint, deadline: Deadline, now: datetime) -> None:
+    def _escalate(self, complaint: Complaint, deadline: Deadline, now: datetime) -> Notice:
         channel = f"{DEADLINE_CHANNEL}{deadline.key}"
         meta = system_meta(channel, f"{complaint.id}:{deadline.due_at.isoformat()}", None)
         reason = f"{deadline.key.replace('_', ' ')} overdue since {deadline.due_at.isoformat()}"
         complaint.escalate(level=deadline.level, to=deadline.to, reason=reason, meta=meta, at=now)
+        return notice("complaint", complaint, deadline.notify, 1, reason, meta, now)

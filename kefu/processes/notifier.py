@@ -8,7 +8,8 @@ recipient and channel, so neither a restart nor a replay queues a message twice.
 What ships by default: a major complaint → the responsible department's manager (else the
 manager it was reported to, else the duty staff) at once; a resolved ticket → the customer;
 an urged ticket → its assignee; a service milestone → the customer, `reminder_days` before;
-an unreached return visit → its agent, to call again today; a birthday → the customer
+an unreached return visit → its agent, to call again today; a notice the automation raised
+(an escalation, a rule's `notify`) → each staff member it names; a birthday → the customer
 (a daily sweep). A scheduled message is cancelled when its case changes before it is sent.
 """
 
@@ -35,6 +36,7 @@ from kefu.domain.directory import Directory
 from kefu.domain.errors import DomainError
 from kefu.domain.message import Message, MessageStatus
 from kefu.domain.metadata import EventMetadata
+from kefu.domain.notice import Notice
 from kefu.domain.templates import MessageTemplate, TemplateBook, UnknownTemplate, render
 from kefu.domain.ticket import Ticket
 from kefu.domain.visit import Visit
@@ -45,6 +47,7 @@ from kefu.processes.recipients import (
     MANAGER,
     Recipient,
     customer_recipient,
+    notice_recipients,
     staff_recipients,
 )
 
@@ -90,6 +93,7 @@ class Notifier:
         Visit.Done,
         Visit.Rescheduled,
         Visit.Assigned,
+        Notice.Raised,
     )
 
     def __init__(
@@ -158,7 +162,19 @@ class Notifier:
             return self._ticket(event)
         if isinstance(event, Customer.MilestoneRecorded):
             return self._milestone(event)
+        if isinstance(event, Notice.Raised):
+            return self._automation_notice(event)
         return self._visit(event)
+
+    def _automation_notice(self, event: Notice.Raised) -> list[Aggregate]:
+        """A notice the automation raised: each recipient it names, found in the directory;
+        when none is, the duty staff (nobody is left untold)."""
+        people = notice_recipients(event, self.directory)
+        people = people or staff_recipients(DUTY, self.directory.duty, self.directory)
+        fields = {"record_kind": event.record_kind, "about": str(event.record_id),
+                  "reason": event.reason, "level": event.level}  # fmt: skip
+        plan = Plan("automation_notice", "automation_notice", _case(event), fields, event.timestamp)
+        return self._queue(event, plan, people)
 
     def _major_complaint(self, event: Complaint.ReportedToManager) -> list[Aggregate]:
         complaint: Complaint = self._record_then(event)

@@ -14,11 +14,14 @@ from datetime import datetime, tzinfo
 
 from kefu.domain.customer import Customer
 from kefu.domain.directory import Contact, Directory
+from kefu.domain.notice import Notice, department_of
 from kefu.domain.quiet_hours import release_time
 from kefu.domain.templates import EMAIL, LANGUAGES, SMS
 from kefu.domain.visit_rules import QuietHours
 
+# The kinds of recipient; the last three are also how a notice names them (domain/notice.py).
 CUSTOMER, ASSIGNEE, MANAGER, DUTY = "customer", "assignee", "manager", "duty"
+STAFF = "staff"  # a staff member named by id
 
 
 @dataclass(frozen=True)
@@ -77,3 +80,21 @@ def _on_channels(kind: str, staff_id: str, contact: Contact) -> list[Recipient]:
         for channel in contact.channels
         if (address := contact.address(channel))
     ]
+
+
+def notice_recipients(notice: Notice.Raised, directory: Directory) -> list[Recipient]:
+    """The staff an automation notice names (kefu/domain/notice.py), each found in the
+    directory: a staff id, `manager` (of the record's department), `manager:<department>`,
+    `assignee` (the record's agent) or `duty`."""
+    found: list[Recipient] = []
+    for name in notice.recipients:
+        if name == DUTY:
+            found += staff_recipients(DUTY, directory.duty, directory)
+        elif name == ASSIGNEE:
+            found += staff_recipients(ASSIGNEE, [notice.assignee_id], directory)
+        elif name == MANAGER or department_of(name):
+            department = department_of(name) or notice.department
+            found += staff_recipients(MANAGER, [directory.manager_of(department)], directory)
+        else:
+            found += staff_recipients(STAFF, [name], directory)
+    return list({(r.person_id, r.channel): r for r in found}.values())

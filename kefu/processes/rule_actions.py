@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 from kefu.application import ServiceDesk
 from kefu.domain.complaint import Complaint
 from kefu.domain.complaint_values import EscalationLevel
 from kefu.domain.errors import DomainError
 from kefu.domain.metadata import EventMetadata
+from kefu.domain.notice import Notice
 from kefu.domain.rules import (
     COMPLAINT_ATTRIBUTED,
     CUSTOMER_REPLIED,
@@ -25,8 +28,9 @@ from kefu.domain.rules import (
 )
 from kefu.domain.sla import Escalation
 from kefu.domain.ticket import Ticket
+from kefu.processes.automation_dispatch import SkillDispatcher
 from kefu.processes.rules_config import RuleSource
-from kefu.processes.system import SYSTEM_ACTOR, Notice, customer_of, system_meta
+from kefu.processes.system import SYSTEM_ACTOR, customer_of, notice, system_meta
 
 log = logging.getLogger("kefu.automation")
 
@@ -38,16 +42,46 @@ RULE_TRIGGERS: dict[type[Any], str] = {
 }
 
 
+@dataclass(frozen=True)
+class Fired:
+    """A rule firing on a triggering event: one deterministic command (its metadata) for all
+    its actions, and the notices it raises."""
+
+    rule: Rule
+    record: UUID
+    event: Any
+    notices: list[Notice]
+
+    @property
+    def meta(self) -> EventMetadata:
+        key = f"{self.record}:{self.event.originator_version}"
+        return system_meta(f"rule:{self.rule.name}", key, self.event.meta)
+
+    def tell(self, kind: str, record: Ticket | Complaint, action: Action, index: int) -> None:
+        """A notice of the `index`th action, dated by the triggering event: the outbox's
+        horizon then spares people notices about old history (a first start)."""
+        reason = f"rule {self.rule.name}"
+        said = notice(kind, record, action.recipients, 0, reason, self.meta, self.event.timestamp,
+                      f":{index}")  # fmt: skip
+        self.notices.append(said)
+
+
 class RuleRunner:
     """Finds the rules that fire for an event and applies their actions, in order."""
 
     def __init__(
-        self, app: ServiceDesk, rules: RuleSource, zone: tzinfo, clock: Callable[[], datetime]
+        self,
+        app: ServiceDesk,
+        rules: RuleSource,
+        zone: tzinfo,
+        clock: Callable[[], datetime],
+        dispatcher: SkillDispatcher | None = None,
     ) -> None:
         self.app = app
         self.rules = rules
         self.zone = zone
         self.clock = clock
+        self.dispatcher = dispatcher
 
     def firing(self, facts: Facts) -> list[Rule]:
         return self.rules.current().firing(facts)
@@ -81,11 +115,9 @@ class RuleRunner:
             return  # never a rule on the automation's own output: no loops
         then: Ticket = self.app.repository.get(ticket.id, version=event.originator_version)
         for rule in self.firing(self.ticket_facts(then, kind, event.timestamp)):
-            key = f"{ticket.id}:{event.originator_version}"
-            meta = system_meta(f"rule:{rule.name}", key, event.meta)
-            for action in rule.then:
-                act = partial(self._act, ticket, action, rule, meta, notices)
-                self._guarded(rule, ticket.id, act)
+            fired = Fired(rule, ticket.id, event, notices)
+            for index, action in enumerate(rule.then):
+                self._guarded(fired, partial(self._act, ticket, action, index, fired))
 
     def on_complaint(self, complaint: Complaint, event: Any, notices: list[Notice]) -> None:
         """Rules on complaints: escalate (to the manager of the responsible department unless
@@ -93,27 +125,20 @@ class RuleRunner:
         if event.meta.actor_id == SYSTEM_ACTOR:
             return
         for rule in self.firing(self.complaint_facts(complaint, event.timestamp)):
-            key = f"{complaint.id}:{event.originator_version}"
-            meta = system_meta(f"rule:{rule.name}", key, event.meta)
-            for action in rule.then:
-                act = partial(
-                    self._act_on_complaint, complaint, action, rule, meta, event.department,
-                    notices,
-                )  # fmt: skip
-                self._guarded(rule, complaint.id, act)
+            fired = Fired(rule, complaint.id, event, notices)
+            for index, action in enumerate(rule.then):
+                act = partial(self._act_on_complaint, complaint, action, index, fired)
+                self._guarded(fired, act)
 
-    def _guarded(self, rule: Rule, record: object, act: Callable[[], None]) -> None:
+    def _guarded(self, fired: Fired, act: Callable[[], None]) -> None:
         """An action the record's state refuses is skipped and logged; the others go on."""
         try:
             act()
         except DomainError as e:
-            log.warning("automation: rule %s on %s not done: %s", rule.name, record, e)
+            log.warning("automation: rule %s on %s not done: %s", fired.rule.name, fired.record, e)
 
-    def _act(
-        self, ticket: Ticket, action: Action, rule: Rule, meta: EventMetadata,
-        notices: list[Notice],
-    ) -> None:  # fmt: skip
-        at, reason = self.clock(), f"rule {rule.name}"
+    def _act(self, ticket: Ticket, action: Action, index: int, fired: Fired) -> None:
+        at, reason, meta = self.clock(), f"rule {fired.rule.name}", fired.meta
         if action.kind == "set_priority" and action.priority not in (None, ticket.priority):
             ticket.set_priority(priority=action.priority, reason=reason, meta=meta, at=at)
         elif action.kind == "set_category" and action.category:
@@ -127,13 +152,10 @@ class RuleRunner:
             escalation = Escalation(1, reason, priority, action.department, action.agent_id)
             ticket.escalate(escalation=escalation, meta=meta, at=at)
         elif action.kind == "notify":
-            notices.append(Notice(action.recipients, ticket.id, 0, reason))
+            fired.tell("ticket", ticket, action, index)
 
     def _dispatch(self, ticket: Ticket, action: Action, reason: str, meta: EventMetadata) -> None:
-        agent = action.agent_id
-        if agent == OWNER:
-            customer = customer_of(self.app, ticket.customer_id)
-            agent = customer.owner_id if customer else None
+        agent = self._agent_for(ticket, action)
         department = action.department or ticket.department or "default"
         at = self.clock()
         if "dispatch" in ticket.allowed_now:
@@ -143,15 +165,32 @@ class RuleRunner:
                 department=department, agent_id=agent, reason=reason, meta=meta, at=at
             )
 
+    def _agent_for(self, ticket: Ticket, action: Action) -> str | None:
+        """The named agent, or the customer's own (`owner`, 熟客), else the one the strategy
+        picks among the agents with the skill (the department's key unless named)."""
+        if action.agent_id == OWNER:
+            customer = customer_of(self.app, ticket.customer_id)
+            if customer is not None and customer.owner_id:
+                return customer.owner_id
+        elif action.agent_id is not None:
+            return action.agent_id
+        if action.strategy is None or self.dispatcher is None:
+            return None
+        skill = action.skill or action.department or ""
+        picked = self.dispatcher.pick(skill, action.strategy)
+        if picked is None:
+            log.warning("automation: no agent has skill %s; ticket %s to the department only",
+                        skill, ticket.id)  # fmt: skip
+        return picked
+
     def _act_on_complaint(
-        self, complaint: Complaint, action: Action, rule: Rule, meta: EventMetadata,
-        department: str, notices: list[Notice],
-    ) -> None:  # fmt: skip
-        reason = f"rule {rule.name}"
+        self, complaint: Complaint, action: Action, index: int, fired: Fired
+    ) -> None:
         if action.kind == "escalate":
-            to = action.agent_id or f"manager of {action.department or department}"
+            to = action.agent_id or f"manager of {action.department or fired.event.department}"
             complaint.escalate(
-                level=EscalationLevel.MANAGER, to=to, reason=reason, meta=meta, at=self.clock()
-            )
+                level=EscalationLevel.MANAGER, to=to, reason=f"rule {fired.rule.name}",
+                meta=fired.meta, at=self.clock(),
+            )  # fmt: skip
         elif action.kind == "notify":
-            notices.append(Notice(action.recipients, complaint.id, 0, reason))
+            fired.tell("complaint", complaint, action, index)

@@ -18,7 +18,17 @@ from typing import Any
 import msgspec
 
 from kefu.domain.deadlines import Priority
-from kefu.domain.rules import DEFAULT_RULES, EVENT_KINDS, Action, Conditions, Rule, RuleBook
+from kefu.domain.departments import DepartmentDirectory
+from kefu.domain.rules import (
+    DEFAULT_RULES,
+    EVENT_KINDS,
+    OWNER,
+    Action,
+    Conditions,
+    Rule,
+    RuleBook,
+)
+from kefu.domain.ticket_routing import DispatchStrategy
 from kefu.settings import SettingsError
 
 log = logging.getLogger("kefu.automation")
@@ -41,6 +51,8 @@ class _Target(msgspec.Struct, forbid_unknown_fields=True):
     department: str | None = None
     agent_id: str | None = None
     raise_priority: bool = False
+    strategy: DispatchStrategy | None = None
+    skill: str | None = None
 
 
 class _Rule(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,9 +67,13 @@ class RulesError(SettingsError):
     """The rules file cannot be used; the message names the rule and the field."""
 
 
-def load_rules(path: str) -> RuleBook:
-    """The rules of the file at `path`, or the defaults when no file is named."""
+def load_rules(path: str, departments: DepartmentDirectory | None = None) -> RuleBook:
+    """The rules of the file at `path`, or the defaults when no file is named; every
+    department they name must be in `departments` (the directory, `KEFU_DEPARTMENTS`)."""
+    directory = departments or DepartmentDirectory()
     if not path:
+        for rule in DEFAULT_RULES.rules:
+            _check_departments(f"default rule {rule.name!r}", rule, directory)
         return DEFAULT_RULES
     try:
         raw = msgspec.json.decode(Path(path).read_bytes())
@@ -65,7 +81,7 @@ def load_rules(path: str) -> RuleBook:
         raise RulesError(f"KEFU_RULES_FILE {path}: {e}") from None
     if not isinstance(raw, dict) or set(raw) != {"rules"} or not isinstance(raw["rules"], list):
         raise RulesError(f'KEFU_RULES_FILE {path}: expected {{"rules": [...]}}')
-    rules = [_rule(path, n, item) for n, item in enumerate(raw["rules"])]
+    rules = [_rule(path, n, item, directory) for n, item in enumerate(raw["rules"])]
     names = [r.name for r in rules]
     for name in names:
         if names.count(name) > 1:
@@ -73,7 +89,7 @@ def load_rules(path: str) -> RuleBook:
     return RuleBook(tuple(rules))
 
 
-def _rule(path: str, index: int, item: Any) -> Rule:
+def _rule(path: str, index: int, item: Any, directory: DepartmentDirectory) -> Rule:
     name = item.get("name", f"#{index + 1}") if isinstance(item, dict) else f"#{index + 1}"
     where = f"KEFU_RULES_FILE {path}: rule {name!r}"
     try:
@@ -87,7 +103,22 @@ def _rule(path: str, index: int, item: Any) -> Rule:
         when = _conditions(spec.when)
     except (msgspec.ValidationError, ValueError) as e:
         raise RulesError(f"{where}: {e}") from None
-    return Rule(spec.name, tuple(spec.on), actions, when, spec.stop)
+    rule = Rule(spec.name, tuple(spec.on), actions, when, spec.stop)
+    _check_departments(where, rule, directory)
+    return rule
+
+
+def _check_departments(where: str, rule: Rule, directory: DepartmentDirectory) -> None:
+    """Refuses a department outside the directory, naming the rule and the field."""
+    known = ", ".join(directory.keys())
+    named = [("when.departments", d) for d in rule.when.departments]
+    for index, action in enumerate(rule.then):
+        named += [(f"then[{index}].{action.kind}", d) for d in action.departments()]
+    for field, department in named:
+        if department not in directory:
+            raise RulesError(
+                f"{where}: {field}: department {department!r} is not in KEFU_DEPARTMENTS ({known})"
+            )
 
 
 def _conditions(w: _When) -> Conditions:
@@ -129,20 +160,29 @@ def _action_of(kind: str, argument: Any) -> Action:
     target = msgspec.convert(argument or {}, _Target)
     if kind == "dispatch" and target.department is None:
         raise msgspec.ValidationError("a dispatch names a department")
+    if kind != "dispatch" and (target.strategy or target.skill):
+        raise msgspec.ValidationError("only a dispatch picks an agent by strategy and skill")
+    if target.strategy and target.agent_id not in (None, OWNER):
+        raise msgspec.ValidationError("a strategy picks the agent: no agent_id but owner")
+    if target.skill and not target.strategy:
+        raise msgspec.ValidationError("a skill needs a strategy to pick among its agents")
     return Action(
         kind,
         department=target.department,
         agent_id=target.agent_id,
         raise_priority=target.raise_priority,
+        strategy=target.strategy,
+        skill=target.skill,
     )
 
 
 class RuleSource:
     """The rules in force: read again whenever the file's modification time changes."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, departments: DepartmentDirectory | None = None) -> None:
         self.path = path
-        self.rules = load_rules(path)
+        self.departments = departments
+        self.rules = load_rules(path, departments)
         self._stamp = self._modified()
 
     def current(self) -> RuleBook:
@@ -150,7 +190,7 @@ class RuleSource:
         if stamp != self._stamp:
             self._stamp = stamp
             try:
-                self.rules = load_rules(self.path)
+                self.rules = load_rules(self.path, self.departments)
                 log.warning("automation: rules reloaded from %s", self.path)
             except RulesError:
                 log.exception("automation: rules file changed but is invalid; old rules kept")

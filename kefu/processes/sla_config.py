@@ -72,7 +72,7 @@ def sla_setup(settings: Settings) -> SlaSetup:
     )
     policies = (*_file_policies(settings.sla_file), *defaults)
     try:
-        check_policies(policies)
+        check_policies(policies, settings.department_directory())
     except ValueError as e:
         raise SettingsError(f"KEFU_SLA_FILE {settings.sla_file}: {e}") from None
     return SlaSetup(SlaPolicies(policies), business_calendar(settings))

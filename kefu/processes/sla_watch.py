@@ -20,10 +20,11 @@ from kefu.application import ConcurrentChange, ServiceDesk
 from kefu.commands.tickets import customer_tier
 from kefu.domain.errors import DomainError
 from kefu.domain.metadata import EventMetadata
+from kefu.domain.notice import Notice
 from kefu.domain.sla import ESCALATION, Escalation, SlaMark, SlaPolicy, SlaSetup
 from kefu.domain.sla_clocks import TicketClocks, fold_clocks
 from kefu.domain.ticket import Ticket
-from kefu.processes.system import Notice, Notify, system_meta
+from kefu.processes.system import notice, system_meta
 from kefu.processes.timers import DueTimers
 
 log = logging.getLogger("kefu.automation")
@@ -38,13 +39,11 @@ class SlaWatch:
         setup: SlaSetup,
         timers: DueTimers,
         clock: Callable[[], datetime],
-        notify: Notify,
     ) -> None:
         self.app = app
         self.setup = setup
         self.timers = timers
         self.clock = clock
-        self.notify = notify
 
     def policy_for(self, ticket: Ticket) -> SlaPolicy | None:
         tier = customer_tier(self.app, ticket.customer_id)
@@ -84,14 +83,12 @@ class SlaWatch:
         ticket = self.app.load(Ticket, ticket_id)
         try:
             notices = [n for m in marks if (n := self._apply(ticket, m, now, cause)) is not None]
-            self.app.record(ticket, None)
+            self.app.record_together([ticket, *notices], None)
         except DomainError:
             log.exception("automation: cannot act on ticket %s", ticket_id)
             return 0
         except (ConcurrentChange, IntegrityError):
             return 0  # changed meanwhile: decided again on the next pass
-        for notice in notices:
-            self.notify(notice)
         return len(marks)
 
     def _apply(
@@ -113,4 +110,6 @@ class SlaWatch:
             agent_id=step.agent_id, clock=mark.clock, cycle=mark.cycle,
         )  # fmt: skip
         ticket.escalate(escalation=escalation, meta=meta, at=now)
-        return Notice(step.notify, ticket.id, mark.level, reason) if step.notify else None
+        if not step.notify:
+            return None
+        return notice("ticket", ticket, step.notify, mark.level, reason, meta, now)

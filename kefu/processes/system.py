@@ -1,19 +1,20 @@
 """What every automated command shares: who it is (`system`), its deterministic id, its cause,
-and the notification hook."""
+and the notices it raises."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from kefu.application import ServiceDesk
 from kefu.commands.customers import find_customer
+from kefu.domain.complaint import Complaint
 from kefu.domain.customer import Customer
 from kefu.domain.metadata import EventMetadata
+from kefu.domain.notice import Notice
+from kefu.domain.ticket import Ticket
+from kefu.domain.visit import Visit
 
-log = logging.getLogger("kefu.automation")
 SYSTEM_ACTOR = "system"
 SYSTEM_ROLE = "automation"
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:kefu:automation")
@@ -34,23 +35,19 @@ def system_meta(channel: str, key: str, cause: EventMetadata | None) -> EventMet
     )
 
 
-@dataclass(frozen=True)
-class Notice:
-    """What an escalation or a rule asks to tell whom (handed to the notification hook)."""
-
-    recipients: tuple[str, ...]
-    record_id: UUID
-    level: int
-    reason: str
-
-
-Notify = Callable[[Notice], None]
-
-
-def log_notice(notice: Notice) -> None:
-    """The default hook until the outbox delivers notifications: a log line."""
-    log.warning("notice for %s: %s (%s)", ", ".join(notice.recipients), notice.reason,
-                notice.record_id)  # fmt: skip
+def notice(
+    record_kind: str, record: Ticket | Complaint | Visit, recipients: tuple[str, ...],
+    level: int, reason: str, meta: EventMetadata, at: datetime, part: str = "",
+) -> Notice:  # fmt: skip
+    """A notice about `record`, raised by the command `meta` belongs to; its key is that
+    command's (deterministic) id and `part` (which of the command's notices), so it is raised
+    once. The record's department and agent are taken as they are now."""
+    return Notice.raise_about(
+        key=f"{meta.command_id}:notice{part}", record_kind=record_kind, record_id=record.id,
+        recipients=recipients, level=level, reason=reason,
+        department=getattr(record, "department", None),
+        assignee_id=getattr(record, "assignee_id", None), meta=meta, at=at,
+    )  # fmt: skip
 
 
 def customer_of(app: ServiceDesk, customer_id: str | None) -> Customer | None:

@@ -8,11 +8,11 @@ from typing import ClassVar
 from uuid import UUID
 
 from kefu.projections.documents import Column, DocumentView, TDoc
-from kefu.projections.sql import db_time
+from kefu.projections.sql import db_time, from_db_time
 
 
 class DueTimerView(DocumentView[TDoc]):
-    """The SLA and complaint timer views: their documents carry `due_at` (None: nothing runs)."""
+    """The SLA, complaint and visit timer views: documents carrying `due_at` (None: none runs)."""
 
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "due_at": ("TEXT", lambda d: db_time(d.due_at)),
@@ -27,6 +27,11 @@ class DueTimerView(DocumentView[TDoc]):
             {"now": db_time(now), "limit": limit},
         )
         return [UUID(row["id"]) for row in rows]
+
+    def earliest(self) -> datetime | None:
+        """When the next timer falls due (None: none is running)."""
+        rows = self.query(f"SELECT MIN(due_at) AS due FROM {self.table}")
+        return from_db_time(rows[0]["due"]) if rows else None
 
     def pending(self) -> int:
         """How many records have a timer running."""

@@ -29,6 +29,7 @@ from kefu.projections.sql import rebuild_class_of, view_class_for
 from kefu.projections.ticket_projection import TicketProjection, TicketView
 from kefu.projections.timeline_projection import TimelineProjection, TimelineView
 from kefu.projections.visit_projection import VisitProjection, VisitView
+from kefu.projections.visit_timers import VisitTimersProjection, VisitTimerStore
 from kefu.projections.webhook_projection import WebhookProjection, WebhookView
 from kefu.store.database import Backend, backend_of, eventsourcing_env
 
@@ -80,6 +81,10 @@ class ReadModels:
         self.projections.append(SlaTimersProjection(self.sla_timers, self.sla))
         self.complaint_timers: ComplaintTimerStore = self._open(ComplaintTimerStore)
         self.projections.append(ComplaintTimersProjection(self.complaint_timers))
+        self.visit_timers: VisitTimerStore = self._open(VisitTimerStore)
+        self.projections.append(
+            VisitTimersProjection(self.visit_timers, self.sla.calendar.timezone)
+        )
         self.automation: AutomationControl = self._open(AutomationControl)
         self.webhooks: WebhookView = self._open(WebhookView)
         self.projections.append(WebhookProjection(self.webhooks))

@@ -21,7 +21,7 @@ from kefu.domain.sla_clocks import TicketClocks, fold_clocks
 from kefu.domain.ticket import Ticket
 from kefu.projections.documents import FoldProjection
 from kefu.projections.due_timers import DueTimerView
-from kefu.projections.sql import SqlView, db_time, from_db_time
+from kefu.projections.sql import SqlView, db_time
 
 
 class TimerDoc(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,10 +38,6 @@ class SlaTimerStore(DueTimerView[TimerDoc]):
 
     table = "sla_timers"
     document = TimerDoc
-
-    def earliest(self) -> datetime | None:
-        rows = self.query(f"SELECT MIN(due_at) AS due FROM {self.table}")
-        return from_db_time(rows[0]["due"]) if rows else None
 
 
 class SlaTimersProjection(FoldProjection[SlaTimerStore]):

@@ -34,6 +34,7 @@ class VisitDocument(msgspec.Struct, frozen=True, kw_only=True):
     scheduled_at: datetime
     updated_at: datetime
     done_at: datetime | None = None
+    escalated_at: datetime | None = None  # a member's visit past its limit, handed up
     version: int
     position: int = 0
 
@@ -115,3 +116,8 @@ def _(event: Visit.Done, view: VisitDocument) -> VisitDocument:
         next_attempt_at=None,
         done_at=event.timestamp,
     )
+
+
+@_apply.register
+def _(event: Visit.Escalated, view: VisitDocument) -> VisitDocument:
+    return replace(view, escalated_at=event.timestamp)

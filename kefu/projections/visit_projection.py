@@ -73,6 +73,7 @@ class VisitProjection(FoldProjection[VisitView]):
         Visit.Rescheduled,
         Visit.NotReached,
         Visit.Done,
+        Visit.Escalated,
     )
 
     fold = staticmethod(fold_visit)

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from kefu.bootstrap import Services, build_services
 from kefu.commands.agents import RegisterAgent
@@ -35,6 +36,7 @@ from kefu.domain.complaint_values import ComplaintType
 from kefu.domain.customer import Tier
 from kefu.domain.deadlines import DeadlinePolicy, Priority
 from kefu.domain.metadata import EventMetadata
+from kefu.domain.notice import Notice
 from kefu.domain.ticket import Ticket
 from kefu.processes.automation import AUTOMATION_NAME, SYSTEM_ACTOR
 from kefu.settings import Settings
@@ -374,3 +376,11 @@ def test_the_24_hour_and_3_day_complaint_deadlines_are_escalated_once_each(
     settle(desk)
     assert escalations()[1:] == [("manager", "manager", "deadline:final_answer")]
     assert desk.automation.status().pending_timers == 0
+    raised = desk.app.recorder.select_notifications(
+        start=0, limit=100, topics=[get_topic(Notice.Raised)]
+    )
+    told = [desk.app.mapper.to_domain_event(n) for n in raised]
+    assert [(n.record_id, n.recipients, n.meta.channel) for n in told] == [  # type: ignore[attr-defined]
+        (complaint_id, ("duty",), "deadline:first_reply"),
+        (complaint_id, ("manager",), "deadline:final_answer"),
+    ]

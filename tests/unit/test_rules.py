@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kefu.domain.deadlines import Priority
+from kefu.domain.departments import DepartmentDirectory, parse_departments
 from kefu.domain.rules import (
     DEFAULT_RULES,
     TICKET_OPENED,
@@ -21,6 +22,7 @@ from kefu.domain.rules import (
     Rule,
     RuleBook,
 )
+from kefu.domain.ticket_routing import DispatchStrategy
 from kefu.processes.rules_config import RulesError, RuleSource, load_rules
 
 FACTS = Facts(
@@ -126,6 +128,21 @@ def test_a_valid_file_loads_every_action_kind(tmp_path: Path) -> None:
         ({"then": [{"explode": 1}]}, "rule 'stolen': then[0]: one of"),
         ({"when": {"between": "late"}}, "rule 'stolen': when.between"),
         ({"then": []}, "rule 'stolen': on and then must not be empty"),
+        ({"then": [{"dispatch": {"department": "billing", "strategy": "busiest"}}]},
+         "rule 'stolen': then[0].dispatch: Invalid enum value 'busiest'"),
+        ({"then": [{"dispatch": {"department": "billing", "strategy": "fewest_open",
+                                 "agent_id": "a-1"}}]},
+         "then[0].dispatch: a strategy picks the agent: no agent_id but owner"),
+        ({"then": [{"dispatch": {"department": "billing", "skill": "billing"}}]},
+         "then[0].dispatch: a skill needs a strategy"),
+        ({"then": [{"escalate": {"strategy": "round_robin"}}]},
+         "then[0].escalate: only a dispatch picks an agent by strategy"),
+        ({"then": [{"dispatch": {"department": "night_desk"}}]},
+         "rule 'stolen': then[0].dispatch: department 'night_desk' is not in KEFU_DEPARTMENTS"),
+        ({"then": [{"notify": ["manager:night_desk"]}]},
+         "rule 'stolen': then[0].notify: department 'night_desk' is not in KEFU_DEPARTMENTS"),
+        ({"when": {"departments": ["night_desk"]}},
+         "rule 'stolen': when.departments: department 'night_desk' is not in KEFU_DEPARTMENTS"),
     ],
 )  # fmt: skip
 def test_a_bad_rule_is_refused_naming_the_rule_and_the_field(
@@ -134,6 +151,29 @@ def test_a_bad_rule_is_refused_naming_the_rule_and_the_field(
     with pytest.raises(RulesError) as refused:
         load_rules(write(tmp_path, {"rules": [{**GOOD, **change}]}))
     assert message in str(refused.value)
+
+
+def test_a_dispatch_may_pick_an_agent_with_a_skill_by_a_strategy(tmp_path: Path) -> None:
+    by_load = {"department": "billing", "skill": "invoices", "strategy": "fewest_open"}
+    book = load_rules(write(tmp_path, {"rules": [{**GOOD, "then": [{"dispatch": by_load}]}]}))
+
+    [action] = book.rules[0].then
+    assert (action.department, action.skill, action.strategy) == (
+        "billing",
+        "invoices",
+        DispatchStrategy.FEWEST_OPEN,
+    )
+
+
+def test_the_default_rules_need_their_departments_in_the_directory() -> None:
+    assert load_rules("") is DEFAULT_RULES  # the default directory has vip and security
+    without_vip = DepartmentDirectory(parse_departments("security,supervisors,sales"))
+    with pytest.raises(RulesError) as refused:
+        load_rules("", without_vip)
+    assert str(refused.value).startswith(
+        "default rule 'vip-10-minute-lane': then[1].dispatch: department 'vip' is not in "
+        "KEFU_DEPARTMENTS (security, supervisors, sales)"
+    )
 
 
 def test_two_rules_with_one_name_are_refused(tmp_path: Path) -> None:

@@ -63,6 +63,15 @@ def test_file_policies_come_first_and_keep_their_fields(tmp_path: Path) -> None:
         ({"escalation": [{"level": 2}]}, "policy 'vip-lane': escalation levels"),
         ({"escalation": [{"level": 1, "after": "soon"}]}, "escalation level 1 after"),
         ({"tier": ["vip"]}, "unknown field `tier`"),
+        (
+            {"escalation": [{"level": 1, "department": "night_desk"}]},
+            "policy 'vip-lane': escalation level 1 department: department 'night_desk' is not in "
+            "KEFU_DEPARTMENTS",
+        ),
+        (
+            {"escalation": [{"level": 1, "notify": ["manager:night_desk"]}]},
+            "escalation level 1 notify: department 'night_desk'",
+        ),
     ],
 )
 def test_a_bad_policy_is_refused_naming_the_policy_and_the_field(

@@ -10,7 +10,7 @@ import pytest
 
 from kefu.domain.errors import ActionNotAllowed, RuleViolated
 from kefu.domain.metadata import EventMetadata
-from kefu.domain.visit import Visit, VisitStatus, visit_id
+from kefu.domain.visit import Visit, VisitStatus, late_from, visit_id
 from kefu.domain.visit_rules import QuietHours, VisitPolicy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -56,6 +56,22 @@ def test_a_member_visit_must_finish_within_three_days_and_is_late_after() -> Non
     assert visit.finish_by == date(2030, 3, 7)
     assert not visit.is_late(date(2030, 3, 7)) and visit.is_late(date(2030, 3, 8))
     assert scheduled(tier="none").finish_by is None
+
+
+def test_a_late_member_visit_is_escalated_once_and_only_when_late() -> None:
+    visit = scheduled(tier="member")
+    assert late_from(date(2030, 3, 7), SHANGHAI) == datetime(2030, 3, 8, tzinfo=SHANGHAI)
+    with pytest.raises(RuleViolated, match="past its deadline"):
+        visit.escalate(to="supervisor", reason="late", today=date(2030, 3, 7), meta=META, at=AT)
+
+    visit.escalate(to="supervisor", reason="late", today=date(2030, 3, 8), meta=META, at=AT)
+    assert visit.escalated and isinstance(visit.pending_events[-1], Visit.Escalated)
+    with pytest.raises(RuleViolated, match="escalated already"):
+        visit.escalate(to="supervisor", reason="late", today=date(2030, 3, 9), meta=META, at=AT)
+    with pytest.raises(RuleViolated, match="past its deadline"):
+        scheduled(tier="none").escalate(
+            to="supervisor", reason="late", today=date(2031, 1, 1), meta=META, at=AT
+        )
 
 
 def test_a_reached_customer_needs_a_satisfaction_score() -> None:
