@@ -21,12 +21,20 @@ from kefu.domain.departments import (
     parse_departments,
 )
 from kefu.domain.routing import RoutingPolicy, parse_overflows, routing_policy
-from kefu.store.database import DEFAULT_DATABASE_URL, DatabaseUrlError, eventsourcing_env
+from kefu.store.database import (
+    DEFAULT_DATABASE_URL,
+    Backend,
+    DatabaseUrlError,
+    backend_of,
+    eventsourcing_env,
+)
 
 ENVIRONMENT_HELP = """\
 environment:
   KEFU_DATABASE_URL     sqlite:///var/kefu.sqlite3 (default, embedded) or
                         postgresql://user:pass@host:5432/db (production)
+  KEFU_READ_DATABASE_URL  a streaming standby of that PostgreSQL database: the API's
+                        queries read there (commands and the workers use the primary)
   KEFU_API_TOKENS       development/test tokens: token:actor:role[,token:actor:role...]
                         roles: service, auditor, reporter, admin
   KEFU_API_TOKENS_FILE  production tokens: a file of lines sha256hex:actor:role
@@ -84,6 +92,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Everything configurable, resolved at start-up."""
 
     database_url: str = DEFAULT_DATABASE_URL
+    # A streaming standby of database_url (PostgreSQL) that the API's queries read from.
+    read_database_url: str = ""
     api_tokens: str = ""
     api_tokens_file: str = ""
     deadlines: str = "urgent=10m/4h,important=1h/24h,normal=4h/72h"
@@ -163,6 +173,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             eventsourcing_env(self.database_url)
         except DatabaseUrlError as e:
             raise SettingsError(f"KEFU_DATABASE_URL: {e}") from None
+        if not self.read_database_url:
+            return
+        try:
+            eventsourcing_env(self.read_database_url)
+        except DatabaseUrlError as e:
+            raise SettingsError(f"KEFU_READ_DATABASE_URL: {e}") from None
+        backends = {backend_of(self.database_url), backend_of(self.read_database_url)}
+        if backends != {Backend.POSTGRES}:
+            raise SettingsError(
+                "KEFU_READ_DATABASE_URL: a standby needs PostgreSQL, for it and KEFU_DATABASE_URL"
+            )
 
     def check_timezone(self) -> None:
         try:

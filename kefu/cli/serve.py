@@ -12,6 +12,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import Application
@@ -21,6 +22,7 @@ from kefu.auth import new_token
 from kefu.bootstrap import build_services
 from kefu.cli.errors import AddressInUse, ServeConfigError
 from kefu.cli.supervisor import Supervisor
+from kefu.metrics import multiprocess_directory, process_exited
 from kefu.settings import Settings
 from kefu.store.availability import probe
 from kefu.store.database import Backend, backend_of
@@ -41,6 +43,14 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def worker_exited(server: Any, worker: Any) -> None:
+    """gunicorn's `child_exit` hook: a dead worker's live gauges stop counting in /metrics."""
+    process_exited(worker.pid)
+
+
+DEFAULTS["child_exit"] = worker_exited
+
+
 def follower_commands(settings: Settings) -> list[list[str]]:
     """The children `kefu serve` keeps running: each follows the log in a process of its own."""
     return [_follower("projections"), *_outbox_follower(settings)]
@@ -58,6 +68,7 @@ class ServeOptions:
     workers: int | None = None
     threads: int | None = None
     config: str | None = None
+    no_workers: bool = False  # the API only: the followers run elsewhere (`kefu projections run`)
 
     def overrides(self) -> dict[str, Any]:
         given = {"bind": self.bind, "workers": self.workers, "threads": self.threads}
@@ -144,13 +155,23 @@ def serve(options: ServeOptions) -> int:
         print(
             f'kefu: try  curl -H "Authorization: Bearer {token}" http://{where}/ready', flush=True
         )
-    followers = Supervisor(follower_commands(settings))
+    empty_metrics_directory()
+    followers = Supervisor([] if options.no_workers else follower_commands(settings))
     followers.start()
     try:
         server.run()
     finally:
         followers.stop()
     return 0
+
+
+def empty_metrics_directory() -> None:
+    """Removes the metric files of an earlier run (prometheus_client's multiprocess mode
+    wants the directory empty when the server starts; its files are `*.db`)."""
+    directory = multiprocess_directory()
+    if directory is not None:
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink(missing_ok=True)
 
 
 def _outbox_follower(settings: Settings) -> list[list[str]]:

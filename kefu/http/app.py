@@ -31,6 +31,7 @@ from kefu.http.work_queues import add_work_queue_routes
 
 
 def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response]:
+    services = services.for_queries()  # views on the standby, when one is configured
     observe = ObservabilityMiddleware(pool_stats(services))
     app = ApiApp(middleware=[observe, AuthMiddleware(services.tokens)])
     app.req_options.strip_url_path_trailing_slash = True
