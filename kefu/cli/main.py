@@ -246,10 +246,12 @@ def _run(args: argparse.Namespace) -> int:
 def _migrate() -> int:
     from kefu.bootstrap import build_services
     from kefu.store.availability import probe
+    from kefu.store.schema import migrating
 
     settings = Settings.from_env()
     probe(settings.database_url)
-    build_services(settings).close()  # every store and view creates what its schema lacks
+    with migrating():  # every store and view runs its statements, creating what is missing
+        build_services(settings).close()
     print("kefu: the schema is current", flush=True)
     return 0
 

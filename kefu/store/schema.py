@@ -16,7 +16,9 @@ pool of one would otherwise wait for ever for the connection that holds the lock
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import psycopg
@@ -27,6 +29,20 @@ SCHEMA_LOCK_KEY = 0x6B656675  # "kefu"
 SCHEMA_TABLE = "kefu_schema"
 # insufficient_privilege, read_only_sql_transaction: a role or a server that may not change it
 REFUSED = {"42501", "25006"}
+
+
+_MIGRATING: ContextVar[bool] = ContextVar("kefu_migrating", default=False)
+
+
+@contextmanager
+def migrating() -> Iterator[None]:
+    """Within the block, every recorder opened runs its statements, recorded or not (`kefu db
+    migrate`: also re-creates what was dropped by hand since, as IF NOT EXISTS allows)."""
+    token = _MIGRATING.set(True)
+    try:
+        yield
+    finally:
+        _MIGRATING.reset(token)
 
 
 class SchemaNotCurrent(RuntimeError):
@@ -47,11 +63,12 @@ def create_tables_serially(recorder: PostgresRecorder, create: Callable[[], None
     with psycopg.connect(
         autocommit=True, connect_timeout=30, **connection_settings(recorder.datastore)
     ) as conn:
-        if _recorded(conn, table, digest):
+        forced = _MIGRATING.get()
+        if not forced and _recorded(conn, table, digest):
             return  # no DDL, no lock: the usual start-up
         conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
         try:
-            if not _recorded(conn, table, digest):
+            if forced or not _recorded(conn, table, digest):
                 _create_and_record(conn, table, digest, create)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))

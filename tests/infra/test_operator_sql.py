@@ -106,6 +106,24 @@ def test_the_api_role_refuses_to_start_on_a_schema_it_would_have_to_change(
     assert "run `kefu db migrate` as the schema's owner" in capsys.readouterr().err
 
 
+def test_start_up_runs_no_ddl_once_migrated_and_migrate_repairs_what_was_dropped(
+    fresh_postgres_url: str,
+) -> None:
+    env = {"KEFU_DATABASE_URL": fresh_postgres_url}
+    assert main(["db", "migrate"], env) == 0
+    with psycopg.connect(fresh_postgres_url, autocommit=True) as db:
+        digests = db.execute(b"SELECT count(*) FROM kefu_schema").fetchone()
+        db.execute(b"DROP TABLE ticket_views")
+    build_services(Settings(database_url=fresh_postgres_url)).close()
+    exists = b"SELECT to_regclass('ticket_views') IS NOT NULL"
+    with psycopg.connect(fresh_postgres_url) as db:
+        assert db.execute(exists).fetchone() == (False,)  # recorded: nothing ran
+    assert main(["db", "migrate"], env) == 0
+    with psycopg.connect(fresh_postgres_url) as db:
+        assert db.execute(exists).fetchone() == (True,)
+        assert db.execute(b"SELECT count(*) FROM kefu_schema").fetchone() == digests
+
+
 def test_the_api_role_appends_to_the_log_under_eventsourcings_insert_lock(
     roles: dict[str, str],
 ) -> None:
