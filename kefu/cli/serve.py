@@ -1,4 +1,5 @@
-"""`kefu serve`: gunicorn in this process, the followers of the log as supervised children.
+"""`kefu serve`: gunicorn in this process, the followers of the log as supervised children
+(none with `--no-workers`: then they run as services of their own, on any host).
 
 gunicorn's configuration applies the usual ways, lowest first: kefu's defaults (the same as
 infra/gunicorn.conf.py), a config file (`--config`, else GUNICORN_CMD_ARGS' `--config`, else
@@ -29,6 +30,13 @@ from kefu.store.database import Backend, backend_of
 
 WSGI_APP = "kefu.http.wsgi:make_app()"
 READ_WAIT_MARGIN_SECONDS = 5
+
+
+def worker_exited(server: Any, worker: Any) -> None:
+    """gunicorn's `child_exit` hook: a dead worker's live gauges stop counting in /metrics."""
+    process_exited(worker.pid)
+
+
 DEFAULTS: dict[str, Any] = {
     "bind": ["127.0.0.1:8000"],
     "workers": 2,
@@ -40,15 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "accesslog": "-",
     # gunicorn 24+ opens a control socket in the home directory, one path for every instance.
     "control_socket_disable": True,
+    "child_exit": worker_exited,
 }
-
-
-def worker_exited(server: Any, worker: Any) -> None:
-    """gunicorn's `child_exit` hook: a dead worker's live gauges stop counting in /metrics."""
-    process_exited(worker.pid)
-
-
-DEFAULTS["child_exit"] = worker_exited
 
 
 def follower_commands(settings: Settings) -> list[list[str]]:

@@ -14,6 +14,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
+from kefu.cli.serve import DEFAULTS
+
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 
 
@@ -133,3 +135,10 @@ def test_the_nginx_configuration_buffers_requests_and_hides_metrics() -> None:
     assert "proxy_request_buffering on;" in text
     assert "location = /metrics" in text
     assert text.count("{") == text.count("}")
+
+
+def test_the_gunicorn_configuration_writes_out_kefu_serves_defaults() -> None:
+    config = runpy.run_path(str(INFRA / "gunicorn.conf.py"))
+    written = {key: config[key] for key in DEFAULTS if key != "child_exit"}
+    assert written == {key: value for key, value in DEFAULTS.items() if key != "child_exit"}
+    assert callable(config["child_exit"]) and callable(DEFAULTS["child_exit"])
