@@ -143,6 +143,8 @@ def check_addresses(addresses: Sequence[Any]) -> None:
 def serve(options: ServeOptions) -> int:
     settings = Settings.from_env()
     probe(settings.database_url)
+    if settings.read_database_url:
+        probe(settings.read_database_url)  # the standby the queries read: one clear line if down
     # Create the store and views once, here, before the workers and the runner start: with
     # several processes creating SQLite tables at once, one can fail to boot ("locked").
     build_services(settings).close()
