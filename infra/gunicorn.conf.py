@@ -1,7 +1,6 @@
-"""gunicorn configuration for `kefu serve` (or `gunicorn -c infra/gunicorn.conf.py
-'kefu.http.wsgi:make_app()'`). These are kefu's defaults, written out to copy and change:
-`kefu serve --config infra/gunicorn.conf.py`; GUNICORN_CMD_ARGS and kefu serve's flags still
-override them.
+"""gunicorn configuration for kefu: `kefu serve --config infra/gunicorn.conf.py` (or
+`gunicorn -c infra/gunicorn.conf.py 'kefu.http.wsgi:make_app()'`). These are kefu's defaults,
+written out to copy and change; GUNICORN_CMD_ARGS and kefu serve's flags still override them.
 """
 
 bind = ["127.0.0.1:8000"]
@@ -18,3 +17,11 @@ graceful_timeout = 15
 accesslog = "-"
 # gunicorn 24+ opens a control socket in the home directory (one path for every instance).
 control_socket_disable = True
+
+
+def child_exit(server, worker):
+    """A worker is gone (exited, killed, timed out): with PROMETHEUS_MULTIPROC_DIR set, its
+    live gauges (the database pool) stop counting in /metrics."""
+    from kefu.metrics import process_exited
+
+    process_exited(worker.pid)

@@ -31,6 +31,7 @@ from kefu.store.recorders import (
     IDEMPOTENCY_KWARG,
     AnswerStore,
     ChainQueries,
+    KefuPostgresFactory,
     KefuPostgresRecorder,
     KefuSQLiteRecorder,
 )
@@ -47,6 +48,8 @@ def store_env(database_url: str) -> dict[str, str]:
     """eventsourcing's settings for kefu's event store at `database_url`."""
     env = eventsourcing_env(database_url)
     env["APPLICATION_RECORDER_TOPIC"] = get_topic(_RECORDERS[backend_of(database_url)])
+    if backend_of(database_url) is Backend.POSTGRES:
+        env["PERSISTENCE_MODULE"] = get_topic(KefuPostgresFactory)  # its snapshot recorder
     # Pinned, whatever the process environment says: the database-function insert path would
     # skip the hash chain and the idempotency records, and a compressor or cipher would hide
     # each event's time from the write-time index.

@@ -86,6 +86,22 @@ class Services:
     directory: Directory
     tokens: TokenRegistry
     clock: Clock
+    standby_models: ReadModels | None = None  # opened by `for_queries`, when there is a standby
+
+    def for_queries(self) -> Services:
+        """These services as the HTTP API reads with them: views on the standby named by
+        KEFU_READ_DATABASE_URL, if any (commands, processes and the runner keep the primary's;
+        a standby has the same tables and positions, replicated). See docs/operations.md."""
+        if not self.settings.read_database_url:
+            return self
+        if self.standby_models is None:
+            self.standby_models = ReadModels(
+                self.settings.read_database_url,
+                self.settings.timezone,
+                self.read_models.sla,
+                standby=True,
+            )
+        return replace(self, read_models=self.standby_models)
 
     def projection_runner(self) -> ProjectionRunner:
         processes: list[LogProcess] = [self.visit_planner, self.wrap_up_timer]
@@ -114,6 +130,8 @@ class Services:
 
     def close(self) -> None:
         self.outbox.close()
+        if self.standby_models is not None:
+            self.standby_models.close()
         self.read_models.close()
         self.app.close()
 

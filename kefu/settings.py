@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import re
 from collections.abc import Mapping
@@ -21,12 +22,22 @@ from kefu.domain.departments import (
     parse_departments,
 )
 from kefu.domain.routing import RoutingPolicy, parse_overflows, routing_policy
-from kefu.store.database import DEFAULT_DATABASE_URL, DatabaseUrlError, eventsourcing_env
+from kefu.store.database import (
+    DEFAULT_DATABASE_URL,
+    Backend,
+    DatabaseUrlError,
+    backend_of,
+    eventsourcing_env,
+)
 
 ENVIRONMENT_HELP = """\
 environment:
   KEFU_DATABASE_URL     sqlite:///var/kefu.sqlite3 (default, embedded) or
                         postgresql://user:pass@host:5432/db (production)
+  KEFU_READ_DATABASE_URL  a streaming standby of that PostgreSQL database: the API's
+                        queries read there (commands and the workers use the primary)
+  KEFU_OTLP_ENDPOINT    an OpenTelemetry collector (http://collector:4318): a trace span per
+                        request over OTLP/HTTP (needs `pip install 'kefu[tracing]'`)
   KEFU_API_TOKENS       development/test tokens: token:actor:role[,token:actor:role...]
                         roles: service, auditor, reporter, admin
   KEFU_API_TOKENS_FILE  production tokens: a file of lines sha256hex:actor:role
@@ -84,6 +95,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Everything configurable, resolved at start-up."""
 
     database_url: str = DEFAULT_DATABASE_URL
+    # A streaming standby of database_url (PostgreSQL) that the API's queries read from.
+    read_database_url: str = ""
+    # An OpenTelemetry collector's OTLP/HTTP base URL: tracing on (the `tracing` extra).
+    otlp_endpoint: str = ""
     api_tokens: str = ""
     api_tokens_file: str = ""
     deadlines: str = "urgent=10m/4h,important=1h/24h,normal=4h/72h"
@@ -156,13 +171,32 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         settings.complaints()
         settings.check_database_url()
         settings.check_timezone()
+        settings.check_tracing()
         return settings
+
+    def check_tracing(self) -> None:
+        if self.otlp_endpoint and not _installed("opentelemetry.exporter.otlp.proto.http"):
+            raise SettingsError(
+                "KEFU_OTLP_ENDPOINT is set, but OpenTelemetry is not installed: "
+                "pip install 'kefu[tracing]'"
+            )
 
     def check_database_url(self) -> None:
         try:
             eventsourcing_env(self.database_url)
         except DatabaseUrlError as e:
             raise SettingsError(f"KEFU_DATABASE_URL: {e}") from None
+        if not self.read_database_url:
+            return
+        try:
+            eventsourcing_env(self.read_database_url)
+        except DatabaseUrlError as e:
+            raise SettingsError(f"KEFU_READ_DATABASE_URL: {e}") from None
+        backends = {backend_of(self.database_url), backend_of(self.read_database_url)}
+        if backends != {Backend.POSTGRES}:
+            raise SettingsError(
+                "KEFU_READ_DATABASE_URL: a standby needs PostgreSQL, for it and KEFU_DATABASE_URL"
+            )
 
     def check_timezone(self) -> None:
         try:
@@ -215,6 +249,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return dataclasses.replace(
             policy, max_missed_offers=self.max_missed_offers, overflows=overflows
         )
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
 
 
 _FIELD = re.compile(r"\s*-\s*at `\$\.(\w+)`")

@@ -43,13 +43,7 @@ class ThrowawayCluster:
     """initdb'd once, then started, stopped and restarted at will on one fixed port."""
 
     def __init__(self, bin_dir: Path) -> None:
-        self.bin_dir = bin_dir
-        self.port = _free_port()
-        self.as_root = os.geteuid() == 0
-        self.base = Path(tempfile.mkdtemp(prefix="kefu-throwaway-pg-", dir="/tmp"))
-        self.data = self.base / "data"
-        if self.as_root:
-            shutil.chown(self.base, user="postgres", group="postgres")
+        self._prepare(bin_dir)
         self._run(
             "initdb",
             "-D",
@@ -59,7 +53,18 @@ class ThrowawayCluster:
             "--auth=trust",
             "--no-locale",
             "--encoding=UTF8",
+            "--no-sync",  # a throwaway: nothing to make durable
         )
+
+    def _prepare(self, bin_dir: Path) -> None:
+        """A port and an empty directory of its own (the postgres user's, as root)."""
+        self.bin_dir = bin_dir
+        self.port = _free_port()
+        self.as_root = os.geteuid() == 0
+        self.base = Path(tempfile.mkdtemp(prefix="kefu-throwaway-pg-", dir="/tmp"))
+        self.data = self.base / "data"
+        if self.as_root:
+            shutil.chown(self.base, user="postgres", group="postgres")
 
     def server_url(self, database: str = "postgres") -> str:
         return f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{self.port}/{database}"
@@ -102,3 +107,22 @@ class ThrowawayCluster:
         return subprocess.run(
             command, cwd=self.base, check=check, capture_output=True, text=True, timeout=180
         )
+
+
+class StandbyCluster(ThrowawayCluster):
+    """A streaming hot standby of a running `primary`: `pg_basebackup -R` (a base backup that
+    writes primary_conninfo and standby.signal), started like any throwaway cluster. initdb's
+    default pg_hba.conf lets the primary's local user replicate over 127.0.0.1."""
+
+    def __init__(self, primary: ThrowawayCluster) -> None:
+        self._prepare(primary.bin_dir)
+        self._run(
+            "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", USER,
+            "-D", str(self.data), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
+        )  # fmt: skip
+
+    def replay(self, paused: bool) -> None:
+        """Pauses or resumes applying the primary's WAL (what the standby shows stands still)."""
+        function = "pg_wal_replay_pause" if paused else "pg_wal_replay_resume"
+        with psycopg.connect(self.server_url(), autocommit=True) as connection:
+            connection.execute(sql.SQL("SELECT {}()").format(sql.Identifier(function)))

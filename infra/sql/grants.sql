@@ -1,4 +1,5 @@
--- Run as kefu_owner (or a superuser) after the tables exist; again after an upgrade adds tables.
+-- Run as kefu_owner (or a superuser) after `kefu db migrate` made the tables; again after an
+-- upgrade.
 -- The log is insert-only for everyone but its owner: the API and the worker may INSERT events,
 -- chain links and idempotency rows, never change or remove them.
 SET search_path = public;
@@ -36,7 +37,14 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO kefu_api, kefu_backup;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO kefu_worker;
 REVOKE UPDATE, DELETE, TRUNCATE ON event_chain, idempotency_keys, kefu_snapshots FROM kefu_worker;
 REVOKE DELETE, TRUNCATE ON kefu_events FROM kefu_worker;
--- kefu issues CREATE TABLE IF NOT EXISTS at start-up, which PostgreSQL checks against the
--- schema's CREATE privilege even when the table exists. A table that role did not create stays
--- out of its reach (no ALTER, DROP or TRUNCATE without ownership).
-GRANT CREATE ON SCHEMA public TO kefu_api, kefu_worker;
+-- Tables a later `kefu db migrate` adds (new views) are readable and writable the same way;
+-- run this file again after an upgrade all the same (the log's rules above name its tables).
+ALTER DEFAULT PRIVILEGES FOR ROLE kefu_owner IN SCHEMA public
+    GRANT SELECT ON TABLES TO kefu_api, kefu_backup;
+ALTER DEFAULT PRIVILEGES FOR ROLE kefu_owner IN SCHEMA public
+    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO kefu_worker;
+-- The API runs no DDL (`kefu db migrate`, as kefu_owner, made the schema and recorded it in
+-- kefu_schema), so it gets no CREATE. The worker creates the fresh tables of
+-- `kefu projections rebuild`; a table it did not create stays out of its reach (no ALTER, DROP
+-- or TRUNCATE without ownership).
+GRANT CREATE ON SCHEMA public TO kefu_worker;

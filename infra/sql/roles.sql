@@ -1,6 +1,6 @@
 -- kefu's PostgreSQL roles, least privilege. Run as a superuser, in the kefu database, once.
--- Then create the tables as kefu_owner (any kefu command does, e.g. `kefu projections status`
--- with KEFU_DATABASE_URL naming kefu_owner) and run grants.sql. Set real passwords with \password.
+-- Then create the tables with `kefu db migrate` (KEFU_DATABASE_URL naming kefu_owner) and run
+-- grants.sql as kefu_owner. Set real passwords with \password.
 CREATE ROLE kefu_owner LOGIN;   -- owns the schema and every table; migrations and rebuilds
 CREATE ROLE kefu_api LOGIN;     -- the HTTP API: appends to the log, reads the views
 CREATE ROLE kefu_worker LOGIN;  -- projections and processes: appends, and writes the views

@@ -14,10 +14,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import sys
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from eventsourcing.persistence import StoredEvent
 
 from kefu.application import ServiceDesk
 from kefu.audit.history import aggregate_state
+from kefu.projections.progress import Progress, counting
 from kefu.store.chain import GENESIS, ChainLink, format_digest, stream_hash
 from kefu.store.mapper import MsgspecMapper
 
@@ -69,9 +69,6 @@ class Manifest(msgspec.Struct, frozen=True):
     log_digest: str
 
 
-Progress = Callable[[str], None]
-
-
 def _quiet(_: str) -> None:
     return None
 
@@ -107,17 +104,18 @@ def export_archive(
     """Writes whole streams (every version, with their chain rows) to `out`."""
     events, heads = _Part("events.jsonl"), _Part("streams.jsonl")
     event_count = stream_count = 0
-    for stream in streams:
-        last: ArchivedEvent | None = None
-        for last in _stream_lines(app, stream):
-            events.write_line(last)
-            event_count += 1
-        if last is None:
-            continue
-        heads.write_line(ArchivedStream(last.stream, last.version, last.stream_hash))
-        stream_count += 1
-        if stream_count % 100 == 0:
-            progress(f"exported {stream_count} streams, {event_count} events")
+    total = len(streams) if isinstance(streams, Sized) else None
+    with counting(progress, "export", total, "streams") as advance:
+        for stream in streams:
+            advance(1)
+            last: ArchivedEvent | None = None
+            for last in _stream_lines(app, stream):
+                events.write_line(last)
+                event_count += 1
+            if last is None:
+                continue
+            heads.write_line(ArchivedStream(last.stream, last.version, last.stream_hash))
+            stream_count += 1
     head_position, head_hash = app.chain.head()  # as recorded; `kefu audit verify` proves it
     manifest = Manifest(
         format=FORMAT,
@@ -288,7 +286,3 @@ def state_from_archive(path: Path, stream: UUID, at: datetime | None) -> dict[st
         "kind": type(aggregate).__name__,
         "state": aggregate_state(aggregate),
     }
-
-
-def stderr_progress(message: str) -> None:
-    print(f"  … {message}", file=sys.stderr, flush=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
@@ -18,12 +18,11 @@ from typing import Any
 
 from kefu.application import ServiceDesk
 from kefu.projections.batch import BatchProjection
+from kefu.projections.progress import Progress, counting
 from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import ProjectionRunner
 
 _TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)", re.IGNORECASE)
-
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -75,9 +74,11 @@ def _replay_to(
     runner: ProjectionRunner, projection: BatchProjection[Any], position: int, progress: Progress
 ) -> None:
     done = 0
-    while position and (read := runner.step(projection, until=position)):
-        done += read
-        progress(f"{projection.name}: {done} events replayed (to position {position})")
+    with counting(progress, projection.name, position, "ev") as advance:
+        while position and (read := runner.step(projection, until=position)):
+            done += read
+            advance(read)
+    progress(f"{projection.name}: {done} events replayed (to position {position})")
 
 
 def tables_of(projection: BatchProjection[Any]) -> list[str]:

@@ -11,13 +11,14 @@ from uuid import UUID
 import msgspec
 
 from kefu.application import ServiceDesk
-from kefu.audit.archive import export_archive, state_from_archive, stderr_progress, verify_archive
+from kefu.audit.archive import export_archive, state_from_archive, verify_archive
 from kefu.audit.log_reading import all_events, all_links
 from kefu.audit.replay import replay
 from kefu.audit.selection import active_streams, archived_streams, customer_streams
 from kefu.audit.snapshots import verify_snapshots
 from kefu.audit.verify import verify
 from kefu.bootstrap import Services
+from kefu.cli.progress import TerminalProgress
 from kefu.store.chain import format_digest, parse_digest
 
 
@@ -72,7 +73,7 @@ def run_export(
     except ValueError as e:
         print(f"kefu archive export: {e}", file=sys.stderr)
         return 2
-    manifest = export_archive(services.app, ids, out, selection, stderr_progress)
+    manifest = export_archive(services.app, ids, out, selection, TerminalProgress())
     if manifest.streams == 0:
         out.unlink()
         print(
@@ -120,7 +121,7 @@ def _selection(
 
 
 def run_archive_verify(path: Path) -> int:
-    check = verify_archive(path, stderr_progress)
+    check = verify_archive(path, TerminalProgress())
     for problem in check.problems:
         print(problem)
     if check.manifest is not None:
@@ -142,7 +143,7 @@ def run_archive_show(path: Path, stream: str, at: str | None) -> int:
 
 def run_replay(services: Services) -> int:
     """`kefu audit replay`: every difference printed; exit status 1 if there is any."""
-    result = replay(services.app, services.read_models, stderr_progress)
+    result = replay(services.app, services.read_models, TerminalProgress())
     for difference in result.differences:
         print(difference)
     for name, position in result.positions.items():

@@ -7,6 +7,7 @@ from kefu.commands.visit_config import VisitRulesError
 from kefu.settings import SettingsError
 from kefu.store.availability import DatabaseUnavailable
 from kefu.store.database import DatabaseUrlError
+from kefu.store.schema import SchemaNotCurrent
 
 
 class ServeConfigError(ValueError):
@@ -24,6 +25,7 @@ CONFIGURATION_ERRORS = (
     VisitRulesError,
     TokenConfigError,
     ServeConfigError,
+    SchemaNotCurrent,  # run `kefu db migrate` as the owner
 )
 # Exit status 1: what kefu needs (the database, the address) is not available.
 UNAVAILABLE_ERRORS = (DatabaseUnavailable, AddressInUse)

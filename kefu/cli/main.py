@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--digest", help="a digest printed earlier; checks the log extends it")
     _archive_parser(commands)
+    database = commands.add_parser("db", help="the database schema")
+    database.add_subparsers(dest="action", required=True, metavar="ACTION").add_parser(
+        "migrate",
+        help="create or upgrade kefu's tables (as the schema's owner); the API and the "
+        "workers then start without any DDL",
+    )
     automation = commands.add_parser(
         "automation", help="SLA timers and escalation: status, pause, resume"
     )
@@ -81,7 +87,7 @@ def _version() -> str:
 def _serve_parser(commands: Any) -> None:
     serve = commands.add_parser(
         "serve",
-        help="run the HTTP API (gunicorn) and the projection runner; Ctrl-C stops both",
+        help="run the HTTP API (gunicorn) and the followers of the log; Ctrl-C stops all",
         description="gunicorn's own configuration applies as usual (lowest first): kefu's "
         "defaults, the --config file (default ./gunicorn.conf.py when present), "
         "GUNICORN_CMD_ARGS, then the flags below.",
@@ -90,6 +96,12 @@ def _serve_parser(commands: Any) -> None:
     serve.add_argument("--workers", "-w", type=int, help="gunicorn worker processes (default 2)")
     serve.add_argument("--threads", type=int, help="threads per worker (default 8)")
     serve.add_argument("--config", "-c", help="a gunicorn configuration file (gunicorn.conf.py)")
+    serve.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="the API only: start no projection runner or outbox sender (run "
+        "`kefu projections run` and `kefu outbox run` elsewhere)",
+    )
 
 
 def _archive_parser(commands: Any) -> None:
@@ -186,11 +198,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from kefu.cli.serve import ServeOptions, serve
 
-        return serve(ServeOptions(args.bind, args.workers, args.threads, args.config))
+        return serve(
+            ServeOptions(args.bind, args.workers, args.threads, args.config, args.no_workers)
+        )
     if args.command == "projections":
         return _projections(args.action, getattr(args, "name", None))
     if args.command == "archive":
         return _archive(args)
+    if args.command == "db":
+        return _migrate()
     if args.command == "automation":
         return _automation(args.action, getattr(args, "record_id", None), getattr(args, "on", None))
     if args.command == "outbox":
@@ -224,6 +240,19 @@ def _run(args: argparse.Namespace) -> int:
     from kefu.auth import hash_token
 
     print(f"{hash_token(args.token)}:{args.actor}:{args.role}")
+    return 0
+
+
+def _migrate() -> int:
+    from kefu.bootstrap import build_services
+    from kefu.store.availability import probe
+    from kefu.store.schema import migrating
+
+    settings = Settings.from_env()
+    probe(settings.database_url)
+    with migrating():  # every store and view runs its statements, creating what is missing
+        build_services(settings).close()
+    print("kefu: the schema is current", flush=True)
     return 0
 
 

@@ -6,6 +6,7 @@ import sys
 from datetime import datetime
 
 from kefu.application import ServiceDesk
+from kefu.cli.progress import TerminalProgress
 from kefu.projections.read_models import ReadModels
 from kefu.projections.rebuild import RebuildError, rebuild, rebuild_all
 from kefu.projections.status import format_lags, projection_lags
@@ -46,16 +47,12 @@ def run_rebuild(app: ServiceDesk, read_models: ReadModels, name: str | None) -> 
         return 2
     try:
         if name is None:
-            rebuild_all(app, read_models, _progress)
+            rebuild_all(app, read_models, TerminalProgress())
         else:
-            rebuild(app, read_models, name, _progress)
+            rebuild(app, read_models, name, TerminalProgress())
     except RebuildError as e:
         print(f"kefu projections rebuild: {e}", file=sys.stderr)
         return 1
     for rebuilt in known if name is None else [name]:
         read_models.health.unpark(rebuilt)
     return 0
-
-
-def _progress(message: str) -> None:
-    print(f"  … {message}", file=sys.stderr, flush=True)

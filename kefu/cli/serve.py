@@ -1,4 +1,5 @@
-"""`kefu serve`: gunicorn in this process, the followers of the log as supervised children.
+"""`kefu serve`: gunicorn in this process, the followers of the log as supervised children
+(none with `--no-workers`: then they run as services of their own, on any host).
 
 gunicorn's configuration applies the usual ways, lowest first: kefu's defaults (the same as
 infra/gunicorn.conf.py), a config file (`--config`, else GUNICORN_CMD_ARGS' `--config`, else
@@ -12,6 +13,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import Application
@@ -21,12 +23,20 @@ from kefu.auth import new_token
 from kefu.bootstrap import build_services
 from kefu.cli.errors import AddressInUse, ServeConfigError
 from kefu.cli.supervisor import Supervisor
+from kefu.metrics import multiprocess_directory, process_exited
 from kefu.settings import Settings
 from kefu.store.availability import probe
 from kefu.store.database import Backend, backend_of
 
 WSGI_APP = "kefu.http.wsgi:make_app()"
 READ_WAIT_MARGIN_SECONDS = 5
+
+
+def worker_exited(server: Any, worker: Any) -> None:
+    """gunicorn's `child_exit` hook: a dead worker's live gauges stop counting in /metrics."""
+    process_exited(worker.pid)
+
+
 DEFAULTS: dict[str, Any] = {
     "bind": ["127.0.0.1:8000"],
     "workers": 2,
@@ -38,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "accesslog": "-",
     # gunicorn 24+ opens a control socket in the home directory, one path for every instance.
     "control_socket_disable": True,
+    "child_exit": worker_exited,
 }
 
 
@@ -58,6 +69,7 @@ class ServeOptions:
     workers: int | None = None
     threads: int | None = None
     config: str | None = None
+    no_workers: bool = False  # the API only: the followers run elsewhere (`kefu projections run`)
 
     def overrides(self) -> dict[str, Any]:
         given = {"bind": self.bind, "workers": self.workers, "threads": self.threads}
@@ -131,6 +143,8 @@ def check_addresses(addresses: Sequence[Any]) -> None:
 def serve(options: ServeOptions) -> int:
     settings = Settings.from_env()
     probe(settings.database_url)
+    if settings.read_database_url:
+        probe(settings.read_database_url)  # the standby the queries read: one clear line if down
     # Create the store and views once, here, before the workers and the runner start: with
     # several processes creating SQLite tables at once, one can fail to boot ("locked").
     build_services(settings).close()
@@ -144,13 +158,23 @@ def serve(options: ServeOptions) -> int:
         print(
             f'kefu: try  curl -H "Authorization: Bearer {token}" http://{where}/ready', flush=True
         )
-    followers = Supervisor(follower_commands(settings))
+    empty_metrics_directory()
+    followers = Supervisor([] if options.no_workers else follower_commands(settings))
     followers.start()
     try:
         server.run()
     finally:
         followers.stop()
     return 0
+
+
+def empty_metrics_directory() -> None:
+    """Removes the metric files of an earlier run (prometheus_client's multiprocess mode
+    wants the directory empty when the server starts; its files are `*.db`)."""
+    directory = multiprocess_directory()
+    if directory is not None:
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink(missing_ok=True)
 
 
 def _outbox_follower(settings: Settings) -> list[list[str]]:

@@ -31,8 +31,9 @@ from kefu.http.work_queues import add_work_queue_routes
 
 
 def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response]:
+    services = services.for_queries()  # views on the standby, when one is configured
     observe = ObservabilityMiddleware(pool_stats(services))
-    app = ApiApp(middleware=[observe, AuthMiddleware(services.tokens)])
+    app = ApiApp(middleware=[observe, *_tracing(services), AuthMiddleware(services.tokens)])
     app.req_options.strip_url_path_trailing_slash = True
     add_problem_handlers(app)
     _add_public_routes(app, services)
@@ -53,6 +54,15 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_webhook_routes(app, services)
     add_message_routes(app, services)
     return app
+
+
+def _tracing(services: Services) -> list[object]:
+    """OpenTelemetry's middleware when KEFU_OTLP_ENDPOINT names a collector (optional extra)."""
+    if not services.settings.otlp_endpoint:
+        return []
+    from kefu.http.tracing import otlp_tracing
+
+    return [otlp_tracing(services.settings.otlp_endpoint)]
 
 
 def _add_public_routes(app: ApiApp, services: Services) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import falcon
 import msgspec
 
+from kefu.http.body_examples import body_example
 from kefu.http.problems import PROBLEM_JSON
 from kefu.http.responses import write_json
 from kefu.http.routes import Operation, Paths
@@ -89,7 +90,7 @@ def build_openapi(operations: Paths) -> dict[str, Any]:
     )
     _, components = msgspec.json.schema_components(list(structs), ref_template=_REF)
     paths = {
-        path: {method: _operation(method, o) for method, o in ops.items()}
+        path: {method: _operation(method, o, components) for method, o in ops.items()}
         for path, ops in sorted(operations.items())
     }
     return {
@@ -104,7 +105,7 @@ def build_openapi(operations: Paths) -> dict[str, Any]:
     }
 
 
-def _operation(method: str, operation: Operation) -> dict[str, Any]:
+def _operation(method: str, operation: Operation, components: dict[str, Any]) -> dict[str, Any]:
     response: dict[str, Any] = {"description": "OK"}
     command = method == "post"
     body: dict[str, Any] = {
@@ -113,7 +114,10 @@ def _operation(method: str, operation: Operation) -> dict[str, Any]:
         "responses": {str(operation.status): response, **_problems(command)},
     }
     if operation.body is not None:
-        schema = {"schema": _ref(operation.body)}
+        schema: dict[str, Any] = {"schema": _ref(operation.body)}
+        example = body_example(operation.body, components)
+        if example is not None:
+            schema["example"] = example
         body["requestBody"] = {"required": True, "content": {_JSON: schema}}
     answer = _answer_schema(operation)
     if answer is not None:

@@ -73,6 +73,8 @@ def make_app() -> WsgiApp:
 
     def build() -> WsgiApp:
         probe(settings.database_url)
+        if settings.read_database_url:
+            probe(settings.read_database_url)
         return create_app(build_services(settings))
 
     return DeferredApp(build)

@@ -48,11 +48,18 @@ class ReadModels:
     """Every view, opened once per process; the runner and the query side share them."""
 
     def __init__(
-        self, database_url: str, timezone: str = "Asia/Shanghai", sla: SlaSetup | None = None
+        self,
+        database_url: str,
+        timezone: str = "Asia/Shanghai",
+        sla: SlaSetup | None = None,
+        *,
+        standby: bool = False,
     ) -> None:
         env = Environment(name="kefu_views", env=eventsourcing_env(database_url))
         self._factory = InfrastructureFactory[TrackingRecorder].construct(env)
         self._postgres = backend_of(database_url) is Backend.POSTGRES
+        # A standby cannot LISTEN (nor receive NOTIFY): `?after=` polls its positions there.
+        self._listen = self._postgres and not standby
         self._signal: CommitSignal | None = None  # PostgreSQL: the process's one listener
         self.tickets = self._open(TicketView)
         self.projections: list[BatchProjection[Any]] = [TicketProjection(self.tickets)]
@@ -104,8 +111,8 @@ class ReadModels:
         )
 
     def _with_waiter(self, recorder: Any) -> Any:
-        """On PostgreSQL, every view's `?after=` waits on the same commit listener."""
-        if self._postgres:
+        """On a PostgreSQL primary, every view's `?after=` waits on the same commit listener."""
+        if self._listen:
             if self._signal is None:
                 self._signal = CommitSignal(partial(listening_connection, recorder.datastore))
             recorder.position_waiter = self._signal

@@ -19,19 +19,17 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
 from typing import Any
 
 from kefu.application import ServiceDesk
 from kefu.projections.batch import BatchProjection
+from kefu.projections.progress import Progress, counting
 from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import ProjectionRunner
 from kefu.projections.sql import SqlView, Tx, schema_names
 
 PREFIX = "rebuild__"
 REBUILD_BATCH_SIZE = 2000
-
-Progress = Callable[[str], None]
 
 
 class RebuildError(RuntimeError):
@@ -82,15 +80,13 @@ def _catch_up(
     progress: Progress,
 ) -> None:
     head = app.recorder.max_notification_id() or 0
-    started = shown = time.monotonic()
+    started = time.monotonic()
     done = 0
     progress(f"{name}: rebuilding from position 0 to {head} into fresh tables")
-    while read := runner.step(fresh):
-        done += read
-        if time.monotonic() - shown >= 1.0:
-            shown = time.monotonic()
-            rate = done / max(shown - started, 1e-9)
-            progress(f"{name}: {done}/{head} events ({rate:,.0f}/s)")
+    with counting(progress, name, head, "ev") as advance:
+        while read := runner.step(fresh):
+            done += read
+            advance(read)
     progress(f"{name}: {done} events replayed in {time.monotonic() - started:.1f}s; swapping")
 
 

@@ -203,7 +203,7 @@ class SqlView(TrackingRecorder):
     def create_table(self) -> None:
         parent: Any = super()
         if isinstance(self, PostgresTrackingRecorder):
-            create_tables_serially(self.datastore, parent.create_table)
+            create_tables_serially(self, parent.create_table)
         else:
             _retry_while_locked(parent.create_table)
 

@@ -13,7 +13,12 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresDatastore,
+    PostgresFactory,
+    PostgresProcessRecorder,
+)
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
@@ -171,7 +176,7 @@ class KefuPostgresRecorder(
         self._start_batching()
 
     def create_table(self) -> None:
-        create_tables_serially(self.datastore, super().create_table)
+        create_tables_serially(self, super().create_table)
 
     def fetch(self, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -190,6 +195,19 @@ class KefuPostgresRecorder(
         return StoredAnswer(
             row["fingerprint"], row["status_code"], bytes(row["body"]), row["position"]
         )
+
+
+class KefuSnapshotRecorder(PostgresAggregateRecorder):
+    """eventsourcing's snapshot table, created through kefu's schema check like every table."""
+
+    def create_table(self) -> None:
+        create_tables_serially(self, super().create_table)
+
+
+class KefuPostgresFactory(PostgresFactory):
+    """eventsourcing's PostgreSQL factory, whose snapshot store is `KefuSnapshotRecorder`."""
+
+    aggregate_recorder_class = KefuSnapshotRecorder
 
 
 _POSTGRES_DDL = (

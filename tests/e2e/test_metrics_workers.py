@@ -1,7 +1,13 @@
-"""/metrics under real gunicorn with two workers: every scrape sums every worker's counts."""
+"""/metrics under real gunicorn with two workers: every scrape sums every worker's counts, and a
+dead worker's live gauges stop counting. The API runs as `kefu serve --no-workers` beside a
+`kefu projections run` of its own, the topology of several hosts."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -9,7 +15,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.test_serve import serve_env, start
+from tests.e2e.faults import cmdline, eventually, worker_pids
+from tests.e2e.test_serve import Server, serve_env, start
 
 pytestmark = pytest.mark.e2e
 __all__ = ["serve_env"]
@@ -41,17 +48,43 @@ def test_every_scrape_counts_the_requests_of_every_worker(
 ) -> None:
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
+    (metrics_dir / "counter_1.db").write_bytes(b"")  # an earlier run's: kefu serve empties it
     env = {**serve_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-    server = start(tmp_path, env)
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "kefu.cli", "projections", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        before, _ = health_count(server.base)  # start() polled /health until it answered
-        with ThreadPoolExecutor(8) as pool:
-            statuses = list(pool.map(lambda _: get_health(server.base), range(REQUESTS)))
-        assert statuses == [200] * REQUESTS
-        scrapes = [health_count(server.base) for _ in range(12)]
+        server = start(tmp_path, env, "--no-workers")  # ready: the separate runner beats
+        try:
+            followers = ("projections run", "outbox run")
+            assert not [p for p in server.children() if any(f in cmdline(p) for f in followers)]
+            before, _ = health_count(server.base)  # start() polled /ready until it answered
+            with ThreadPoolExecutor(8) as pool:
+                statuses = list(pool.map(lambda _: get_health(server.base), range(REQUESTS)))
+            assert statuses == [200] * REQUESTS
+            scrapes = [health_count(server.base) for _ in range(12)]
+            assert not (metrics_dir / "counter_1.db").exists()
+            if "postgresql" in env.get("KEFU_DATABASE_URL", ""):
+                assert scrapes[-1][1]["size"] >= 1
+                dead_workers_gauges_go(server, metrics_dir)
+        finally:
+            server.stop_with_ctrl_c()
     finally:
-        server.stop_with_ctrl_c()
+        runner.terminate()
+        runner.wait(timeout=30)
     assert {count for count, _ in scrapes} == {before + REQUESTS}
     assert list(metrics_dir.glob("counter_*.db")), "workers wrote no metric files"
-    if "postgresql" in env.get("KEFU_DATABASE_URL", ""):
-        assert scrapes[-1][1]["size"] >= 1
+
+
+def dead_workers_gauges_go(server: Server, metrics_dir: Path) -> None:
+    """A killed worker's pool gauges vanish (gunicorn's child_exit hook); its counts stay."""
+    pid = next(p for p in worker_pids(server) if (metrics_dir / f"gauge_livesum_{p}.db").exists())
+    os.kill(pid, signal.SIGKILL)
+    eventually(
+        lambda: not (metrics_dir / f"gauge_livesum_{pid}.db").exists(),
+        "the dead worker's live gauges removed",
+    )

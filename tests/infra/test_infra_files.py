@@ -3,30 +3,83 @@ with a health check; the compose file has the services and fields it needs."""
 
 from __future__ import annotations
 
+import json
+import runpy
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
+from kefu.cli.serve import DEFAULTS
+
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 
 
-def test_the_compose_file_runs_postgresql_the_api_and_a_separate_worker() -> None:
+def test_the_compose_file_migrates_then_runs_the_api_and_a_separate_worker_as_their_roles() -> None:
     compose = yaml.safe_load((INFRA / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]
-    assert set(services) == {"db", "api", "worker"}
+    assert set(services) == {"db", "migrate", "grants", "api", "worker"}
+    assert services["migrate"]["command"] == ["kefu", "db", "migrate"]
     assert services["worker"]["command"] == ["kefu", "projections", "run"]
-    for name in ("api", "worker"):
-        assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
-        assert services[name]["environment"]["KEFU_DATABASE_URL"].startswith("postgresql://")
+    assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+    assert services["grants"]["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
+    roles = {"migrate": "kefu_owner", "api": "kefu_api", "worker": "kefu_worker"}
+    for name, role in roles.items():
+        url = services[name]["environment"]["KEFU_DATABASE_URL"]
+        assert url.startswith(f"postgresql://{role}:"), url
         assert (INFRA / services[name]["build"]["dockerfile"].removeprefix("infra/")).exists()
+    for name in ("api", "worker"):
+        assert services[name]["depends_on"]["grants"]["condition"] == (
+            "service_completed_successfully"
+        )
     assert "PROMETHEUS_MULTIPROC_DIR" in (INFRA / "Containerfile").read_text(encoding="utf-8")
-    for volume in services["db"]["volumes"]:
+    for volume in [*services["db"]["volumes"], *services["grants"]["volumes"]]:
         source = volume.split(":")[0]
         assert source in compose["volumes"] or (INFRA / source).exists(), source
+    passwords = (INFRA / "sql" / "compose-passwords.sql").read_text(encoding="utf-8")
+    assert all(f"ALTER ROLE {role} PASSWORD" in passwords for role in roles.values())
+
+
+def test_the_api_runs_kefu_serve_without_workers_from_the_gunicorn_configuration() -> None:
+    image = (INFRA / "Containerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    command = json.loads(next(line for line in image.splitlines() if line.startswith("CMD "))[4:])
+    assert command[:5] == [
+        "kefu",
+        "serve",
+        "--no-workers",
+        "--config",
+        "/etc/kefu/gunicorn.conf.py",
+    ]
+    assert "COPY infra/gunicorn.conf.py /etc/kefu/gunicorn.conf.py" in image
+    unit = (INFRA / "systemd" / "kefu-api.service").read_text(encoding="utf-8")
+    assert (
+        "ExecStart=/opt/kefu/bin/kefu serve --no-workers --config /etc/kefu/gunicorn.conf.py"
+        in unit
+    )
+
+
+def test_the_gunicorn_configuration_marks_a_dead_workers_live_gauges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    live, other, counter = (
+        tmp_path / "gauge_livesum_4242.db",
+        tmp_path / "gauge_livesum_4343.db",
+        tmp_path / "counter_4242.db",
+    )
+    for path in (live, other, counter):
+        path.write_bytes(b"")
+    config = runpy.run_path(str(INFRA / "gunicorn.conf.py"))
+    assert config["worker_class"] == "kefu.http.worker.ProblemThreadWorker"
+    config["child_exit"](None, SimpleNamespace(pid=4242))
+    assert not live.exists()
+    assert other.exists() and counter.exists()  # another worker's; counts of the dead one stay
 
 
 def test_the_image_runs_as_a_user_and_checks_its_health() -> None:
@@ -82,3 +135,10 @@ def test_the_nginx_configuration_buffers_requests_and_hides_metrics() -> None:
     assert "proxy_request_buffering on;" in text
     assert "location = /metrics" in text
     assert text.count("{") == text.count("}")
+
+
+def test_the_gunicorn_configuration_writes_out_kefu_serves_defaults() -> None:
+    config = runpy.run_path(str(INFRA / "gunicorn.conf.py"))
+    written = {key: config[key] for key in DEFAULTS if key != "child_exit"}
+    assert written == {key: value for key, value in DEFAULTS.items() if key != "child_exit"}
+    assert callable(config["child_exit"]) and callable(DEFAULTS["child_exit"])

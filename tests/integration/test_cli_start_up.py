@@ -61,6 +61,25 @@ def test_a_postgresql_that_is_down_fails_at_once_with_a_clear_line(tmp_path: Pat
     assert "secret" not in line
 
 
+@pytest.mark.postgres
+def test_serve_with_a_standby_that_is_down_fails_at_once_naming_it(
+    tmp_path: Path, fresh_postgres_url: str
+) -> None:
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    standby = f"postgresql://kefu:secret@127.0.0.1:{port}/kefu"
+
+    result = kefu_command(
+        tmp_path, "serve", KEFU_DATABASE_URL=fresh_postgres_url, KEFU_READ_DATABASE_URL=standby
+    )
+
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"kefu: PostgreSQL at 127.0.0.1:{port} is unavailable")
+    assert result.stdout == ""
+
+
 def test_serve_on_a_busy_port_fails_before_printing_a_token(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

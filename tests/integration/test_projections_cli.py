@@ -49,6 +49,9 @@ def test_rebuild_all_shows_progress_and_leaves_the_views_as_they_were(
     assert all(
         f"{p.name}: rebuilt and swapped in" in progress for p in services.read_models.projections
     )
+    # Not a terminal: no bar, one plain line per milestone (a log stays parseable).
+    assert "\r" not in progress and "\x1b" not in progress
+    assert all(line.startswith("  … ") for line in progress.splitlines())
     assert all_tables(services.read_models) == before
 
 

@@ -225,3 +225,22 @@ def test_the_complaint_policy_comes_from_kefu_complaint_policy() -> None:
     )
     with pytest.raises(SettingsError, match="KEFU_COMPLAINT_POLICY"):
         Settings.from_env({"KEFU_COMPLAINT_POLICY": "first_reply=soon"})
+
+
+@pytest.mark.parametrize(
+    ("primary", "standby", "refusal"),
+    [
+        ("sqlite:///:memory:", "postgresql://u@standby/kefu", "a standby needs PostgreSQL"),
+        ("postgresql://u@primary/kefu", "sqlite:///:memory:", "a standby needs PostgreSQL"),
+        ("postgresql://u@primary/kefu", "mysql://u@standby/kefu", "unsupported database URL"),
+    ],
+)
+def test_a_read_database_must_be_a_postgresql_standby_of_a_postgresql_primary(
+    primary: str, standby: str, refusal: str
+) -> None:
+    env = {"KEFU_DATABASE_URL": primary, "KEFU_READ_DATABASE_URL": standby}
+    with pytest.raises(SettingsError, match=f"KEFU_READ_DATABASE_URL: {refusal}"):
+        Settings.from_env(env)
+    accepted = {"KEFU_DATABASE_URL": "postgresql://u@primary/kefu"}
+    accepted["KEFU_READ_DATABASE_URL"] = "postgresql://u@standby/kefu"
+    assert Settings.from_env(accepted).read_database_url == "postgresql://u@standby/kefu"
