@@ -178,36 +178,37 @@ def fold_clocks(state: TicketClocks | None, event: Any) -> TicketClocks:
     if isinstance(event, Ticket.Escalated) and event.clock in state.clocks:
         clock = state.clocks[event.clock]
         if clock.cycle == event.cycle:
-            clock = replace(clock, escalated=max(clock.escalated, event.level))
-            return replace(state, clocks={**state.clocks, event.clock: clock})
+            return _with_clock(state, replace(clock, escalated=max(clock.escalated, event.level)))
         return state
-    clocks = dict(state.clocks)
     if EVENT_ACTIONS.get(type(event)) in AGENT_ACTIONS:
         for name in (FIRST_RESPONSE, NEXT_UPDATE):
-            clocks[name] = clocks[name].stopped(at)
-    state = replace(state, clocks=clocks)
+            state = _with_clock(state, state.clocks[name].stopped(at))
     return _lifecycle_event(state, event, at)
 
 
 def _lifecycle_event(state: TicketClocks, event: Any, at: datetime) -> TicketClocks:
-    clocks = dict(state.clocks)
+    """Most events leave the clocks as they are: the state is then returned unchanged."""
     if isinstance(event, Ticket.AwaitingCustomer):
-        paused = {name: c.paused_at(at) for name, c in clocks.items()}
+        paused = {name: c.paused_at(at) for name, c in state.clocks.items()}
         return replace(state, clocks=paused, paused_since=state.paused_since or at)
     if isinstance(event, Ticket.CustomerReplied):
         state = _resumed(state, at)
-        clocks = dict(state.clocks)
-        if not clocks[NEXT_UPDATE].running:
-            clocks[NEXT_UPDATE] = clocks[NEXT_UPDATE].started(at)
-    elif isinstance(event, Ticket.Resolved | Ticket.Closed | Ticket.Archived):
+        update = state.clocks[NEXT_UPDATE]
+        return state if update.running else _with_clock(state, update.started(at))
+    if isinstance(event, Ticket.Resolved | Ticket.Closed | Ticket.Archived):
         state = _resumed(state, at)  # a resolved ticket no longer waits for anybody
-        clocks = {name: c.stopped(at) for name, c in state.clocks.items()}
-    elif isinstance(event, Ticket.Reopened):
-        clocks[RESOLUTION] = clocks[RESOLUTION].started(at)
-    elif isinstance(event, Ticket.Redispatched) and state.paused_since is not None:
-        state = _resumed(state, at)  # back to work: the table leaves `pending`
-        clocks = dict(state.clocks)
-    return replace(state, clocks=clocks)
+        return replace(state, clocks={name: c.stopped(at) for name, c in state.clocks.items()})
+    if isinstance(event, Ticket.Reopened):
+        return _with_clock(state, state.clocks[RESOLUTION].started(at))
+    if isinstance(event, Ticket.Redispatched):
+        return _resumed(state, at)  # back to work: the table leaves `pending`
+    return state
+
+
+def _with_clock(state: TicketClocks, clock: ClockState) -> TicketClocks:
+    if state.clocks[clock.name] is clock:
+        return state
+    return replace(state, clocks={**state.clocks, clock.name: clock})
 
 
 def _resumed(state: TicketClocks, at: datetime) -> TicketClocks:
@@ -240,7 +241,7 @@ def _sla_event(state: TicketClocks, event: Any) -> TicketClocks:
         clock = replace(clock, breached=True, breached_at=event.due_at)
     else:
         clock = replace(clock, warned=True)
-    return replace(state, clocks={**state.clocks, event.clock: clock})
+    return _with_clock(state, clock)
 
 
 @dataclass(frozen=True)
