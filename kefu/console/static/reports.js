@@ -102,7 +102,7 @@ async function show(event) {
     for (const m of measures) option(metricSelect, m, m);
     if (metric) metricSelect.value = metric;
     fillTable(table, body.columns, body.rows.map((row) => body.columns.map((c) => row[c])));
-    table.dataset.report = name;
+    table.dataset.query = `/reports/${name}?${params}`;
     table.dataset.rows = String(body.rows.length);
     await chart(body, metric);
   } catch (error) {
