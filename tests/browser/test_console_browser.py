@@ -8,6 +8,8 @@ Screenshots of each page are saved under the test's temporary directory.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 from collections.abc import Iterator
@@ -123,22 +125,68 @@ def test_a_reporter_sees_a_report_chart_with_the_apis_numbers(
 
     data = wait(browser, drawn_with_todays_tickets, "no chart with today's tickets")
     assert browser.find_elements(By.CSS_SELECTOR, "#report-chart canvas")
-    table = browser.find_element(By.ID, "report-table")
-    headings = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
-    cells = [
-        [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
-        for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")
+    headings, cells = table_of(browser, server)
+    browser.save_screenshot(str(tmp_path / "report-tickets.png"))
+    assert [float(v or 0) for v in data] == [float(r[headings.index("created")]) for r in cells]
+
+    # Every dashboard the API has: the page's table equals the API's answer to the same query.
+    names = [
+        o.get_attribute("value") for o in Select(browser.find_element(By.ID, "report-name")).options
     ]
-    status, api = server.call("GET", table.get_attribute("data-query"))  # the page's own query
-    assert status == 200, api
-    assert headings == api["columns"]
-    by_period = {row["period"]: row for row in api["rows"]}
-    for row in cells:
-        expected = by_period[row[0]]
-        assert row == ["" if expected[c] is None else str(expected[c]) for c in headings]
-    assert [float(v or 0) for v in data] == [float(r[1]) for r in cells]  # the chart's metric
-    browser.save_screenshot(str(tmp_path / "reports.png"))
+    assert {
+        "satisfaction",
+        "tickets",
+        "calls",
+        "agents",
+        "complaints",
+        "visits",
+        "ledger",
+        "sla",
+    } <= set(names)
+    for name in names:
+        Select(browser.find_element(By.ID, "report-name")).select_by_value(name)
+        browser.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
+        wait(
+            browser,
+            lambda d, n=name: (
+                d.find_element(By.ID, "report-table").get_attribute("data-query") or ""
+            ).startswith(f"/reports/{n}?"),
+            f"the {name} report was not shown",
+        )
+        table_of(browser, server)
     no_policy_violations(browser)
+
+
+def table_of(browser: WebDriver, server: Server) -> tuple[list[str], list[list[str]]]:
+    """The report table on the page, checked cell by cell against the API's CSV of the page's
+    own query (what its download button saves)."""
+    table = browser.find_element(By.ID, "report-table")
+    headings, cells = browser.execute_script(  # in one round trip, not one per cell
+        "const t = arguments[0]; const text = (e) => e.textContent;"
+        "const row = (r) => [...r.querySelectorAll('td')].map(text);"
+        "return [[...t.querySelectorAll('thead th')].map(text),"
+        " [...t.querySelectorAll('tbody tr')].map(row)];",
+        table,
+    )
+    status, text = server.call("GET", table.get_attribute("data-query") + "&format=csv")
+    assert status == 200, text
+    header, *lines = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert headings == header or (not cells and not lines)
+    assert len(cells) == len(lines)
+    for shown, saved in zip(cells, lines, strict=True):
+        assert all(same(a, b) for a, b in zip(shown, saved, strict=True)), (shown, saved)
+    return headings, cells
+
+
+def same(shown: str, saved: str) -> bool:
+    """A cell on the page and in the CSV: equal text, or equal numbers (59 and 59.0), or the
+    same truth (true and True)."""
+    if shown == saved or shown.lower() == saved.lower() in ("true", "false"):
+        return True
+    try:
+        return float(shown) == float(saved)
+    except ValueError:
+        return False
 
 
 def test_the_wallboard_shows_a_queued_call_without_reloading(

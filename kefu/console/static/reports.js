@@ -73,11 +73,35 @@ function choicesFor(name) {
   groupSelect.replaceChildren();
   option(groupSelect, "", t("report.none"));
   for (const g of enumOf(parameters, "group_by")) option(groupSelect, g, g);
+  periodSelect.disabled = groupSelect.disabled = kindOf(name) !== "periods";
   metricSelect.replaceChildren();
 }
 
-function query() {
+// Three kinds of report: with periods (docs/reports.md) it takes moments, a period and a
+// grouping; the appraisal takes a month and how many months of trend; the messages report
+// takes dates, both inclusive.
+function kindOf(name) {
+  const parameters = reports[name] ?? [];
+  if (enumOf(parameters, "period").length) return "periods";
+  return parameters.some((p) => p.name === "month") ? "month" : "dates";
+}
+
+function dayBefore(date) {
+  const [y, m, d] = date.split("-").map(Number);
+  const day = new Date(y, m - 1, d - 1);
+  return `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, "0")}-${String(day.getDate()).padStart(2, "0")}`;
+}
+
+function query(name) {
   const data = new FormData(form);
+  const last = dayBefore(data.get("to"));
+  if (kindOf(name) === "dates") return new URLSearchParams({ from: data.get("from"), to: last });
+  if (kindOf(name) === "month") {
+    const [fy, fm] = data.get("from").split("-").map(Number);
+    const [ly, lm] = last.split("-").map(Number);
+    const months = Math.min(24, Math.max(1, (ly - fy) * 12 + (lm - fm) + 1));
+    return new URLSearchParams({ month: last.slice(0, 7), months: String(months) });
+  }
   const params = new URLSearchParams({
     from: moment(data.get("from")),
     to: moment(data.get("to")),
@@ -87,24 +111,48 @@ function query() {
   return params;
 }
 
+const APPRAISAL_COLUMNS = ["scope", "metric", "month", "target", "higher_is_better", "actual", "met"];
+
+// Every answer as { columns, rows, periodOf, groupOf, labels }: the table shows `columns` of
+// `rows`, as the API's CSV of the same query has them.
+function shape(body) {
+  if (body.columns) {
+    const group = body.group_by;
+    return { columns: body.columns, rows: body.rows, periodOf: (r) => r.period,
+      groupOf: group ? (r) => String(r[group] ?? "—") : () => "", labels: new Set(group ? [group] : []) };
+  }
+  const byScope = (r) => `${r.scope} · ${r.metric}`;
+  if (body.month) {
+    const rows = body.rows.flatMap((r) => r.trend.map(([month, actual]) => ({
+      scope: r.scope, metric: r.metric, month, target: r.target, higher_is_better: r.higher_is_better,
+      actual, met: actual === null ? null : (r.higher_is_better ? actual >= r.target : actual <= r.target),
+    })));
+    return { columns: APPRAISAL_COLUMNS, rows, periodOf: (r) => r.month, groupOf: byScope,
+      labels: new Set(["scope", "metric", "month", "higher_is_better", "met"]) };
+  }
+  const columns = body.rows.length ? Object.keys(body.rows[0]) : [];
+  return { columns, rows: body.rows, periodOf: (r) => r.day,
+    groupOf: (r) => `${r.template} · ${r.channel}`, labels: new Set(["day", "template", "channel"]) };
+}
+
 async function show(event) {
   event?.preventDefault();
   const name = nameSelect.value;
-  const params = query();
+  const params = query(name);
   say("");
   try {
-    const body = await getJson(`/reports/${name}?${params}`);
-    shown = { name, params, body };
+    const report = shape(await getJson(`/reports/${name}?${params}`));
+    shown = { name, params, report };
     csvButton.disabled = false;
-    const measures = body.columns.filter((c) => !LABEL_COLUMNS.has(c) && c !== body.group_by);
+    const measures = report.columns.filter((c) => !LABEL_COLUMNS.has(c) && !report.labels.has(c));
     const metric = measures.includes(metricSelect.value) ? metricSelect.value : measures[0];
     metricSelect.replaceChildren();
     for (const m of measures) option(metricSelect, m, m);
     if (metric) metricSelect.value = metric;
-    fillTable(table, body.columns, body.rows.map((row) => body.columns.map((c) => row[c])));
+    fillTable(table, report.columns, report.rows.map((row) => report.columns.map((c) => row[c])));
     table.dataset.query = `/reports/${name}?${params}`;
-    table.dataset.rows = String(body.rows.length);
-    await chart(body, metric);
+    table.dataset.rows = String(report.rows.length);
+    await chart(report, metric);
   } catch (error) {
     shown = null;
     csvButton.disabled = true;
@@ -113,7 +161,7 @@ async function show(event) {
   }
 }
 
-async function chart(body, metric) {
+async function chart(report, metric) {
   chartNote.textContent = "";
   if (!metric) {
     await clearChart(chartBox);
@@ -121,13 +169,13 @@ async function chart(body, metric) {
     chartNote.textContent = t("report.noChart");
     return;
   }
-  const periods = [...new Set(body.rows.map((r) => r.period))];
-  const groups = body.group_by ? [...new Set(body.rows.map((r) => r[body.group_by] ?? "—"))] : [""];
+  const periods = [...new Set(report.rows.map(report.periodOf))];
+  const groups = [...new Set(report.rows.map(report.groupOf))];
   const oneSeriesPerGroup = groups.map((group) => ({
     name: group || metric,
     type: periods.length > 1 ? "line" : "bar",
     data: periods.map((p) => {
-      const row = body.rows.find((r) => r.period === p && (!body.group_by || (r[body.group_by] ?? "—") === group));
+      const row = report.rows.find((r) => report.periodOf(r) === p && report.groupOf(r) === group);
       return row ? row[metric] : null;
     }),
   }));
@@ -141,7 +189,6 @@ async function chart(body, metric) {
     series: oneSeriesPerGroup,
   });
   chartBox.dataset.metric = metric;
-  chartBox.dataset.points = String(oneSeriesPerGroup.reduce((n, s) => n + s.data.length, 0));
   if (!drawn) {
     chartBox.classList.add("unavailable");
     chartNote.textContent = t("charts.unavailable");
@@ -152,9 +199,9 @@ async function downloadCsv() {
   if (!shown) return;
   const params = new URLSearchParams(shown.params);
   params.set("format", "csv");
-  params.set("bom", "1");
+  if (kindOf(shown.name) === "periods") params.set("bom", "1"); // Excel reads the Chinese as UTF-8
   try {
-    await download(`/reports/${shown.name}?${params}`, `${shown.name}-${params.get("period")}.csv`);
+    await download(`/reports/${shown.name}?${params}`, `${shown.name}.csv`);
   } catch (error) {
     say(error.message, true);
   }
@@ -162,5 +209,5 @@ async function downloadCsv() {
 
 form.addEventListener("submit", show);
 nameSelect.addEventListener("change", () => choicesFor(nameSelect.value));
-metricSelect.addEventListener("change", () => shown && chart(shown.body, metricSelect.value));
+metricSelect.addEventListener("change", () => shown && chart(shown.report, metricSelect.value));
 csvButton.addEventListener("click", downloadCsv);
