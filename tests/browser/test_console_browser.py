@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+import kefu.console
 from tests.e2e.test_serve import READ_WAIT_SECONDS, Server, start
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -34,6 +35,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 TOKENS = {"admin": "browser-admin", "reporter": "browser-reporter", "auditor": "browser-auditor"}
 WAIT_SECONDS = 30  # a bound for a loaded machine, not a timing assertion
+AXE = Path(kefu.console.__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +65,7 @@ def browser() -> Iterator[WebDriver]:
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_script_timeout(WAIT_SECONDS)  # the checker on a loaded machine
     try:
         yield driver
     finally:
@@ -81,7 +84,21 @@ def sign_in(driver: WebDriver, server: Server, role: str, view: str) -> None:
     field.send_keys(TOKENS[role])
     driver.find_element(By.CSS_SELECTOR, "#sign-in button[type=submit]").click()
     wait(driver, lambda d: d.find_element(By.ID, view).is_displayed(), f"{view} not shown")
+    assert not driver.find_element(By.ID, "sign-in").is_displayed()
     assert TOKENS[role] not in driver.current_url
+
+
+def accessibility_violations(driver: WebDriver) -> list[str]:
+    """What axe-core (the npm registry's accessibility checker, a dev dependency of the console)
+    finds against WCAG 2 A and AA on the page as it stands: labels, contrast, names, keyboard."""
+    driver.execute_script(AXE.read_text(encoding="utf-8"))  # by the driver: no page policy applies
+    found = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}).then("
+        "  (r) => done(r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target)}`)),"
+        "  (e) => done([String(e)]));"
+    )
+    return list(found)
 
 
 def no_policy_violations(driver: WebDriver) -> None:
@@ -154,6 +171,7 @@ def test_a_reporter_sees_a_report_chart_with_the_apis_numbers(
             f"the {name} report was not shown",
         )
         table_of(browser, server)
+    assert accessibility_violations(browser) == []
     no_policy_violations(browser)
 
 
@@ -213,6 +231,20 @@ def test_the_wallboard_shows_a_queued_call_without_reloading(
     assert "vip" in queues
     assert browser.execute_script("return performance.timeOrigin") == page  # no reload
     browser.save_screenshot(str(tmp_path / "wallboard.png"))
+    assert accessibility_violations(browser) == []
+    browser.set_window_size(390, 844)  # a phone: nothing wider than the screen but table boxes
+    try:
+        wait(
+            browser,
+            lambda d: (
+                d.execute_script("return innerWidth < 500 && scrollX === 0")
+                and d.execute_script("return document.documentElement.scrollWidth <= innerWidth")
+            ),
+            "the wallboard is wider than a phone's screen",
+        )
+        browser.save_screenshot(str(tmp_path / "wallboard-phone.png"))
+    finally:
+        browser.set_window_size(1280, 900)
     no_policy_violations(browser)
 
 
@@ -258,4 +290,5 @@ def test_an_auditor_opens_a_records_history_and_its_state_at_a_past_time(
     wait(browser, lambda d: state.get_attribute("data-version") == "1", "no state at that time")
     assert '"status": "open"' in state.text
     browser.save_screenshot(str(tmp_path / "audit.png"))
+    assert accessibility_violations(browser) == []
     no_policy_violations(browser)
