@@ -101,6 +101,14 @@ def accessibility_violations(driver: WebDriver) -> list[str]:
     return list(found)
 
 
+def texts(driver: WebDriver, selector: str) -> list[str]:
+    """The text of every element `selector` finds, read at once (a table may be refilled)."""
+    found: list[str] = driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map((e) => e.innerText)", selector
+    )
+    return found
+
+
 def no_policy_violations(driver: WebDriver) -> None:
     problems = [
         entry["message"]
@@ -263,21 +271,19 @@ def test_an_auditor_opens_a_records_history_and_its_state_at_a_past_time(
     browser.find_element(By.ID, "audit-id").send_keys(opened["id"])
     browser.find_element(By.CSS_SELECTOR, "#audit-form button[type=submit]").click()
 
-    rows = wait(
-        browser,
-        lambda d: d.find_elements(By.CSS_SELECTOR, "#audit-history tbody tr"),
-        "no history",
-    )
-    texts = [r.text for r in rows]
-    assert len(texts) == 2 and "Opened" in texts[0] and "Reviewed" in texts[1], texts
-    assert "service-1" not in texts[0] and "admin-1" in texts[0] and "admin" in texts[0]
+    rows = wait(browser, lambda d: texts(d, "#audit-history tbody tr"), "no history")
+    assert len(rows) == 2 and "Opened" in rows[0] and "Reviewed" in rows[1], rows
+    status, history = server.call("GET", f"/audit/streams/{opened['id']}/events")
+    assert status == 200, history
+    for row, event in zip(rows, history["events"], strict=True):
+        meta = event["metadata"]
+        for shown in ("actor_id", "actor_role", "command_id", "correlation_id"):
+            assert meta[shown] in row, (shown, row)
     state = browser.find_element(By.ID, "audit-state")
     wait(browser, lambda d: state.get_attribute("data-version") == "2", "no latest state")
 
     # The state at a moment between the opening and the review: version 1. The field takes
     # local time, to the millisecond.
-    status, history = server.call("GET", f"/audit/streams/{opened['id']}/events")
-    assert status == 200, history
     opened_at, reviewed_at = (datetime.fromisoformat(e["at"]) for e in history["events"])
     between = opened_at + (reviewed_at - opened_at) / 2
     browser.execute_script(
@@ -289,6 +295,17 @@ def test_an_auditor_opens_a_records_history_and_its_state_at_a_past_time(
     browser.find_element(By.ID, "state-at-show").click()
     wait(browser, lambda d: state.get_attribute("data-version") == "1", "no state at that time")
     assert '"status": "open"' in state.text
+
+    browser.find_element(By.ID, "diff-show").click()  # version 1 → 2 by default
+    changed = wait(browser, lambda d: texts(d, "#audit-diff tbody tr"), "no diff")
+    assert any(r.startswith("status") and "open" in r and "reviewed" in r for r in changed)
+    browser.find_element(By.ID, "audit-verify").click()
+    verified = wait(
+        browser,
+        lambda d: d.find_element(By.ID, "audit-verification").get_attribute("data-ok"),
+        "the verification never answered",
+    )
+    assert verified == "true"
     browser.save_screenshot(str(tmp_path / "audit.png"))
     assert accessibility_violations(browser) == []
     no_policy_violations(browser)
