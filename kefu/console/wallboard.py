@@ -4,8 +4,9 @@ A thread of its own (started by the first viewer, ended after a minute without o
 positions of the views a snapshot reads (kefu/projections/wallboard.py): on PostgreSQL it is
 woken by the runner's NOTIFY through the views' commit listener, on SQLite it looks every
 quarter second. When a position moved — or every `refresh_seconds`, because "overdue" and
-"today" move with the clock alone — it reads one snapshot and encodes it once; the viewers'
-streams only wait for the next generation and write the same bytes. A viewer therefore costs
+"today" move with the clock alone — it reads one snapshot (at most one a second: a busy desk
+moves the positions all the time) and encodes it once; the viewers' streams only wait for the
+next generation and write the same bytes. A viewer therefore costs
 the server one thread while connected and a write per change, never a query.
 """
 
@@ -26,6 +27,7 @@ from kefu.projections.wallboard import WallboardReader
 log = logging.getLogger("kefu.console")
 REFRESH_SECONDS = 15.0  # a snapshot at least this often: deadlines pass with no event
 POLL_SECONDS = 0.25  # SQLite: how often the positions are read
+MIN_GAP_SECONDS = 1.0  # at most one snapshot a second, however busy the desk
 IDLE_SECONDS = 60.0  # the thread stops after this long without a viewer
 SLICE_SECONDS = 1.0  # viewers wake at least this often, to notice a stopping worker
 
@@ -114,7 +116,8 @@ class Wallboard:
                     return
             positions = self.reader.positions()
             if positions != seen or time.monotonic() - computed_at >= self.refresh_seconds:
-                seen, computed_at = positions, time.monotonic()
+                time.sleep(max(0.0, computed_at + MIN_GAP_SECONDS - time.monotonic()))
+                seen, computed_at = self.reader.positions(), time.monotonic()
                 self._publish(msgspec.json.encode(self.reader.snapshot(self.clock())))
             due = max(0.0, computed_at + self.refresh_seconds - time.monotonic())
             self._wait_for_change(seen, min(due, 5.0))
