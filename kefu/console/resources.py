@@ -17,7 +17,7 @@ from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.console.assets import Asset, ConsoleAssets
 from kefu.console.streams import LIFETIME_SECONDS, StreamSlots, WallboardStream
-from kefu.console.wallboard import Wallboard
+from kefu.console.wallboard import Frame, Wallboard
 from kefu.http.routes import ApiApp, Operation
 from kefu.projections.wallboard import WallboardReader
 
@@ -30,6 +30,7 @@ REVALIDATE = "no-cache"  # the page: kept, but asked again each time (it names t
 FOREVER = "public, max-age=31536000, immutable"  # a versioned file never changes
 EVENT_STREAM = "text/event-stream"
 WATCHERS = frozenset({Role.REPORTER})  # admin is always allowed
+FIRST_SNAPSHOT_SECONDS = 20.0  # a worker's first viewer waits for the first snapshot
 
 
 def _secure(resp: falcon.Response) -> None:
@@ -104,7 +105,7 @@ class WallboardResource:
         self.wallboard = wallboard
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        _, body = self.wallboard.latest(timeout=20)
+        _, body = _first_snapshot(self.wallboard)
         _secure(resp)
         resp.cache_control = ["no-store"]
         resp.content_type = falcon.MEDIA_JSON
@@ -126,6 +127,7 @@ class WallboardStreamResource:
             raise falcon.HTTPNotAcceptable(
                 title="Not acceptable", description=f"this stream is {EVENT_STREAM} only"
             )
+        first = _first_snapshot(self.wallboard)
         if not self.slots.take():
             raise falcon.HTTPServiceUnavailable(
                 title="Too many streams",
@@ -137,7 +139,18 @@ class WallboardStreamResource:
         resp.cache_control = ["no-store"]
         resp.content_type = EVENT_STREAM
         resp.set_header("X-Accel-Buffering", "no")  # a proxy in front must not buffer it
-        resp.stream = WallboardStream(self.wallboard, self.slots, self.lifetime)
+        resp.stream = WallboardStream(self.wallboard, self.slots, first, self.lifetime)
+
+
+def _first_snapshot(wallboard: Wallboard) -> Frame:
+    try:
+        return wallboard.latest(FIRST_SNAPSHOT_SECONDS)
+    except TimeoutError:
+        raise falcon.HTTPServiceUnavailable(
+            title="No snapshot yet",
+            description="the wallboard has not read the views yet; retry shortly",
+            retry_after=1,
+        ) from None
 
 
 def add_console_routes(

@@ -14,12 +14,11 @@ import threading
 import time
 from collections.abc import Generator, Iterator
 
-from kefu.console.wallboard import Wallboard
+from kefu.console.wallboard import Frame, Wallboard
 
 MAX_STREAMS = 3  # per worker process, of gunicorn's 8 threads by default
 LIFETIME_SECONDS = 300.0
 HEARTBEAT_SECONDS = 15.0
-FIRST_SNAPSHOT_SECONDS = 20.0
 RECONNECT_MILLISECONDS = 2000
 
 # Set by kefu's gunicorn worker when it is told to stop (kefu/http/worker.py).
@@ -41,7 +40,8 @@ class StreamSlots:
 
 
 class WallboardStream:
-    """The response body of one stream: `wallboard` events, each the whole snapshot.
+    """The response body of one stream: `wallboard` events, each the whole snapshot, from
+    `first` (read before the slot was taken).
 
     The server calls `close()` whether or not it iterated, which gives the slot back once.
     """
@@ -50,6 +50,7 @@ class WallboardStream:
         self,
         wallboard: Wallboard,
         slots: StreamSlots,
+        first: Frame,
         lifetime: float = LIFETIME_SECONDS,
         heartbeat: float = HEARTBEAT_SECONDS,
     ) -> None:
@@ -58,7 +59,7 @@ class WallboardStream:
         self.lifetime = lifetime
         self.heartbeat = heartbeat
         self._open = True
-        self._frames = self._events()
+        self._frames = self._events(first)
 
     def __iter__(self) -> Iterator[bytes]:
         return self._frames
@@ -69,9 +70,9 @@ class WallboardStream:
             self._open = False
             self.slots.give_back()
 
-    def _events(self) -> Generator[bytes, None, None]:
+    def _events(self, first: Frame) -> Generator[bytes, None, None]:
         deadline = time.monotonic() + self.lifetime
-        generation, body = self.wallboard.latest(FIRST_SNAPSHOT_SECONDS)
+        generation, body = first
         yield f"retry: {RECONNECT_MILLISECONDS}\n".encode() + _event(generation, body)
         quiet_since = time.monotonic()
         while not WORKER_STOPPING.is_set() and time.monotonic() < deadline:
