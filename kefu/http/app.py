@@ -5,6 +5,7 @@ from __future__ import annotations
 import falcon
 
 from kefu.bootstrap import Services
+from kefu.console.resources import add_console_routes
 from kefu.http.appraisal import add_appraisal_routes
 from kefu.http.articles import add_article_routes
 from kefu.http.audit import add_audit_routes
@@ -53,6 +54,7 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_appraisal_routes(app, services)
     add_webhook_routes(app, services)
     add_message_routes(app, services)
+    add_console_routes(app, services)
     return app
 
 

@@ -15,6 +15,7 @@ import msgspec
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 
+from kefu.console.streams import WORKER_STOPPING
 from kefu.http.problems import PROBLEM_JSON
 
 # A thread reading a request waits at most this long for the client's next bytes: headers
@@ -44,6 +45,11 @@ class ProblemThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is un
         # this process is this worker alone, so replacing it here changes nothing else.
         util.write_error = write_problem_error
         super().init_process()
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        # Open wallboard streams end within a second instead of holding up a graceful stop.
+        WORKER_STOPPING.set()
+        super().handle_exit(sig, frame)
 
     def handle(self, conn: Any) -> Any:
         # gthread makes the socket blocking without a timeout, then calls `conn.init()` (a

@@ -81,10 +81,17 @@ BELOW_HTTP = (
 FORBIDDEN = [
     pytest.param(
         ("kefu.projections", "kefu.audit", "kefu.store"),
-        ("kefu.commands", "kefu.http", "kefu.processes", "kefu.cli"),
+        ("kefu.commands", "kefu.http", "kefu.processes", "kefu.cli", "kefu.console"),
         id="the read side and the store never import the write side or a front end",
     ),
-    pytest.param(BELOW_HTTP, ("kefu.http", "kefu.cli"), id="nothing below http imports http"),
+    pytest.param(
+        BELOW_HTTP, ("kefu.http", "kefu.cli", "kefu.console"), id="nothing below http imports http"
+    ),
+    pytest.param(
+        ("kefu.console",),
+        ("kefu.commands", "kefu.processes"),
+        id="the web console reads: it never issues a command",
+    ),
     pytest.param(
         ("kefu.commands", "kefu.processes"),
         ("kefu.projections",),
