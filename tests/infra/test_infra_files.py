@@ -46,6 +46,16 @@ def test_the_compose_file_migrates_then_runs_the_api_and_a_separate_worker_as_th
     assert all(f"ALTER ROLE {role} PASSWORD" in passwords for role in roles.values())
 
 
+def test_the_image_builds_the_console_charts_from_the_lock_file_into_the_wheel() -> None:
+    lines = (INFRA / "Containerfile").read_text(encoding="utf-8").splitlines()
+    stage = lines.index("FROM node:20-slim AS console")
+    copy_lock = "COPY kefu/console/package.json kefu/console/package-lock.json ./"
+    install = "RUN npm ci --omit=dev"
+    into_build = "COPY --from=console /src/kefu/console/node_modules ./kefu/console/node_modules"
+    wheel = next(i for i, line in enumerate(lines) if line.startswith("RUN pip wheel"))
+    assert stage < lines.index(copy_lock) < lines.index(install) < lines.index(into_build) < wheel
+
+
 def test_the_api_runs_kefu_serve_without_workers_from_the_gunicorn_configuration() -> None:
     image = (INFRA / "Containerfile").read_text(encoding="utf-8").replace("\\\n", " ")
     command = json.loads(next(line for line in image.splitlines() if line.startswith("CMD "))[4:])
