@@ -292,13 +292,15 @@ class Workload:
                 department=self.pick(DEPARTMENTS), cause=self.pick(list(ComplaintType))
             ),
             "escalate": lambda: co.EscalateComplaint(
-                level=EscalationLevel.SUPERVISOR, to="boss", reason="angry"
+                level=EscalationLevel.SUPERVISOR, to=self.pick(self.agents), reason="angry"
             ),
             "proposals": lambda: co.ProposeResolution(remedies=remedies),
             "accept": lambda: co.AcceptResolution(),
             "reject": lambda: co.RejectResolution(reason="not enough"),
             "tasks": lambda: co.AssignTask(
-                department="finance", owner="li", due_at=self.clock.now + timedelta(days=1)
+                department="finance",
+                owner=self.pick(self.agents),
+                due_at=self.clock.now + timedelta(days=1),
             ),
             "tasks/complete": lambda: co.FinishTask(task_id=task, note="done"),
             "tasks/fail": lambda: co.FinishTask(task_id=task, note="failed"),
@@ -323,7 +325,7 @@ class Workload:
         due = self.clock.now.date() + timedelta(days=self.rng.randint(0, 3))
         cmd = vi.ScheduleVisit(
             customer_id=self.pick(self.customers), purpose="how was it", due_on=due,
-            assignee_id=self.pick(map(str, self.agents)),
+            assignee_id=self.pick(self.agents),
         )  # fmt: skip
         self.visits.append(self._do(lambda: self.services.visits.schedule(cmd, context())))
 
@@ -336,7 +338,7 @@ class Workload:
         action, cmd = self.pick([
             ("done", vi.FinishVisit(reached=reached, satisfaction=score)),
             ("not-reached", vi.NotReached()),
-            ("assign", vi.AssignVisit(agent_id=str(self.pick(self.agents)))),
+            ("assign", vi.AssignVisit(agent_id=self.pick(self.agents))),
             ("reschedule", vi.RescheduleVisit(due_on=self._later(), reason="busy")),
         ])  # fmt: skip
         self._do(lambda: self.services.visits.act(visit_id, action, cmd, context()))
