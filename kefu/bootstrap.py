@@ -36,6 +36,7 @@ from kefu.processes.channel_senders import (
     SmtpSettings,
     Unconfigured,
 )
+from kefu.processes.collaboration_watch import CollaborationWatch
 from kefu.processes.delivery_worker import DeliveryWorker
 from kefu.processes.message_sender import MessageSender
 from kefu.processes.notification_config import load_directory, load_templates
@@ -77,6 +78,7 @@ class Services:
     visit_planner: VisitPlanner
     wrap_up_timer: WrapUpTimer
     automation: Automation
+    collaboration_watch: CollaborationWatch
     webhooks: WebhookCommands
     messages: MessageCommands
     outbox: OutboxStore
@@ -88,7 +90,7 @@ class Services:
     def projection_runner(self) -> ProjectionRunner:
         processes: list[LogProcess] = [self.visit_planner, self.wrap_up_timer]
         if self.settings.automation == "on":
-            processes.append(self.automation)
+            processes.extend((self.automation, self.collaboration_watch))
         return ProjectionRunner(
             self.app,
             self.read_models.projections,
@@ -230,6 +232,9 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
             read_models.automation,
             clock,
             rules=RuleSource(settings.rules_file),
+        ),
+        collaboration_watch=CollaborationWatch(
+            app, read_models.ticket_nodes, read_models.automation, clock
         ),
         webhooks=WebhookCommands(app, runner, policies),
         messages=MessageCommands(app, runner, policies),

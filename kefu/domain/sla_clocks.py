@@ -165,6 +165,13 @@ class TicketClocks:
         return timedelta(seconds=self.paused_seconds) + max(current, timedelta())
 
 
+# A resolved, closed or archived ticket, and a withdrawn one (cancelled or a duplicate), waits
+# for nobody: its clocks stop.
+CLOCKS_STOP = (
+    Ticket.Resolved, Ticket.Closed, Ticket.Archived, Ticket.Cancelled, Ticket.MarkedDuplicate
+)  # fmt: skip
+
+
 def fold_clocks(state: TicketClocks | None, event: Any) -> TicketClocks:
     """The clocks after one of the ticket's events (state None before `Opened`)."""
     at: datetime = event.timestamp
@@ -199,7 +206,7 @@ def _lifecycle_event(state: TicketClocks, event: Any, at: datetime) -> TicketClo
         clocks = dict(state.clocks)
         if not clocks[NEXT_UPDATE].running:
             clocks[NEXT_UPDATE] = clocks[NEXT_UPDATE].started(at)
-    elif isinstance(event, Ticket.Resolved | Ticket.Closed | Ticket.Archived):
+    elif isinstance(event, CLOCKS_STOP):
         state = _resumed(state, at)  # a resolved ticket no longer waits for anybody
         clocks = {name: c.stopped(at) for name, c in state.clocks.items()}
     elif isinstance(event, Ticket.Reopened):
