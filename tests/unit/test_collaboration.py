@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import UUID
 
+import msgspec
 import pytest
+from eventsourcing.domain import Snapshot
 
 from kefu.domain.collaboration import Light, Node, NodeStatus, light, warning_time
 from kefu.domain.errors import RuleViolated
 from kefu.domain.ticket import Ticket
 from kefu.domain.ticket_lifecycle import TicketStatus
 from kefu.projections.ticket_document import fold
+from kefu.store.mapper import MsgspecMapper
 from tests.unit.test_ticket import T0, later, meta, open_ticket
 
 DUE = later(60)
@@ -175,3 +179,18 @@ def test_a_cancelled_ticket_needs_a_reason_and_a_ticket_cannot_duplicate_itself(
     assert (view.status, view.duplicate_of) == ("duplicate", str(UUID(int=5)))
     assert view.overdue(later(10**6)) == {"response_overdue": False, "resolution_overdue": False}
     assert view.cancelled_at == later(1)
+
+
+def test_a_ticket_snapshot_taken_before_nodes_existed_reads_as_a_ticket_without_nodes() -> None:
+    ticket = open_ticket()
+    ticket.collect_events()
+    mapper = MsgspecMapper()
+    stored = mapper.to_stored_event(Snapshot.take(ticket))
+    envelope = msgspec.json.decode(stored.state)
+    del envelope["state"]["nodes"], envelope["state"]["class_version"]  # as version 1 wrote it
+    old = replace(stored, state=msgspec.json.encode(envelope))
+
+    rebuilt = mapper.to_domain_event(old).mutate(None)  # type: ignore[attr-defined]
+
+    assert rebuilt.nodes == {}
+    assert vars(rebuilt) == vars(ticket)
