@@ -102,6 +102,15 @@ class NodeView(DueTimerView[NodeRow]):
             raise BadFilter("light", text, list(LIGHTS))
         return LIGHTS[text], {"now": db_time(now)}
 
+    def lights(self, department: str, now: datetime) -> dict[str, int]:
+        """A department's open nodes counted by their light now (the department board)."""
+        sums = ", ".join(f"SUM(CASE WHEN {c} THEN 1 ELSE 0 END) AS {k}" for k, c in LIGHTS.items())
+        row = self.query(
+            f"SELECT {sums} FROM {self.table} WHERE department = :department AND status = 'open'",
+            {"department": department, "now": db_time(now)},
+        )[0]
+        return {light: int(row[light] or 0) for light in LIGHTS}
+
     def report(self, start: datetime, end: datetime, now: datetime) -> list[dict[str, Any]]:
         """Per department, the nodes due in [start, end): done on time, done late, overridden,
         still open (and of those overdue now), and escalated."""
