@@ -197,6 +197,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         timezone=ZoneInfo(settings.timezone),
         departments=settings.department_directory(),
         complaints=settings.complaints(),
+        node_warn_share=settings.node_warn_share,
     )
     return Services(
         settings=settings,
