@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import falcon
 import msgspec
 
 from kefu.bootstrap import Services
@@ -18,7 +17,6 @@ from kefu.http.aggregates import read_your_writes
 from kefu.http.listing import Condition, ListResource, Param, time_param
 from kefu.http.reports import ReportResource, ReportSpec, report_operation
 from kefu.http.routes import ApiApp, Operation
-from kefu.projections.listing import BadFilter
 from kefu.projections.node_projection import NodeRow, NodeView
 from kefu.projections.reports.query import Report, ReportQuery
 
@@ -27,13 +25,8 @@ COLUMNS = (*COUNTED, "on_time_pct")
 
 
 def light_param(clock: Callable[[], datetime]) -> Condition:
-    def condition(text: str) -> tuple[str, dict[str, object]]:
-        try:
-            return NodeView.light_condition(text, clock())
-        except BadFilter as bad:
-            raise falcon.HTTPBadRequest(title="Bad query parameter", description=str(bad)) from None
-
-    return condition
+    """`?light=red|yellow|green`: the nodes showing that light now (another value is a 400)."""
+    return lambda text: NodeView.light_condition(text, clock())
 
 
 def with_light(clock: Callable[[], datetime]) -> Callable[[NodeRow], dict[str, Any]]:
