@@ -17,11 +17,10 @@ from kefu.http.aggregates import read_your_writes
 from kefu.http.listing import Condition, ListResource, Param, time_param
 from kefu.http.reports import ReportResource, ReportSpec, report_operation
 from kefu.http.routes import ApiApp, Operation
-from kefu.projections.node_projection import NodeRow, NodeView
+from kefu.projections.node_projection import NODE_COUNTS, NodeRow, NodeView
 from kefu.projections.reports.query import Report, ReportQuery
 
-COUNTED = ("nodes", "on_time", "late", "overridden", "open", "overdue", "escalated")
-COLUMNS = (*COUNTED, "on_time_pct")
+COLUMNS = (*NODE_COUNTS, "on_time_pct")
 
 
 def light_param(clock: Callable[[], datetime]) -> Condition:

@@ -32,6 +32,8 @@ LIGHTS = {
     "yellow": "(finished_at IS NULL AND warn_at <= :now AND :now < deadline)",
     "green": "(finished_at <= deadline OR (finished_at IS NULL AND :now < warn_at))",
 }
+# What the node report counts per department (NodeView.report).
+NODE_COUNTS = ("nodes", "on_time", "late", "overridden", "open", "overdue", "escalated")
 
 
 class NodeRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -127,9 +129,8 @@ class NodeView(DueTimerView[NodeRow]):
             "GROUP BY department ORDER BY department",
             {"start": db_time(start), "end": db_time(end), "now": db_time(now)},
         )
-        counted = ("nodes", "on_time", "late", "overridden", "open", "overdue", "escalated")
         return [
-            {"department": row["department"], **{k: int(row[k] or 0) for k in counted}}
+            {"department": row["department"], **{k: int(row[k] or 0) for k in NODE_COUNTS}}
             for row in rows
         ]
 
