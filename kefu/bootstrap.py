@@ -37,6 +37,7 @@ from kefu.processes.channel_senders import (
     SmtpSettings,
     Unconfigured,
 )
+from kefu.processes.collaboration_watch import CollaborationWatch
 from kefu.processes.delivery_worker import DeliveryWorker
 from kefu.processes.message_sender import MessageSender
 from kefu.processes.notification_config import load_directory, load_templates
@@ -79,6 +80,7 @@ class Services:
     visit_planner: VisitPlanner
     wrap_up_timer: WrapUpTimer
     automation: Automation
+    collaboration_watch: CollaborationWatch
     webhooks: WebhookCommands
     messages: MessageCommands
     outbox: OutboxStore
@@ -106,7 +108,7 @@ class Services:
     def projection_runner(self) -> ProjectionRunner:
         processes: list[LogProcess] = [self.visit_planner, self.wrap_up_timer]
         if self.settings.automation == "on":
-            processes.append(self.automation)
+            processes.extend((self.automation, self.collaboration_watch))
         return ProjectionRunner(
             self.app,
             self.read_models.projections,
@@ -215,6 +217,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         timezone=ZoneInfo(settings.timezone),
         departments=settings.department_directory(),
         complaints=settings.complaints(),
+        node_warn_share=settings.node_warn_share,
     )
     return Services(
         settings=settings,
@@ -251,6 +254,9 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
             clock,
             rules=RuleSource(settings.rules_file, settings.department_directory()),
             dispatcher=SkillDispatcher(read_models.agents, TicketWorkload(read_models.tickets)),
+        ),
+        collaboration_watch=CollaborationWatch(
+            app, read_models.ticket_nodes, read_models.automation, clock
         ),
         webhooks=WebhookCommands(app, runner, policies),
         messages=MessageCommands(app, runner, policies),

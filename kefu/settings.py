@@ -66,6 +66,8 @@ environment:
                         holidays and 调休 working days are built in)
   KEFU_AUTOMATION       on (default) or off: the automation process (SLA policies, warnings,
                         breaches, escalations) in the projection runner
+  KEFU_NODE_WARN_SHARE  a collaborative ticket's node (协同工单) turns yellow after this share
+                        of its time (default 0.8), red at its deadline
   KEFU_WEBHOOK_KEY      the key every webhook secret is derived from (keep it secret;
                         required to sign webhooks; changing it changes every secret)
   KEFU_OUTBOX_MAX_ATTEMPTS      attempts before a delivery is dead-lettered (default 10)
@@ -130,6 +132,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     business_hours: str = "mon-fri=09:00-18:00"
     closures: str = ""
     automation: Literal["on", "off"] = "on"
+    # A collaborative ticket's node turns yellow (at risk) after this share of its time.
+    node_warn_share: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.8
     webhook_key: str = ""
     outbox_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
     outbox_backoff_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 2.0

@@ -22,6 +22,7 @@ from kefu.commands.context import Context
 from kefu.commands.execution import CommandRunner, Outcome
 from kefu.commands.policies import Policies
 from kefu.commands.references import InDepartment, Names, Reference
+from kefu.domain.agent import Agent
 from kefu.domain.channels import Channel
 from kefu.domain.complaint import Complaint
 from kefu.domain.complaint_lifecycle import ComplaintAction
@@ -83,9 +84,14 @@ class AttributeResponsibility(Command, frozen=True):
 
 
 class EscalateComplaint(Command, frozen=True):
+    """升级 to a supervisor, expert or manager: `to` is that person's agent id."""
+
     level: EscalationLevel
-    to: Name
+    to: UUID
     reason: Text
+
+    def references(self) -> Sequence[Reference]:
+        return (Names("to", Agent, self.to),)
 
 
 class RemedyItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -113,13 +119,15 @@ class RejectResolution(Command, frozen=True):
 
 
 class AssignTask(Command, frozen=True):
+    """A department's part of the resolution; `owner` is the agent who carries it out."""
+
     department: Name
-    owner: Name
+    owner: UUID
     due_at: AwareTime
     description: Note = ""
 
     def references(self) -> Sequence[Reference]:
-        return (InDepartment("department", self.department),)
+        return (InDepartment("department", self.department), Names("owner", Agent, self.owner))
 
 
 class TaskDone(Command, frozen=True):
@@ -184,7 +192,7 @@ def attribute(complaint: Complaint, command: AttributeResponsibility, env: Env) 
 
 def escalate(complaint: Complaint, command: EscalateComplaint, env: Env) -> None:
     complaint.escalate(
-        level=command.level, to=command.to, reason=command.reason, meta=env.meta, at=env.at
+        level=command.level, to=str(command.to), reason=command.reason, meta=env.meta, at=env.at
     )
 
 
@@ -210,7 +218,7 @@ def reject(complaint: Complaint, command: RejectResolution, env: Env) -> None:
 def assign_task(complaint: Complaint, command: AssignTask, env: Env) -> None:
     complaint.assign_task(
         department=command.department,
-        owner=command.owner,
+        owner=str(command.owner),
         due_at=command.due_at,
         description=command.description,
         meta=env.meta,

@@ -26,3 +26,4 @@ class Policies:
     departments: DepartmentDirectory = field(default_factory=DepartmentDirectory)
     sla: SlaPolicies = field(default_factory=SlaPolicies)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    node_warn_share: float = 0.8  # KEFU_NODE_WARN_SHARE: a node turns yellow after this share

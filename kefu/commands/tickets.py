@@ -16,6 +16,16 @@ import msgspec
 from kefu.application import ServiceDesk
 from kefu.commands.actions import ActionTable, AggregateCommands, Env, action
 from kefu.commands.base import Command, Name, Note, Text
+from kefu.commands.collaboration import (
+    CompleteNode,
+    EscalateNode,
+    OpenNode,
+    OverrideNodes,
+    complete_node,
+    escalate_node,
+    open_node,
+    override_nodes,
+)
 from kefu.commands.context import Context
 from kefu.commands.customers import find_customer
 from kefu.commands.execution import CommandRunner, Outcome
@@ -153,6 +163,22 @@ class TagTicket(Command, frozen=True):
     tag: Name
 
 
+class CancelTicket(Command, frozen=True):
+    """Withdraw a ticket opened by mistake; it is never counted as resolved."""
+
+    reason: Text
+
+
+class MarkDuplicate(Command, frozen=True):
+    """The ticket repeats `original_id` (an existing ticket, not itself)."""
+
+    original_id: UUID
+    reason: Note = ""
+
+    def references(self) -> Sequence[Reference]:
+        return (Names("original_id", Ticket, self.original_id),)
+
+
 def review(ticket: Ticket, command: ReviewTicket, env: Env) -> None:
     ticket.review(note=command.note, meta=env.meta, at=env.at)
 
@@ -245,6 +271,16 @@ def tag(ticket: Ticket, command: TagTicket, env: Env) -> None:
     ticket.tag(tag=command.tag, meta=env.meta, at=env.at)
 
 
+def cancel(ticket: Ticket, command: CancelTicket, env: Env) -> None:
+    ticket.cancel(reason=command.reason, meta=env.meta, at=env.at)
+
+
+def mark_duplicate(ticket: Ticket, command: MarkDuplicate, env: Env) -> None:
+    ticket.mark_duplicate(
+        original_id=str(command.original_id), reason=command.reason, meta=env.meta, at=env.at
+    )
+
+
 A = TicketAction
 
 # Each action's command Struct (what the HTTP body decodes into) and its handler.
@@ -267,6 +303,12 @@ TICKET_ACTIONS: ActionTable[Ticket] = {
     A.SET_PRIORITY.value: action(SetPriority, set_priority),
     A.SET_CATEGORY.value: action(SetCategory, set_category),
     A.TAG.value: action(TagTicket, tag),
+    A.CANCEL.value: action(CancelTicket, cancel),
+    A.MARK_DUPLICATE.value: action(MarkDuplicate, mark_duplicate),
+    A.OPEN_NODE.value: action(OpenNode, open_node),
+    A.COMPLETE_NODE.value: action(CompleteNode, complete_node),
+    A.ESCALATE_NODE.value: action(EscalateNode, escalate_node),
+    A.OVERRIDE_NODES.value: action(OverrideNodes, override_nodes),
 }
 
 

@@ -7,6 +7,7 @@ once for all kinds, in `AggregateCommands` and `CommandRunner`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated
 from uuid import UUID
@@ -15,11 +16,13 @@ import msgspec
 
 from kefu.application import ServiceDesk
 from kefu.commands.actions import ActionTable, AggregateCommands, Env, action
-from kefu.commands.base import Command, Name, Note, Text
+from kefu.commands.base import Command, Note, Text
 from kefu.commands.context import Context
 from kefu.commands.customers import find_customer
 from kefu.commands.execution import CommandRunner, Outcome
 from kefu.commands.policies import Policies
+from kefu.commands.references import Names, Reference
+from kefu.domain.agent import Agent
 from kefu.domain.customer import Customer
 from kefu.domain.errors import RuleViolated
 from kefu.domain.visit import Visit, VisitAction
@@ -33,11 +36,17 @@ class ScheduleVisit(Command, frozen=True):
     customer_id: UUID
     purpose: Text
     due_on: date
-    assignee_id: Name | None = None
+    assignee_id: UUID | None = None
+
+    def references(self) -> Sequence[Reference]:
+        return (Names("assignee_id", Agent, self.assignee_id),)
 
 
 class AssignVisit(Command, frozen=True):
-    agent_id: Name
+    agent_id: UUID
+
+    def references(self) -> Sequence[Reference]:
+        return (Names("agent_id", Agent, self.agent_id),)
 
 
 class FinishVisit(Command, frozen=True):
@@ -59,8 +68,13 @@ class RescheduleVisit(Command, frozen=True):
     reason: Text
 
 
+def _text(agent_id: UUID | None) -> str | None:
+    """Events keep ids of other records as text."""
+    return None if agent_id is None else str(agent_id)
+
+
 def assign(visit: Visit, command: AssignVisit, env: Env) -> None:
-    visit.assign(agent_id=command.agent_id, meta=env.meta, at=env.at)
+    visit.assign(agent_id=str(command.agent_id), meta=env.meta, at=env.at)
 
 
 def finish(visit: Visit, command: FinishVisit, env: Env) -> None:
@@ -106,6 +120,7 @@ class VisitCommands(AggregateCommands[Visit]):
         super().__init__(app, runner, policies, Visit, actions)
 
     def schedule(self, command: ScheduleVisit, ctx: Context) -> Outcome:
+        self.check(command)
         customer = self._active_customer(command.customer_id)
 
         def make(env: Env) -> Visit:
@@ -116,7 +131,7 @@ class VisitCommands(AggregateCommands[Visit]):
                 purpose=command.purpose,
                 due_on=command.due_on,
                 tier=customer.tier,
-                assignee_id=command.assignee_id or customer.owner_id,
+                assignee_id=_text(command.assignee_id) or customer.owner_id,
                 policy=env.policies.visits,
                 meta=env.meta,
                 at=env.at,

@@ -165,6 +165,13 @@ class TicketClocks:
         return timedelta(seconds=self.paused_seconds) + max(current, timedelta())
 
 
+# A resolved, closed or archived ticket, and a withdrawn one (cancelled or a duplicate), waits
+# for nobody: its clocks stop.
+CLOCKS_STOP = (
+    Ticket.Resolved, Ticket.Closed, Ticket.Archived, Ticket.Cancelled, Ticket.MarkedDuplicate
+)  # fmt: skip
+
+
 def fold_clocks(state: TicketClocks | None, event: Any) -> TicketClocks:
     """The clocks after one of the ticket's events (state None before `Opened`)."""
     at: datetime = event.timestamp
@@ -195,7 +202,7 @@ def _lifecycle_event(state: TicketClocks, event: Any, at: datetime) -> TicketClo
         state = _resumed(state, at)
         update = state.clocks[NEXT_UPDATE]
         return state if update.running else _with_clock(state, update.started(at))
-    if isinstance(event, Ticket.Resolved | Ticket.Closed | Ticket.Archived):
+    if isinstance(event, CLOCKS_STOP):
         state = _resumed(state, at)  # a resolved ticket no longer waits for anybody
         return replace(state, clocks={name: c.stopped(at) for name, c in state.clocks.items()})
     if isinstance(event, Ticket.Reopened):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from eventsourcing.domain import Aggregate, event
 
 from kefu.domain.channels import Channel
+from kefu.domain.collaboration import Node, NodeStatus
 from kefu.domain.deadlines import DeadlinePolicy, Priority
 from kefu.domain.errors import ActionNotAllowed, RuleViolated
 from kefu.domain.metadata import EventMetadata
@@ -38,6 +40,13 @@ class Ticket(Aggregate):
     history, and a policy object is never stored in an event.
     """
 
+    # Version 2 added the collaborative nodes: older snapshots read as a ticket without any.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        state["nodes"] = {}
+
     # Every attribute is declared: snapshots are decoded by these types.
     channel: Channel
     customer_id: str | None
@@ -55,6 +64,7 @@ class Ticket(Aggregate):
     resolution_count: int
     rated_resolutions: int
     rating: int | None
+    nodes: dict[str, Node]  # 协同工单: one node per department, by department
 
     class Opened(Aggregate.Created):
         """受理: the ticket was accepted, with deadlines from its priority and the SLA terms
@@ -206,6 +216,51 @@ class Ticket(Aggregate):
         due_at: datetime
         meta: EventMetadata
 
+    class Cancelled(Aggregate.Event):
+        """Withdrawn: opened by mistake, or no longer wanted; never counted as resolved."""
+
+        reason: str
+        meta: EventMetadata
+
+    class MarkedDuplicate(Aggregate.Event):
+        """The same request as ticket `original_id`, which carries the work from now on."""
+
+        original_id: str
+        reason: str
+        meta: EventMetadata
+
+    class NodeOpened(Aggregate.Event):
+        """协同工单: a department was given its part, with an owner and a deadline; the node
+        turns yellow at `warn_at` and red at `due_at`."""
+
+        department: str
+        owner_id: str | None
+        deliverable: str
+        warn_at: datetime
+        due_at: datetime
+        meta: EventMetadata
+
+    class NodeCompleted(Aggregate.Event):
+        """A department delivered its part."""
+
+        department: str
+        note: str
+        meta: EventMetadata
+
+    class NodeEscalated(Aggregate.Event):
+        """逾期升级预警: a node passed its deadline open (once per node)."""
+
+        department: str
+        reason: str
+        meta: EventMetadata
+
+    class NodesOverridden(Aggregate.Event):
+        """The lead department closed the open nodes without their deliverables, saying why."""
+
+        departments: tuple[str, ...]
+        reason: str
+        meta: EventMetadata
+
     @event(Opened)
     def __init__(
         self,
@@ -237,6 +292,7 @@ class Ticket(Aggregate):
         self.resolution_count = 0
         self.rated_resolutions = 0
         self.rating = None
+        self.nodes = {}
 
     @classmethod
     def open(
@@ -316,8 +372,9 @@ class Ticket(Aggregate):
         self._started(meta=meta, timestamp=at)
 
     def resolve(self, *, resolution: str, code: str, meta: EventMetadata, at: datetime) -> None:
-        """处理: record how the request was resolved."""
+        """处理: record how the request was resolved (every node done or overridden first)."""
         self._check_allowed(A.RESOLVE)
+        self._check_no_open_nodes("resolved")
         self._resolved(resolution=resolution, code=code, meta=meta, timestamp=at)
 
     def give_feedback(
@@ -400,6 +457,94 @@ class Ticket(Aggregate):
         if not tag.strip():
             raise RuleViolated("a tag cannot be blank", self.allowed_now)
         self._tagged(tag=tag, meta=meta, timestamp=at)
+
+    def cancel(self, *, reason: str, meta: EventMetadata, at: datetime) -> None:
+        """Withdraw a ticket opened by mistake (or no longer wanted), saying why."""
+        self._check_allowed(A.CANCEL)
+        self._check_no_open_nodes("cancelled")
+        if not reason.strip():
+            raise RuleViolated("cancelling needs a reason", self.allowed_now)
+        self._cancelled(reason=reason, meta=meta, timestamp=at)
+
+    def mark_duplicate(
+        self, *, original_id: str, reason: str, meta: EventMetadata, at: datetime
+    ) -> None:
+        """Name the ticket this one repeats (its existence is checked by the command)."""
+        self._check_allowed(A.MARK_DUPLICATE)
+        self._check_no_open_nodes("marked a duplicate")
+        if original_id == str(self.id):
+            raise RuleViolated("a ticket cannot duplicate itself", self.allowed_now)
+        self._marked_duplicate(original_id=original_id, reason=reason, meta=meta, timestamp=at)
+
+    @property
+    def open_nodes(self) -> tuple[str, ...]:
+        """The departments whose nodes are still open."""
+        return tuple(d for d, n in self.nodes.items() if n.status is NodeStatus.OPEN)
+
+    def open_node(
+        self,
+        *,
+        department: str,
+        owner_id: str | None,
+        deliverable: str,
+        warn_at: datetime,
+        due_at: datetime,
+        meta: EventMetadata,
+        at: datetime,
+    ) -> None:
+        """协同工单: give a department its part, due at `due_at` (one node per department)."""
+        self._check_allowed(A.OPEN_NODE)
+        if department in self.nodes:
+            raise RuleViolated(f"{department} already has a node", self.allowed_now)
+        if not at <= warn_at <= due_at or due_at <= at:
+            raise RuleViolated("a node is due after it opens", self.allowed_now)
+        self._node_opened(
+            department=department, owner_id=owner_id, deliverable=deliverable, warn_at=warn_at,
+            due_at=due_at, meta=meta, timestamp=at,
+        )  # fmt: skip
+
+    def complete_node(
+        self, *, department: str, note: str, meta: EventMetadata, at: datetime
+    ) -> None:
+        """A department delivered its part."""
+        self._check_allowed(A.COMPLETE_NODE)
+        self._check_node_open(department)
+        self._node_completed(department=department, note=note, meta=meta, timestamp=at)
+
+    def escalate_node(
+        self, *, department: str, reason: str, meta: EventMetadata, at: datetime
+    ) -> None:
+        """逾期升级预警: an open node passed its deadline; escalated once."""
+        self._check_allowed(A.ESCALATE_NODE)
+        node = self._check_node_open(department)
+        if node.escalated:
+            raise RuleViolated(f"the node of {department} was escalated already", self.allowed_now)
+        if at < node.due_at:
+            raise RuleViolated(f"the node of {department} is not overdue", self.allowed_now)
+        self._node_escalated(department=department, reason=reason, meta=meta, timestamp=at)
+
+    def override_nodes(self, *, reason: str, meta: EventMetadata, at: datetime) -> None:
+        """The lead department closes every open node without its deliverable, saying why."""
+        self._check_allowed(A.OVERRIDE_NODES)
+        if not self.open_nodes:
+            raise RuleViolated("no node is open", self.allowed_now)
+        if not reason.strip():
+            raise RuleViolated("overriding open nodes needs a reason", self.allowed_now)
+        self._nodes_overridden(departments=self.open_nodes, reason=reason, meta=meta, timestamp=at)
+
+    def _check_no_open_nodes(self, becoming: str) -> None:
+        if waiting := self.open_nodes:
+            raise RuleViolated(
+                f"a ticket is {becoming} only when its nodes are finished; open: "
+                f"{', '.join(waiting)} (complete them, or override them with a reason)",
+                self.allowed_now,
+            )
+
+    def _check_node_open(self, department: str) -> Node:
+        node = self.nodes.get(department)
+        if node is None or node.status is not NodeStatus.OPEN:
+            raise RuleViolated(f"{department} has no open node", self.allowed_now)
+        return node
 
     def assign_sla(self, *, policy: SlaPolicy, meta: EventMetadata, at: datetime) -> None:
         """Put the ticket under an SLA policy (again, when its priority or category changed)."""
@@ -556,6 +701,50 @@ class Ticket(Aggregate):
     def _tagged(self, tag: str, meta: EventMetadata, timestamp: datetime) -> None:
         self._advance(A.TAG, timestamp)
 
+    @event(Cancelled)
+    def _cancelled(self, reason: str, meta: EventMetadata, timestamp: datetime) -> None:
+        self._advance(A.CANCEL, timestamp)
+
+    @event(MarkedDuplicate)
+    def _marked_duplicate(
+        self, original_id: str, reason: str, meta: EventMetadata, timestamp: datetime
+    ) -> None:
+        self._advance(A.MARK_DUPLICATE, timestamp)
+
+    @event(NodeOpened)
+    def _node_opened(
+        self, department: str, owner_id: str | None, deliverable: str, warn_at: datetime,
+        due_at: datetime, meta: EventMetadata, timestamp: datetime,
+    ) -> None:  # fmt: skip
+        node = Node(department, owner_id, deliverable, timestamp, warn_at, due_at)
+        self.nodes = {**self.nodes, department: node}
+        self._advance(A.OPEN_NODE, timestamp)
+
+    @event(NodeCompleted)
+    def _node_completed(
+        self, department: str, note: str, meta: EventMetadata, timestamp: datetime
+    ) -> None:
+        self._finish_nodes((department,), NodeStatus.DONE, timestamp)
+        self._advance(A.COMPLETE_NODE, timestamp)
+
+    @event(NodeEscalated)
+    def _node_escalated(
+        self, department: str, reason: str, meta: EventMetadata, timestamp: datetime
+    ) -> None:
+        self.nodes = {**self.nodes, department: replace(self.nodes[department], escalated=True)}
+        self._advance(A.ESCALATE_NODE, timestamp)
+
+    @event(NodesOverridden)
+    def _nodes_overridden(
+        self, departments: tuple[str, ...], reason: str, meta: EventMetadata, timestamp: datetime
+    ) -> None:
+        self._finish_nodes(departments, NodeStatus.OVERRIDDEN, timestamp)
+        self._advance(A.OVERRIDE_NODES, timestamp)
+
+    def _finish_nodes(self, departments: tuple[str, ...], status: NodeStatus, at: datetime) -> None:
+        finished = {d: replace(self.nodes[d], status=status, finished_at=at) for d in departments}
+        self.nodes = {**self.nodes, **finished}
+
     @event(SlaAssigned)
     def _sla_assigned(
         self,
@@ -605,4 +794,10 @@ EVENT_ACTIONS: dict[type[object], TicketAction] = {
     Ticket.PriorityChanged: A.SET_PRIORITY,
     Ticket.Recategorised: A.SET_CATEGORY,
     Ticket.Tagged: A.TAG,
+    Ticket.Cancelled: A.CANCEL,
+    Ticket.MarkedDuplicate: A.MARK_DUPLICATE,
+    Ticket.NodeOpened: A.OPEN_NODE,
+    Ticket.NodeCompleted: A.COMPLETE_NODE,
+    Ticket.NodeEscalated: A.ESCALATE_NODE,
+    Ticket.NodesOverridden: A.OVERRIDE_NODES,
 }

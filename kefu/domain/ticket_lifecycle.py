@@ -25,6 +25,8 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
     REOPENED = "reopened"
     ARCHIVED = "archived"  # 归档: terminal
+    CANCELLED = "cancelled"  # opened by mistake: withdrawn, never resolved
+    DUPLICATE = "duplicate"  # the same request as another ticket, which carries the work
 
 
 class TicketAction(StrEnum):
@@ -48,10 +50,29 @@ class TicketAction(StrEnum):
     SET_PRIORITY = "priority"
     SET_CATEGORY = "category"
     TAG = "tags"
+    CANCEL = "cancel"
+    MARK_DUPLICATE = "duplicate"
+    OPEN_NODE = "nodes"  # 协同工单: a department's node, with its own deadline
+    COMPLETE_NODE = "complete-node"
+    ESCALATE_NODE = "escalate-node"
+    OVERRIDE_NODES = "override-nodes"  # the lead department closes the open nodes, saying why
 
 
 S = TicketStatus
 A = TicketAction
+
+# Before a ticket is resolved: withdraw it or name the ticket it repeats, and work across
+# departments node by node.
+_UNRESOLVED_EXTRAS: dict[TicketAction, TicketStatus | None] = {
+    A.CANCEL: S.CANCELLED,
+    A.MARK_DUPLICATE: S.DUPLICATE,
+    A.OPEN_NODE: None,
+    A.COMPLETE_NODE: None,
+    A.ESCALATE_NODE: None,
+    A.OVERRIDE_NODES: None,
+}
+# Withdrawn tickets keep their notes and are archived like closed ones.
+_WITHDRAWN: dict[TicketAction, TicketStatus | None] = {A.FOLLOW_UP: None, A.ARCHIVE: S.ARCHIVED}
 
 _WORKING = {
     A.REDISPATCH: S.DISPATCHED,
@@ -65,6 +86,7 @@ _WORKING = {
     A.SET_PRIORITY: None,
     A.SET_CATEGORY: None,
     A.TAG: None,
+    **_UNRESOLVED_EXTRAS,
 }
 
 # None as the next state means "stays where it is".
@@ -79,6 +101,7 @@ TRANSITIONS: dict[TicketStatus, dict[TicketAction, TicketStatus | None]] = {
         A.SET_PRIORITY: None,
         A.SET_CATEGORY: None,
         A.TAG: None,
+        **_UNRESOLVED_EXTRAS,
     },
     S.REVIEWED: {
         A.DISPATCH: S.DISPATCHED,
@@ -89,6 +112,7 @@ TRANSITIONS: dict[TicketStatus, dict[TicketAction, TicketStatus | None]] = {
         A.SET_PRIORITY: None,
         A.SET_CATEGORY: None,
         A.TAG: None,
+        **_UNRESOLVED_EXTRAS,
     },
     S.DISPATCHED: _WORKING,
     S.IN_PROGRESS: {k: v for k, v in _WORKING.items() if k is not A.START},
@@ -104,6 +128,7 @@ TRANSITIONS: dict[TicketStatus, dict[TicketAction, TicketStatus | None]] = {
         A.SET_PRIORITY: None,
         A.SET_CATEGORY: None,
         A.TAG: None,
+        **_UNRESOLVED_EXTRAS,
     },
     S.RESOLVED: {
         A.FEEDBACK: S.FEEDBACK_GIVEN,
@@ -115,6 +140,8 @@ TRANSITIONS: dict[TicketStatus, dict[TicketAction, TicketStatus | None]] = {
     S.FEEDBACK_GIVEN: {A.RATE: None, A.CLOSE: S.CLOSED, A.REOPEN: S.REOPENED, A.FOLLOW_UP: None},
     S.CLOSED: {A.RATE: None, A.REOPEN: S.REOPENED, A.ARCHIVE: S.ARCHIVED, A.FOLLOW_UP: None},
     S.ARCHIVED: {},
+    S.CANCELLED: _WITHDRAWN,
+    S.DUPLICATE: _WITHDRAWN,
 }
 
 # The first of these after opening is the ticket's first response (首次响应).

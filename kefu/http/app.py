@@ -10,6 +10,7 @@ from kefu.http.appraisal import add_appraisal_routes
 from kefu.http.articles import add_article_routes
 from kefu.http.audit import add_audit_routes
 from kefu.http.calls import add_call_centre_routes
+from kefu.http.collaboration import add_collaboration_routes
 from kefu.http.complaints import add_complaint_routes
 from kefu.http.customers import add_customer_routes
 from kefu.http.health import HealthResource, ReadyResource
@@ -39,6 +40,7 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_problem_handlers(app)
     _add_public_routes(app, services)
     add_ticket_routes(app, services)
+    add_collaboration_routes(app, services)
     add_call_centre_routes(app, services)
     add_audit_routes(app, services)
     add_complaint_routes(app, services)

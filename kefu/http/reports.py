@@ -183,11 +183,13 @@ def add_report_routes(app: ApiApp, s: Services) -> None:
     for name, spec in REPORTS.items():
         path = f"/reports/{name}"
         app.add_route(
-            path, ReportResource(s, name, spec), openapi={path: {"get": _operation(name, spec)}}
+            path,
+            ReportResource(s, name, spec),
+            openapi={path: {"get": report_operation(name, spec)}},
         )
 
 
-def _operation(name: str, spec: ReportSpec) -> Operation:
+def report_operation(name: str, spec: ReportSpec) -> Operation:
     return Operation(
         f"The {name} report as JSON or CSV (docs/reports.md)",
         parameters=(

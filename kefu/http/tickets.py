@@ -66,6 +66,9 @@ def with_sla(s: Services) -> Render:
         body: dict[str, Any] = overdue(view)
         if view.sla is not None:
             body["sla"] = to_builtins(read_clocks(view.sla, calendar, s.clock()))
+        now = s.clock()
+        for node, shown in zip(view.nodes, body["nodes"], strict=True):
+            shown["light"] = node.light(now)
         return body
 
     return render

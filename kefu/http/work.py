@@ -1,9 +1,10 @@
 """Work queues of everything owed (待办): an agent's or a department's open work, due first first.
 
 Beside tickets: complaint tasks (a department's part of an accepted resolution, by owner),
-return visits, and — on the hotline's own department — the callbacks owed to abandoned and
-unreached calls. Each item has its kind, what it is about, its due time and an overdue flag
-(by the server's clock). A visit is due by the end of its business day. Reads the views only.
+collaborative ticket nodes (a department's part of a 协同工单, by owner), return visits, and —
+on the hotline's own department — the callbacks owed to abandoned and unreached calls. Each item
+has its kind, what it is about, its due time and an overdue flag (by the server's clock). A
+visit is due by the end of its business day. Reads the views only.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class WorkResource:
     def _items(self, who: str, now: datetime) -> Iterator[Item]:
         yield from self._tickets(who, now)
         yield from self._tasks(who, now)
+        yield from self._nodes(who, now)
         yield from self._visits(who, now)
         if self.by == "department" and who == HOTLINE:
             yield from self._callbacks(now)
@@ -68,6 +70,16 @@ class WorkResource:
                 if (task.owner if self.by == "agent" else task.department) == who:
                     about = task.description or c.description
                     yield _item("complaint_task", c.id, about, task.due_at, now, task=task.task_id)
+
+    def _nodes(self, who: str, now: datetime) -> Iterator[Item]:
+        """Open collaborative nodes (协同工单) the agent owns or the department carries."""
+        column = "owner_id" if self.by == "agent" else "department"
+        filters = [Filter(column, "eq", who), Filter("status", "eq", "open")]
+        query = ListQuery(filters=filters, order_by="deadline", limit=EACH)
+        for n in self.s.read_models.ticket_nodes.page(query)[0]:
+            about = n.deliverable or n.department
+            extra = {"department": n.department, "light": n.light(now)}
+            yield _item("ticket_node", n.ticket_id, about, n.deadline, now, **extra)
 
     def _visits(self, who: str, now: datetime) -> Iterator[Item]:
         if self.by != "agent":
@@ -95,7 +107,7 @@ def _item(kind: str, id_: UUID, about: str, due: datetime, now: datetime, **extr
 
 
 def add_work_routes(app: ApiApp, s: Services) -> None:
-    agent = Operation("Everything an agent owes (待办): tickets, complaint tasks, visits")
+    agent = Operation("Everything an agent owes (待办): tickets, tasks, ticket nodes, visits")
     department = Operation("Everything a department owes; the hotline also owns callbacks")
     app.add_route(
         "/agents/{aggregate_id:uuid}/work",

@@ -36,8 +36,9 @@ class AgentQueueResource:
 
 
 class DepartmentBoardResource:
-    """GET /departments/{name}/board: the department's tickets by status, and how many of its
-    unresolved tickets are past their resolution (and first-response) deadline now."""
+    """GET /departments/{name}/board: the department's tickets by status, how many of its
+    unresolved tickets are past their resolution (and first-response) deadline now, and its open
+    collaborative nodes by light (节点亮灯)."""
 
     roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": VIEW_READERS}
 
@@ -48,7 +49,8 @@ class DepartmentBoardResource:
         refuse_unknown_params(req, frozenset())
         s = self.services
         board = s.read_models.tickets.board(name, s.clock())
-        write_json(resp, {"department": name, **board})
+        lights = s.read_models.ticket_nodes.lights(name, s.clock())
+        write_json(resp, {"department": name, **board, "node_lights": lights})
 
 
 def refuse_unknown_params(req: falcon.Request, known: frozenset[str]) -> None:

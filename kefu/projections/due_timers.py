@@ -17,7 +17,7 @@ class DueTimerView(DocumentView[TDoc]):
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "due_at": ("TEXT", lambda d: db_time(d.due_at)),
     }
-    indexes = ("due_at",)
+    indexes: ClassVar[tuple[str, ...]] = ("due_at",)
 
     def due(self, now: datetime, limit: int = 100) -> list[UUID]:
         """Records whose next mark is due at `now`, earliest first."""

@@ -20,6 +20,7 @@ from kefu.projections.complaint_projection import ComplaintProjection, Complaint
 from kefu.projections.customer_projection import CustomerProjection, CustomerView
 from kefu.projections.deadline_timers import ComplaintTimersProjection, ComplaintTimerStore
 from kefu.projections.health import RunnerHealthView
+from kefu.projections.node_projection import NodeProjection, NodeView
 from kefu.projections.phrase_projection import PhraseProjection, PhraseView
 from kefu.projections.quality_projection import QualityProjection, QualityView
 from kefu.projections.reports.registry import ReportViews
@@ -93,6 +94,8 @@ class ReadModels:
             VisitTimersProjection(self.visit_timers, self.sla.calendar.timezone)
         )
         self.automation: AutomationControl = self._open(AutomationControl)
+        self.ticket_nodes: NodeView = self._open(NodeView)  # 协同工单 nodes and their timers
+        self.projections.append(NodeProjection(self.ticket_nodes))
         self.webhooks: WebhookView = self._open(WebhookView)
         self.projections.append(WebhookProjection(self.webhooks))
         self.reports = ReportViews(self._open, timezone)  # buckets in the business time zone

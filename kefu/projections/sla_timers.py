@@ -49,7 +49,7 @@ class SlaTimersProjection(FoldProjection[SlaTimerStore]):
         Ticket.FollowedUp, Ticket.Started, Ticket.Resolved, Ticket.FeedbackGiven,
         Ticket.Closed, Ticket.Reopened, Ticket.Archived, Ticket.AwaitingCustomer,
         Ticket.CustomerReplied, Ticket.Escalated, Ticket.SlaAssigned, Ticket.SlaWarned,
-        Ticket.SlaBreached,
+        Ticket.SlaBreached, Ticket.Cancelled, Ticket.MarkedDuplicate,
     )  # fmt: skip
 
     def __init__(self, view: SlaTimerStore, setup: SlaSetup) -> None:

@@ -10,10 +10,28 @@ from uuid import UUID
 import msgspec
 from msgspec.structs import replace
 
+from kefu.domain.collaboration import NodeStatus, light
 from kefu.domain.lifecycle import status_after
 from kefu.domain.sla_clocks import TicketClocks, fold_clocks
 from kefu.domain.ticket import EVENT_ACTIONS, Ticket
 from kefu.domain.ticket_lifecycle import TRANSITIONS, TicketStatus
+
+
+class NodeDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """协同工单: one department's node (its light is read at the moment of the request)."""
+
+    department: str
+    owner_id: str | None
+    deliverable: str
+    opened_at: datetime
+    warn_at: datetime
+    due_at: datetime
+    status: str = str(NodeStatus.OPEN)
+    finished_at: datetime | None = None
+    escalated: bool = False
+
+    def light(self, now: datetime) -> str:
+        return str(light(self.warn_at, self.due_at, self.finished_at, now))
 
 
 class TicketDocument(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,11 +66,19 @@ class TicketDocument(msgspec.Struct, frozen=True, kw_only=True):
     escalation_level: int = 0
     tags: tuple[str, ...] = ()
     sla: TicketClocks | None = None  # the SLA clocks (rendered with elapsed/remaining)
+    cancel_reason: str | None = None
+    cancelled_at: datetime | None = None  # withdrawn (cancelled, or marked a duplicate)
+    duplicate_of: str | None = None  # the ticket this one repeats
+    duplicates: tuple[str, ...] = ()  # the tickets marked as repeating this one
+    nodes: tuple[NodeDocument, ...] = ()  # 协同工单: one per department
     version: int
     position: int = 0
 
     def overdue(self, now: datetime) -> dict[str, bool]:
-        """Whether the response and the resolution missed (or are missing) their deadlines."""
+        """Whether the response and the resolution missed (or are missing) their deadlines; a
+        withdrawn ticket (cancelled or a duplicate) misses none."""
+        if self.cancelled_at is not None:
+            return {"response_overdue": False, "resolution_overdue": False}
         responded = self.first_response_at or now
         resolved = self.resolved_at if self.status not in ("reopened",) else None
         return {
@@ -204,3 +230,61 @@ def _(event: Ticket.Tagged, view: TicketDocument) -> TicketDocument:
 @_apply.register
 def _(event: Ticket.Archived, view: TicketDocument) -> TicketDocument:
     return replace(view, archived_at=event.timestamp)
+
+
+@_apply.register
+def _(event: Ticket.Cancelled, view: TicketDocument) -> TicketDocument:
+    return replace(view, cancel_reason=event.reason, cancelled_at=event.timestamp)
+
+
+@_apply.register
+def _(event: Ticket.MarkedDuplicate, view: TicketDocument) -> TicketDocument:
+    return replace(view, duplicate_of=event.original_id, cancelled_at=event.timestamp)
+
+
+def with_duplicate(original: TicketDocument, duplicate_id: UUID) -> TicketDocument:
+    """The original ticket's document, naming one more ticket that repeats it."""
+    if str(duplicate_id) in original.duplicates:
+        return original
+    return replace(original, duplicates=(*original.duplicates, str(duplicate_id)))
+
+
+@_apply.register
+def _(event: Ticket.NodeOpened, view: TicketDocument) -> TicketDocument:
+    node = NodeDocument(
+        department=event.department,
+        owner_id=event.owner_id,
+        deliverable=event.deliverable,
+        opened_at=event.timestamp,
+        warn_at=event.warn_at,
+        due_at=event.due_at,
+    )
+    return replace(view, nodes=(*view.nodes, node))
+
+
+@_apply.register
+def _(event: Ticket.NodeCompleted, view: TicketDocument) -> TicketDocument:
+    return _finished(view, (event.department,), NodeStatus.DONE, event.timestamp)
+
+
+@_apply.register
+def _(event: Ticket.NodesOverridden, view: TicketDocument) -> TicketDocument:
+    return _finished(view, event.departments, NodeStatus.OVERRIDDEN, event.timestamp)
+
+
+@_apply.register
+def _(event: Ticket.NodeEscalated, view: TicketDocument) -> TicketDocument:
+    nodes = tuple(
+        replace(n, escalated=True) if n.department == event.department else n for n in view.nodes
+    )
+    return replace(view, nodes=nodes)
+
+
+def _finished(
+    view: TicketDocument, departments: tuple[str, ...], status: NodeStatus, at: datetime
+) -> TicketDocument:
+    nodes = tuple(
+        replace(n, status=str(status), finished_at=at) if n.department in departments else n
+        for n in view.nodes
+    )
+    return replace(view, nodes=nodes)

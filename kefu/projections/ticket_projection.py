@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
 
 from kefu.domain.ticket import Ticket
+from kefu.projections.batch import Positioned
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.listing import BadFilter, Filter, ListQuery
 from kefu.projections.sql import db_time
-from kefu.projections.ticket_document import TicketDocument
+from kefu.projections.ticket_document import TicketDocument, with_duplicate
 from kefu.projections.ticket_document import fold as fold_ticket
 
 PRIORITY_RANK = {"urgent": 0, "important": 1, "normal": 2}
-UNRESOLVED = "status NOT IN ('resolved', 'feedback_given', 'closed', 'archived')"
-NOT_CLOSED = "status NOT IN ('closed', 'archived')"
-# A missed deadline (?overdue=): the answer came after it, or has not come and it has passed.
-# TicketDocument.overdue is the same rule on one document; a test checks that the two agree.
+WITHDRAWN = "status IN ('cancelled', 'duplicate')"  # never resolved, owed nothing
+UNRESOLVED = (
+    "status NOT IN ('resolved', 'feedback_given', 'closed', 'archived', 'cancelled', 'duplicate')"
+)
+NOT_CLOSED = "status NOT IN ('closed', 'archived', 'cancelled', 'duplicate')"
+# A missed deadline (?overdue=): the answer came after it, or has not come and it has passed
+# (a withdrawn ticket misses none). TicketDocument.overdue is the same rule on one document; a
+# test checks that the two agree.
 MISSED_DEADLINE = {
-    "response": "COALESCE(first_response_at, :now) > response_due_at",
-    "resolution": "COALESCE(resolved_at, :now) > resolution_due_at",
+    "response": f"NOT {WITHDRAWN} AND COALESCE(first_response_at, :now) > response_due_at",
+    "resolution": f"NOT {WITHDRAWN} AND COALESCE(resolved_at, :now) > resolution_due_at",
 }
 # Open work past its deadline now (the department board; a late answer given does not count).
 RESPONSE_LATE_NOW = f"({UNRESOLVED} AND first_response_at IS NULL AND response_due_at < :now)"
@@ -114,6 +123,27 @@ class TicketProjection(FoldProjection[TicketView]):
         Ticket.Closed, Ticket.Reopened, Ticket.Archived, Ticket.AwaitingCustomer,
         Ticket.CustomerReplied, Ticket.Escalated, Ticket.SlaAssigned, Ticket.SlaWarned,
         Ticket.SlaBreached, Ticket.PriorityChanged, Ticket.Recategorised, Ticket.Tagged,
+        Ticket.Cancelled, Ticket.MarkedDuplicate, Ticket.NodeOpened, Ticket.NodeCompleted,
+        Ticket.NodeEscalated, Ticket.NodesOverridden,
     )  # fmt: skip
 
     fold = staticmethod(fold_ticket)
+
+    def process_batch(self, events: Sequence[Positioned], tracking: Tracking) -> None:
+        """Folds each ticket's events; a ticket marked a duplicate is also named on the
+        ticket it repeats, so the link reads both ways."""
+        with self.view.write() as tx:
+            ids = [p.event.originator_id for p in events]
+            ids += [UUID(p.event.original_id) for p in events if _duplicate(p.event)]
+            docs = self.view.get_many(tx, list(dict.fromkeys(ids)))
+            for p in events:
+                key = p.event.originator_id
+                docs[key] = self.fold(docs.get(key), p.event, p.position)
+                original = UUID(p.event.original_id) if _duplicate(p.event) else None
+                if original is not None and original in docs:
+                    docs[original] = with_duplicate(docs[original], key)
+            self.view.save(tx, docs, tracking)
+
+
+def _duplicate(event: Any) -> bool:
+    return isinstance(event, Ticket.MarkedDuplicate)

@@ -1,11 +1,15 @@
-"""End to end: 熟客识别 over real HTTP — a known caller's call is linked, rings the owner, pops."""
+"""End to end, the connected desk over real HTTP (one server for both walks): 熟客识别 — a known
+caller's call is linked, rings the owner, pops; 协同工单 — a ticket across three departments whose
+overdue node the runner escalates by itself, once."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_automation_walk import until
 from tests.e2e.test_serve import Server, serve_env, start  # noqa: F401 (serve_env is a fixture)
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +29,7 @@ def ready_agent(server: Server, order: int) -> str:
     return str(created["id"])
 
 
-def test_a_known_caller_is_recognised_rings_the_owner_first_and_pops_the_file(
+def test_a_known_caller_rings_the_owner_and_a_collaborative_ticket_escalates_its_late_node(
     serve_env: dict[str, str],  # noqa: F811
     tmp_path: Path,
 ) -> None:
@@ -67,5 +71,48 @@ def test_a_known_caller_is_recognised_rings_the_owner_first_and_pops_the_file(
         status, listed = server.call("GET", f"/calls?recognised=false&after={stranger['position']}")
         assert (status, [c["id"] for c in listed["items"]]) == (200, [stranger["id"]])
         assert first != owner
+
+        walk_a_collaborative_ticket(server, owner)
     finally:
         server.stop_with_ctrl_c()
+
+
+def walk_a_collaborative_ticket(server: Server, owner: str) -> None:
+    """Three departments' nodes; the warehouse's passes its deadline (a few seconds away) and is
+    escalated by the runner with nobody issuing a command; the ticket resolves once every node
+    is finished (no timing is asserted: the walk waits for each state)."""
+    subject = {"channel": "phone", "category": "exchange", "subject": "换货并退差价"}
+    status, ticket = server.call("POST", "/tickets", subject)
+    assert status == 201, ticket
+    path = f"/tickets/{ticket['id']}"
+    assert server.call("POST", f"{path}/dispatch", {"department": "after_sales"})[0] == 200
+    soon, later = (datetime.now(UTC) + delta for delta in (timedelta(seconds=4), timedelta(days=2)))
+    for department, due, owner_id in [
+        ("finance", later, owner), ("warehouse", soon, None), ("logistics", later, None),
+    ]:  # fmt: skip
+        body = {"department": department, "due_at": due.isoformat(), "deliverable": "its part"}
+        status, answer = server.call("POST", f"{path}/nodes", body | {"owner_id": owner_id})
+        assert status == 200, answer
+    status, refused = server.call("POST", f"{path}/resolve", {"resolution": "r", "code": "c"})
+    assert (status, "warehouse" in refused["detail"]) == (409, True), refused
+    assert server.call("POST", f"{path}/complete-node", {"department": "finance"})[0] == 200
+
+    late = f"/ticket-nodes?ticket={ticket['id']}&light=red"
+    red = until(server, late, lambda page: [n["escalated"] for n in page["items"]] == [True])
+    assert [n["department"] for n in red["items"]] == ["warehouse"]
+    assert server.call("POST", f"{path}/complete-node", {"department": "warehouse"})[0] == 200
+    status, overridden = server.call("POST", f"{path}/override-nodes", {"reason": "自提, 不需物流"})
+    assert status == 200, overridden
+    status, resolved = server.call("POST", f"{path}/resolve", {"resolution": "换货", "code": "ok"})
+    assert (status, resolved["status"]) == (200, "resolved"), resolved
+
+    status, view = server.call("GET", f"{path}?after={resolved['position']}")
+    assert status == 200, view
+    assert [(n["department"], n["status"], n["light"]) for n in view["nodes"]] == [
+        ("finance", "done", "green"),
+        ("warehouse", "done", "red"),
+        ("logistics", "overridden", "green"),
+    ]
+    status, history = server.call("GET", f"{path}/history")
+    escalations = [e for e in history["events"] if e["type"].endswith("NodeEscalated")]
+    assert [e["metadata"]["actor_id"] for e in escalations] == ["system"]

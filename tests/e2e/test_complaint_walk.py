@@ -23,13 +23,15 @@ REGISTER = {
 }
 
 DUE = "2099-01-01T00:00:00Z"
+# Placeholders for the agents the walk names, registered first (references are checked).
+SUPERVISOR, FINANCE = "the supervisor's agent id", "the finance owner's agent id"
 
 # The seed's full path: every step, with a rejected first proposal and a failed first try.
 WALK: list[tuple[str, dict[str, Any], str]] = [
     ("acknowledge", {"message": "我们非常抱歉"}, "acknowledged"),
     ("facts", {"facts": "carrier log shows a 10-day delay"}, "investigating"),
     ("attribute", {"department": "logistics", "cause": "logistics_delay"}, "investigating"),
-    ("escalate", {"level": "supervisor", "to": "sup-1", "reason": "major"}, "investigating"),
+    ("escalate", {"level": "supervisor", "to": SUPERVISOR, "reason": "major"}, "investigating"),
     ("proposals", {"remedies": [{"kind": "apology"}]}, "proposed"),
     ("reject", {"reason": "wants compensation"}, "investigating"),
     (
@@ -38,7 +40,7 @@ WALK: list[tuple[str, dict[str, Any], str]] = [
         "proposed",
     ),
     ("accept", {}, "executing"),
-    ("tasks", {"department": "finance", "owner": "fin-1", "due_at": DUE}, "executing"),
+    ("tasks", {"department": "finance", "owner": FINANCE, "due_at": DUE}, "executing"),
     ("tasks/1/fail", {"note": "wrong account"}, "executing"),
     ("tasks/1/complete", {"note": "paid 200"}, "executing"),
     ("confirm", {"resolved": True, "satisfaction": 5, "comment": "thanks"}, "confirmed"),
@@ -57,12 +59,21 @@ def test_a_major_complaint_walks_from_registration_to_the_archive(
     try:
         status, customer = server.call("POST", "/customers", {"name": "陈先生"})
         assert status == 201, customer
+        agents = {}
+        for placeholder, (name, extension) in {
+            SUPERVISOR: ("赵主管", "8101"),
+            FINANCE: ("钱会计", "8102"),
+        }.items():
+            status, agent = server.call("POST", "/agents", {"name": name, "extension": extension})
+            assert status == 201, agent
+            agents[placeholder] = agent["id"]
         body = {**REGISTER, "customer_id": customer["id"]}
         status, registered = server.call("POST", "/complaints", body)
         assert status == 201, registered
         assert (status, registered["version"]) == (201, 2)
         complaint = f"/complaints/{registered['id']}"
-        for action, body, expected in WALK:
+        for action, template, expected in WALK:
+            body = {k: agents.get(v, v) if isinstance(v, str) else v for k, v in template.items()}
             status, answer = server.call("POST", f"{complaint}/{action}", body)
             assert status == 200, answer
             assert (status, answer["status"]) == (200, expected), (action, answer)
@@ -72,7 +83,7 @@ def test_a_major_complaint_walks_from_registration_to_the_archive(
 
         assert (view["reported_to"], view["escalated_to"], view["satisfaction"]) == (
             "duty-manager",
-            "sup-1",
+            agents[SUPERVISOR],
             5,
         )
         assert view["current_proposal"]["remedies"][1] == {

@@ -263,9 +263,11 @@ def test_the_public_api_is_rate_limited_per_client_address(client: Client, servi
 
 
 def test_a_closed_complaint_becomes_a_draft_article_and_an_open_one_does_not(
-    post: Any, get: Any, new_customer: Callable[..., str]
+    post: Any, get: Any, new_customer: Callable[..., str], new_agent: Callable[..., str]
 ) -> None:
     from tests.http.test_complaints_api import BODIES, TO_CLOSED, VALID_COMPLAINT
+
+    bodies = {**BODIES, "tasks": {**BODIES["tasks"], "owner": new_agent()}}  # a real agent
 
     complaint = {**VALID_COMPLAINT, "customer_id": new_customer()}  # a real customer file
     complaint_id = post("/complaints", complaint, 201)["id"]
@@ -273,7 +275,7 @@ def test_a_closed_complaint_becomes_a_draft_article_and_an_open_one_does_not(
     refused = post("/articles/from-complaint", body, 409)
     assert "closed" in refused["detail"]
     for action in TO_CLOSED:
-        post(f"/complaints/{complaint_id}/{action}", BODIES[action])
+        post(f"/complaints/{complaint_id}/{action}", bodies[action])
 
     article_id = post("/articles/from-complaint", body, 201)["id"]
     article = get(f"/articles/{article_id}")

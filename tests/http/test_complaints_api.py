@@ -32,11 +32,11 @@ BODIES: dict[str, Json] = {
     "acknowledge": {"message": "we are sorry"},
     "facts": {"facts": "the seal is cracked"},
     "attribute": {"department": "quality", "cause": "product_defect"},
-    "escalate": {"level": "supervisor", "to": "sup-1", "reason": "repeat customer"},
+    "escalate": {"level": "supervisor", "to": "set by known_agents", "reason": "repeat customer"},
     "proposals": {"remedies": [{"kind": "apology"}, {"kind": "refund", "amount": "59.90"}]},
     "accept": {"note": "customer agreed on the phone"},
     "reject": {"reason": "wants an exchange"},
-    "tasks": {"department": "finance", "owner": "fin-3", "due_at": DUE},
+    "tasks": {"department": "finance", "owner": "set by known_agents", "due_at": DUE},
     "tasks/1/complete": {"note": "refund paid"},
     "tasks/1/fail": {"note": "card closed"},
     "contact-attempts": {"channel": "phone", "note": "no answer"},
@@ -45,6 +45,8 @@ BODIES: dict[str, Json] = {
     "reopen": {"reason": "leaks again"},
     "archive": {},
 }
+NOBODY = str(uuid.UUID(int=7))  # an agent id nobody registered
+TASK_OF_NOBODY: Json = {"department": "finance", "owner": NOBODY, "due_at": DUE}
 TO_CLOSED = [
     "acknowledge", "facts", "attribute", "proposals", "accept", "tasks", "tasks/1/complete",
     "confirm", "close",
@@ -57,6 +59,13 @@ def known_customer(new_customer: Callable[..., str], monkeypatch: pytest.MonkeyP
     customer_id = new_customer()
     monkeypatch.setitem(VALID_COMPLAINT, "customer_id", customer_id)
     return customer_id
+
+
+@pytest.fixture(autouse=True)
+def known_agents(new_agent: Callable[..., str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The supervisor escalated to and the task owner are registered agents."""
+    monkeypatch.setitem(BODIES, "escalate", {**BODIES["escalate"], "to": new_agent("主管")})
+    monkeypatch.setitem(BODIES, "tasks", {**BODIES["tasks"], "owner": new_agent("财务")})
 
 
 @pytest.fixture
@@ -320,7 +329,7 @@ def test_a_rejected_proposal_goes_back_to_investigation_and_history_keeps_both(
 
     complaint = view(complaint_id)
     assert (complaint["status"], complaint["proposal_count"]) == ("executing", 2)
-    assert complaint["escalated_to"] == "sup-1"
+    assert complaint["escalated_to"] == BODIES["escalate"]["to"]
     proposals = [e["data"]["number"] for e in history(complaint_id) if e["type"].startswith("Res")]
     assert proposals == [1, 1, 2, 2]
 
@@ -419,10 +428,12 @@ def test_closing_before_the_rules_are_met_is_409_naming_each_missing_step(
         ("proposals", {"remedies": []}, "remedies"),
         ("proposals", {"remedies": [{"kind": "refund", "amount": "NaN"}]}, "remedies[0]"),
         ("proposals", {"remedies": [{"kind": "cash"}]}, "remedies[0].kind"),
-        ("tasks", {**BODIES["tasks"], "due_at": "2030-03-06T09:00:00"}, "due_at"),
+        ("tasks", {**TASK_OF_NOBODY, "due_at": "2030-03-06T09:00:00"}, "due_at"),
         ("confirm", {"resolved": True, "satisfaction": 6}, "satisfaction"),
         ("tasks/1/fail", {}, "note"),
         ("escalate", {"level": "ceo", "to": "x", "reason": "y"}, "level"),
+        ("escalate", {"level": "expert", "to": NOBODY, "reason": "y"}, "to"),
+        ("tasks", TASK_OF_NOBODY, "owner"),
     ],
     ids=[
         "no-remedy",
@@ -432,6 +443,8 @@ def test_closing_before_the_rules_are_met_is_409_naming_each_missing_step(
         "satisfaction",
         "no-note",
         "level",
+        "unknown-escalation-target",
+        "unknown-task-owner",
     ],
 )
 def test_an_invalid_action_body_is_422_naming_the_field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -256,6 +257,7 @@ def test_a_visit_is_retried_then_done_and_then_refuses_more(
     client: Client,
     auth: Callable[..., Headers],
     new_file: Callable[..., str],
+    new_agent: Callable[..., str],
     get: Callable[..., Any],
 ) -> None:
     customer = new_file()
@@ -275,7 +277,9 @@ def test_a_visit_is_retried_then_done_and_then_refuses_more(
         client, auth(), f"{path}/done", {"reached": True, "satisfaction": 5, "comment": "ok"}
     )
     assert (done.status_code, done.json["status"]) == (200, "done")
-    again = post(client, auth(), f"{path}/assign", {"agent_id": "agent-8"})
+    nobody = post(client, auth(), f"{path}/assign", {"agent_id": str(uuid.UUID(int=8))})
+    assert (nobody.status_code, nobody.json["errors"][0]["field"]) == (422, "agent_id")
+    again = post(client, auth(), f"{path}/assign", {"agent_id": new_agent()})
     assert (again.status_code, again.json["allowed_now"]) == (409, [])
     assert post(client, auth(), f"{path}/call-back", {}).status_code == 404
 
@@ -295,6 +299,8 @@ def test_a_visit_scheduled_by_hand_goes_to_the_owner_and_needs_a_real_customer(
 
     assert created.status_code == 201
     assert get(created.headers["Location"])["assignee_id"] == agent
+    nobody = post(client, auth(), "/visits", {**body, "assignee_id": str(uuid.UUID(int=8))})
+    assert (nobody.status_code, nobody.json["errors"][0]["field"]) == (422, "assignee_id")
     body["customer_id"] = "00000000-0000-4000-8000-000000000000"
     assert post(client, auth(), "/visits", body).status_code == 422
 

@@ -18,6 +18,15 @@ Walk = Callable[..., list[dict[str, Any]]]
 OpenTicket = Callable[..., dict[str, Any]]
 Reader = Callable[[str], Any]
 
+# Allowed in every state before resolution: withdraw the ticket, or work node by node.
+BEFORE_RESOLVED = [
+    "cancel",
+    "duplicate",
+    "nodes",
+    "complete-node",
+    "escalate-node",
+    "override-nodes",
+]
 FULL_WALK = ["review", "dispatch", "start", "resolve", "feedback", "rating", "close", "archive"]
 
 
@@ -195,7 +204,7 @@ def test_a_refused_command_says_which_actions_are_allowed_now(
     assert result.status_code == 409
     problem = result.json
     allowed = ["review", "dispatch", "urge", "follow-ups", "customer-reply", "escalate"]
-    allowed += ["priority", "category", "tags"]
+    allowed += ["priority", "category", "tags", *BEFORE_RESOLVED]
     assert problem["allowed_now"] == allowed
     assert problem["detail"].endswith(f"allowed now: {', '.join(allowed)}")
     assert problem["type"] == "/problems/rule-violated"
@@ -250,6 +259,7 @@ def test_a_closed_ticket_can_be_reopened_worked_again_and_rated_afresh(
         "priority",
         "category",
         "tags",
+        *BEFORE_RESOLVED,
     ]
     reopened_view = view(ticket_id)
     assert reopened_view["status"] == "reopened"

@@ -107,6 +107,8 @@ def test_a_department_board_counts_its_tickets_by_status_and_the_overdue_ones(
     dispatch(act, elsewhere, "repairs")
     walk(started, "start")
     walk(resolved, "resolve")
+    billing_node = {"department": "billing", "due_at": (clock.now + timedelta(hours=1)).isoformat()}
+    assert act(elsewhere, "nodes", billing_node).status_code == 200  # billing's part of it
     clock.advance(hours=73)  # past the normal priority's 72 h resolution time
     catch_up()
 
@@ -119,6 +121,7 @@ def test_a_department_board_counts_its_tickets_by_status_and_the_overdue_ones(
         "total": 3,
         "overdue": 2,
         "response_overdue": 0,
+        "node_lights": {"red": 1, "yellow": 0, "green": 0},
     }
 
 
@@ -133,6 +136,7 @@ def test_a_department_with_no_tickets_has_an_empty_board(
         "total": 0,
         "overdue": 0,
         "response_overdue": 0,
+        "node_lights": {"red": 0, "yellow": 0, "green": 0},
     }
 
 
@@ -157,7 +161,7 @@ def test_the_openapi_document_lists_the_queue_and_the_board(client: Client) -> N
     assert {"/agents/{agent_id}/queue", "/departments/{name}/board"} <= set(paths)
 
 
-def test_an_agents_work_lists_tickets_complaint_tasks_and_visits_due_first_first(
+def test_an_agents_work_lists_tickets_complaint_tasks_nodes_and_visits_due_first_first(
     client: Client,
     auth: Callable[..., Headers],
     open_ticket: OpenTicket,
@@ -192,6 +196,9 @@ def test_an_agents_work_lists_tickets_complaint_tasks_and_visits_due_first_first
         f"/visits/{visit_id}/assign", json={"agent_id": agent}, headers=auth()
     )
     assert assigned.status_code == 200, assigned.text
+    node_due = (clock.now + timedelta(hours=2.5)).isoformat()
+    node = {"department": "finance", "owner_id": agent, "due_at": node_due, "deliverable": "fee"}
+    assert act(ticket, "nodes", node).status_code == 200
     clock.advance(hours=2)
     catch_up()
 
@@ -202,10 +209,12 @@ def test_an_agents_work_lists_tickets_complaint_tasks_and_visits_due_first_first
     items = [(i["kind"], i["id"], i["overdue"]) for i in work.json["items"]]
     assert items == [
         ("complaint_task", complaint_id, True),
+        ("ticket_node", ticket, False),
         ("ticket", ticket, False),
         ("visit", visit_id, False),
     ]
-    assert [i["kind"] for i in finance.json["items"]] == ["complaint_task"]
+    assert work.json["items"][1]["light"] == "yellow"  # 80 % of its time has passed
+    assert [i["kind"] for i in finance.json["items"]] == ["complaint_task", "ticket_node"]
 
 
 def test_the_hotline_department_owns_the_callbacks_and_a_bad_parameter_is_400(

@@ -215,6 +215,9 @@ class Oracle:
         elif isinstance(e, Ticket.Closed):
             t["closed_at"] = at
             self._tfact(t, e, "closed")
+        elif isinstance(e, Ticket.Cancelled | Ticket.MarkedDuplicate):
+            self._tfact(t, e, "withdrawn")  # out of the backlog, never resolved
+            t["marks"].append((at, "end"))
         elif isinstance(e, Ticket.Reopened):
             t.update(resolution_due_at=e.resolution_due_at, rating=None, spell_start=at)
             t["reopen_count"] += 1
@@ -374,6 +377,7 @@ class Oracle:
             "resolved": "resolved",
             "closed": "closed",
             "reopened": "reopened",
+            "withdrawn": "withdrawn",
         }
         for f in self.ticket_facts:
             group = f["ticket"][ask.group_by] if ask.group_by else None

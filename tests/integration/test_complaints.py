@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from kefu.bootstrap import Services
+from kefu.commands.agents import RegisterAgent
 from kefu.commands.base import Command
 from kefu.commands.complaints import (
     AcceptResolution,
@@ -57,7 +58,7 @@ TO_CLOSED: list[tuple[str, Command]] = [
     ("attribute", AttributeResponsibility(department="quality", cause=ComplaintType.OTHER)),
     ("proposals", REFUND),
     ("accept", AcceptResolution()),
-    ("tasks", AssignTask(department="finance", owner="fin-3", due_at=FAR_FUTURE)),
+    ("tasks", AssignTask(department="finance", owner=UUID(int=0), due_at=FAR_FUTURE)),
     ("tasks/complete", FinishTask(task_id="1", note="paid")),
     ("confirm", ConfirmOutcome(resolved=True, satisfaction=5)),
     ("close", CloseComplaint()),
@@ -75,9 +76,20 @@ def register(services: Services, **changes: Any) -> UUID:
     return services.complaints.register(command, context()).answer.id
 
 
+def new_agent(services: Services) -> UUID:
+    return services.agents.register(
+        RegisterAgent(name="钱会计", extension="8102"), context()
+    ).answer.id
+
+
 def walk(services: Services, complaint_id: UUID, steps: list[tuple[str, Command]]) -> int:
+    """Runs the steps; a task goes to an agent registered first (references are checked)."""
     position = 0
-    for action, command in steps:
+    owner = new_agent(services) if any(isinstance(c, AssignTask) for _, c in steps) else None
+    for action, step in steps:
+        command = (
+            msgspec.structs.replace(step, owner=owner) if isinstance(step, AssignTask) else step
+        )
         position = services.complaints.act(complaint_id, action, command, context()).answer.position
     return position
 
@@ -138,7 +150,8 @@ def test_a_refused_close_writes_nothing(services: Services) -> None:
 
 def test_a_retried_escalation_is_recorded_once(services: Services) -> None:
     complaint_id = register(services)
-    escalate = EscalateComplaint(level=EscalationLevel.EXPERT, to="e-1", reason="legal risk")
+    expert = new_agent(services)
+    escalate = EscalateComplaint(level=EscalationLevel.EXPERT, to=expert, reason="legal risk")
 
     first = services.complaints.act(complaint_id, "escalate", escalate, context("k-1"))
     again = services.complaints.act(complaint_id, "escalate", escalate, context("k-1"))

@@ -269,7 +269,7 @@ def test_an_unreached_customer_reminds_the_agent_once_and_a_later_change_cancels
 ) -> None:
     cid = customer(desk, name="Wu Fang", phones=("13900000006",))
     plan = ScheduleVisit(
-        customer_id=cid, purpose="7DC", due_on=date(2030, 3, 4), assignee_id=desk.agent
+        customer_id=cid, purpose="7DC", due_on=date(2030, 3, 4), assignee_id=UUID(desk.agent)
     )
     visit = desk.services.visits.schedule(plan, context()).answer.id
     desk.services.visits.act(visit, "not-reached", NotReached(note="no answer"), context())

@@ -94,6 +94,7 @@ def test_every_report_equals_its_recomputation_from_the_events(
     assert len(oracle.tickets) > 100 and len(oracle.calls) > 100 and oracle.segments
     assert oracle.complaints and oracle.visits and oracle.spells
     assert {"assigned", "warning", "breach"} <= {f["kind"] for f in oracle.sla_facts}
+    assert "withdrawn" in {f["kind"] for f in oracle.ticket_facts}  # cancelled or duplicates
     checked = 0
     for name, period, group, start, end in _asks(services):
         query = ReportQuery(start, end, Period(period), group, ZONE, now)

@@ -54,21 +54,22 @@ def _ticket_commands(r: random.Random, agents: list[UUID]) -> dict[str, Command]
     }
 
 
-def _complaint_commands(r: random.Random, complaint: Complaint) -> dict[str, Command]:
+def _complaint_commands(
+    r: random.Random, complaint: Complaint, agents: list[UUID]
+) -> dict[str, Command]:
     task = next(iter(complaint.unfinished_tasks), None)
+    agent = r.choice(agents[:3]) if agents else None
     commands: dict[str, Command] = {
         "acknowledge": co.AcknowledgeComplaint(message="sorry"),
         "facts": co.RecordFacts(facts="the seal is cracked"),
         "attribute": co.AttributeResponsibility(
             department=r.choice(DEPARTMENTS), cause=r.choice(list(ComplaintType))
         ),
-        "escalate": co.EscalateComplaint(level=EscalationLevel.MANAGER, to="boss", reason="x"),
         "proposals": co.ProposeResolution(
             remedies=[co.RemedyItem(kind=RemedyKind.REFUND, amount=Decimal("9.90"))]
         ),
         "accept": co.AcceptResolution(),
         "reject": co.RejectResolution(reason="too little"),
-        "tasks": co.AssignTask(department="finance", owner="fin-1", due_at=FAR),
         "contact-attempts": co.RecordContactAttempt(channel=r.choice(CHANNELS)),
         "confirm": co.ConfirmOutcome(resolved=r.random() < 0.8, satisfaction=r.randint(1, 5)),
         "close": co.CloseComplaint(),
@@ -76,6 +77,11 @@ def _complaint_commands(r: random.Random, complaint: Complaint) -> dict[str, Com
         "archive": co.ArchiveComplaint(),
         "major": co.MakeMajor(reason="a second customer was hurt"),
     }
+    if agent is not None:  # the one escalated to and a task's owner are registered agents
+        commands["escalate"] = co.EscalateComplaint(
+            level=EscalationLevel.MANAGER, to=agent, reason="x"
+        )
+        commands["tasks"] = co.AssignTask(department="finance", owner=agent, due_at=FAR)
     if task is not None:
         outcome = r.choice(["tasks/complete", "tasks/fail"])
         commands[outcome] = co.FinishTask(task_id=task.task_id, note="done")
@@ -154,7 +160,7 @@ class Workload:
         complaint_id = self._pick("complaint", self._register_complaint)
         if complaint_id is not None:
             complaint = self.services.app.repository.get(complaint_id)
-            commands = _complaint_commands(self.r, complaint)
+            commands = _complaint_commands(self.r, complaint, self.ids.get("agent", []))
             self._act(self.services.complaints, complaint_id, commands)
 
     def _register_complaint(self) -> UUID:
@@ -270,14 +276,14 @@ class Workload:
         visit_id = self._pick("visit", lambda: self._schedule_visit(customers))
         if visit_id is not None:
             commands: dict[str, Command] = {
-                "assign": vi.AssignVisit(
-                    agent_id=str(_agent_ref(self.r, self.ids.get("agent", [])) or "agent-9")
-                ),
                 "done": vi.FinishVisit(reached=True, satisfaction=self.r.randint(1, 5)),
                 "reschedule": vi.RescheduleVisit(
                     due_on=date.today() + timedelta(days=3), reason="away"
                 ),
             }
+            agent = _agent_ref(self.r, self.ids.get("agent", []))
+            if agent is not None:
+                commands["assign"] = vi.AssignVisit(agent_id=agent)
             self._act(self.services.visits, visit_id, commands)
         return None
 

@@ -407,6 +407,13 @@ def busy_ticket() -> Ticket:
     )
     ticket.dispatch(department="finance", agent_id="a-1", meta=meta, at=at)
     ticket.urge(urged_by="customer", reason="r", meta=meta, at=at)
+    later = at + timedelta(hours=1)
+    ticket.open_node(
+        department="warehouse", owner_id="a-2", deliverable="exchange", warn_at=later,
+        due_at=later, meta=meta, at=at,
+    )  # fmt: skip
+    ticket.escalate_node(department="warehouse", reason="late", meta=meta, at=later)
+    ticket.complete_node(department="warehouse", note="sent", meta=meta, at=later)
     ticket.resolve(resolution="done", code="OK", meta=meta, at=at)
     ticket.rate(score=4, comment="", meta=meta, at=at)
     ticket.collect_events()

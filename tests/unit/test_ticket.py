@@ -98,7 +98,44 @@ VERBS: dict[TicketAction, Verb] = {
         category="account-security", reason="stolen card", meta=m, at=at
     ),
     A.TAG: lambda t, m, at: t.tag(tag="10-minute-lane", meta=m, at=at),
+    A.CANCEL: lambda t, m, at: t.cancel(reason="opened by mistake", meta=m, at=at),
+    A.MARK_DUPLICATE: lambda t, m, at: t.mark_duplicate(
+        original_id=str(ORIGINAL), reason="asked twice", meta=m, at=at
+    ),
+    A.OPEN_NODE: lambda t, m, at: t.open_node(
+        department="finance",
+        owner_id="a-3",
+        deliverable="refund",
+        warn_at=at + timedelta(hours=8),
+        due_at=at + timedelta(hours=10),
+        meta=m,
+        at=at,
+    ),
+    A.COMPLETE_NODE: lambda t, m, at: t.complete_node(
+        department="warehouse", note="exchanged", meta=m, at=at
+    ),
+    A.ESCALATE_NODE: lambda t, m, at: t.escalate_node(
+        department="warehouse", reason="overdue", meta=m, at=at
+    ),
+    A.OVERRIDE_NODES: lambda t, m, at: t.override_nodes(
+        reason="the customer took a refund instead", meta=m, at=at
+    ),
 }
+ORIGINAL = UUID(int=99)  # the ticket a duplicate repeats
+
+# The node actions need a node: the warehouse's, due a minute after T0 (overdue at later(5)).
+NEEDS_A_NODE = {A.COMPLETE_NODE, A.ESCALATE_NODE, A.OVERRIDE_NODES}
+
+
+def with_node(ticket: Ticket, action: TicketAction) -> Ticket:
+    """The ticket, with the warehouse node `action` needs opened at T0."""
+    if action in NEEDS_A_NODE:
+        ticket.open_node(
+            department="warehouse", owner_id=None, deliverable="exchange",
+            warn_at=later(0.5), due_at=later(1), meta=meta(), at=T0,
+        )  # fmt: skip
+    return ticket
+
 
 EVENT_OF: dict[TicketAction, type[Any]] = {
     A.REVIEW: Ticket.Reviewed,
@@ -119,6 +156,12 @@ EVENT_OF: dict[TicketAction, type[Any]] = {
     A.SET_PRIORITY: Ticket.PriorityChanged,
     A.SET_CATEGORY: Ticket.Recategorised,
     A.TAG: Ticket.Tagged,
+    A.CANCEL: Ticket.Cancelled,
+    A.MARK_DUPLICATE: Ticket.MarkedDuplicate,
+    A.OPEN_NODE: Ticket.NodeOpened,
+    A.COMPLETE_NODE: Ticket.NodeCompleted,
+    A.ESCALATE_NODE: Ticket.NodeEscalated,
+    A.OVERRIDE_NODES: Ticket.NodesOverridden,
 }
 
 _RESOLVED = [A.DISPATCH, A.START, A.RESOLVE]
@@ -133,6 +176,8 @@ PATH_TO: dict[TicketStatus, list[TicketAction]] = {
     S.REOPENED: [*_RESOLVED, A.REOPEN],
     S.PENDING: [A.DISPATCH, A.AWAIT_CUSTOMER],
     S.ARCHIVED: [*_RESOLVED, A.CLOSE, A.ARCHIVE],
+    S.CANCELLED: [A.CANCEL],
+    S.DUPLICATE: [A.REVIEW, A.MARK_DUPLICATE],
 }
 
 
@@ -233,6 +278,8 @@ def test_each_status_accepts_exactly_the_actions_of_its_table_row(
     status: TicketStatus, action: TicketAction
 ) -> None:
     ticket = ticket_in(status)
+    if action in TRANSITIONS[status]:
+        with_node(ticket, action)
     events_before = len(ticket.pending_events)
 
     if action in TRANSITIONS[status]:
@@ -264,6 +311,12 @@ def test_a_refusal_names_the_action_the_state_and_the_actions_allowed_now() -> N
         "priority",
         "category",
         "tags",
+        "cancel",
+        "duplicate",
+        "nodes",
+        "complete-node",
+        "escalate-node",
+        "override-nodes",
     )
     assert "resolve" in str(refused.value)
     assert "open" in str(refused.value)
@@ -621,7 +674,7 @@ def test_every_event_carries_the_metadata_and_the_time_it_was_given(
     action: TicketAction,
 ) -> None:
     status = next(s for s in PATH_TO if action in TRANSITIONS[s])
-    ticket = ticket_in(status, at=T0)
+    ticket = with_node(ticket_in(status, at=T0), action)
     given = meta("supervisor-3", 77)
     at = T0 + timedelta(hours=5, seconds=1, microseconds=7)
 

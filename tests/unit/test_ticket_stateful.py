@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from uuid import UUID
 
 import pytest
 from hypothesis import settings
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from kefu.domain.channels import Channel
+from kefu.domain.collaboration import warning_time
 from kefu.domain.deadlines import DeadlinePolicy, Priority
 from kefu.domain.errors import ActionNotAllowed, RuleViolated
 from kefu.domain.metadata import EventMetadata
@@ -28,6 +30,7 @@ from kefu.projections.ticket_document import fold
 from kefu.store.mapper import MsgspecMapper
 
 A = TicketAction
+ORIGINAL = UUID(int=99)  # the ticket a duplicate repeats
 POLICY = DeadlinePolicy()
 MAPPER = MsgspecMapper()
 
@@ -54,6 +57,8 @@ pauses = st.one_of(
     st.timedeltas(min_value=timedelta(0), max_value=timedelta(minutes=15)),
     st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=5)),
 )
+
+node_times = st.timedeltas(min_value=timedelta(minutes=-5), max_value=timedelta(days=2))
 
 # Each action's rule (a method of the machine) and the arguments it is called with.
 RULES: dict[TicketAction, tuple[str, dict[str, st.SearchStrategy[Any]]]] = {
@@ -84,6 +89,15 @@ RULES: dict[TicketAction, tuple[str, dict[str, st.SearchStrategy[Any]]]] = {
     A.SET_PRIORITY: ("set_priority", {"priority": st.sampled_from(Priority), "meta": metas}),
     A.SET_CATEGORY: ("set_category", {"category": reasons, "meta": metas}),
     A.TAG: ("tag", {"tag": reasons, "meta": metas}),
+    A.CANCEL: ("cancel", {"reason": reasons, "meta": metas}),
+    A.MARK_DUPLICATE: ("mark_duplicate", {"itself": st.booleans(), "meta": metas}),
+    A.OPEN_NODE: (
+        "open_node",
+        {"department": departments, "due_in": node_times, "meta": metas},
+    ),
+    A.COMPLETE_NODE: ("complete_node", {"department": departments, "meta": metas}),
+    A.ESCALATE_NODE: ("escalate_node", {"department": departments, "meta": metas}),
+    A.OVERRIDE_NODES: ("override_nodes", {"reason": reasons, "meta": metas}),
 }
 
 
@@ -114,6 +128,10 @@ class TicketLifecycle(RuleBasedStateMachine):
         self.rating: int | None = None
         self.urges = 0
         self.first_response_at: datetime | None = None
+        self.nodes: dict[str, tuple[datetime, str, bool]] = {}  # department → due, status, esc.
+
+    def open_nodes(self) -> list[str]:
+        return [d for d, (_, status, _) in self.nodes.items() if status == "open"]
 
     @initialize(priority=st.sampled_from(Priority), at=opening_times, meta=metas)
     def open_ticket(self, priority: Priority, at: datetime, meta: EventMetadata) -> None:
@@ -188,6 +206,7 @@ class TicketLifecycle(RuleBasedStateMachine):
             A.RESOLVE,
             meta,
             lambda: self.ticket.resolve(resolution=resolution, code=code, meta=meta, at=self.now),
+            rule_holds=not self.open_nodes(),
         ):
             self.rateable = True
 
@@ -284,6 +303,85 @@ class TicketLifecycle(RuleBasedStateMachine):
             rule_holds=bool(tag.strip()),
         )
 
+    @rule(**arguments(A.CANCEL))
+    def cancel(self, reason: str, meta: EventMetadata) -> None:
+        self.attempt(
+            A.CANCEL,
+            meta,
+            lambda: self.ticket.cancel(reason=reason, meta=meta, at=self.now),
+            rule_holds=bool(reason.strip()) and not self.open_nodes(),
+        )
+
+    @rule(**arguments(A.MARK_DUPLICATE))
+    def mark_duplicate(self, itself: bool, meta: EventMetadata) -> None:
+        original = str(self.ticket.id if itself else ORIGINAL)
+        self.attempt(
+            A.MARK_DUPLICATE,
+            meta,
+            lambda: self.ticket.mark_duplicate(
+                original_id=original, reason="", meta=meta, at=self.now
+            ),
+            rule_holds=not itself and not self.open_nodes(),
+        )
+
+    @rule(**arguments(A.OPEN_NODE))
+    def open_node(self, department: str, due_in: timedelta, meta: EventMetadata) -> None:
+        due = self.now + due_in
+        if self.attempt(
+            A.OPEN_NODE,
+            meta,
+            lambda: self.ticket.open_node(
+                department=department,
+                owner_id=None,
+                deliverable="",
+                meta=meta,
+                at=self.now,
+                warn_at=warning_time(self.now, due, 0.8) if due > self.now else self.now,
+                due_at=due,
+            ),
+            rule_holds=department not in self.nodes and due > self.now,
+        ):
+            self.nodes[department] = (due, "open", False)
+
+    @rule(**arguments(A.COMPLETE_NODE))
+    def complete_node(self, department: str, meta: EventMetadata) -> None:
+        if self.attempt(
+            A.COMPLETE_NODE,
+            meta,
+            lambda: self.ticket.complete_node(
+                department=department, note="", meta=meta, at=self.now
+            ),
+            rule_holds=department in self.open_nodes(),
+        ):
+            due, _, escalated = self.nodes[department]
+            self.nodes[department] = (due, "done", escalated)
+
+    @rule(**arguments(A.ESCALATE_NODE))
+    def escalate_node(self, department: str, meta: EventMetadata) -> None:
+        due, _, escalated = self.nodes.get(department, (self.now, "", False))
+        if self.attempt(
+            A.ESCALATE_NODE,
+            meta,
+            lambda: self.ticket.escalate_node(
+                department=department, reason="overdue", meta=meta, at=self.now
+            ),
+            rule_holds=department in self.open_nodes() and not escalated and self.now >= due,
+        ):
+            self.nodes[department] = (due, "open", True)
+
+    @rule(**arguments(A.OVERRIDE_NODES))
+    def override_nodes(self, reason: str, meta: EventMetadata) -> None:
+        still_open = self.open_nodes()
+        if self.attempt(
+            A.OVERRIDE_NODES,
+            meta,
+            lambda: self.ticket.override_nodes(reason=reason, meta=meta, at=self.now),
+            rule_holds=bool(still_open) and bool(reason.strip()),
+        ):
+            for department in still_open:
+                due, _, escalated = self.nodes[department]
+                self.nodes[department] = (due, "overridden", escalated)
+
     @rule(data=st.data())
     def an_action_the_table_allows_now(self, data: st.DataObject) -> None:
         """Walks the lifecycle on purpose, so that random runs reach its far end too."""
@@ -328,6 +426,9 @@ class TicketLifecycle(RuleBasedStateMachine):
         assert self.ticket.rating == self.rating
         assert self.ticket.first_response_at == self.first_response_at
         assert self.ticket.version == len(self.events)
+        assert {d: (n.due_at, n.status, n.escalated) for d, n in self.ticket.nodes.items()} == (
+            self.nodes
+        )
 
     @invariant()
     def replaying_the_events_rebuilds_the_same_ticket(self) -> None:
@@ -353,6 +454,9 @@ class TicketLifecycle(RuleBasedStateMachine):
         assert (view.department, view.assignee_id) == (ticket.department, ticket.assignee_id)
         assert view.first_response_at == ticket.first_response_at
         assert view.version == ticket.version
+        assert [(n.department, n.status, n.escalated) for n in view.nodes] == [
+            (d, n.status, n.escalated) for d, n in ticket.nodes.items()
+        ]
         assert (view.response_due_at, view.resolution_due_at) == (
             ticket.response_due_at,
             ticket.resolution_due_at,

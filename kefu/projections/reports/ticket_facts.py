@@ -94,6 +94,11 @@ class TicketFactsView(SqlView):
     )
 
 
+# A cancelled ticket, or one marked a duplicate, leaves the backlog without being resolved.
+WITHDRAWALS = (Ticket.Cancelled, Ticket.MarkedDuplicate)
+SPELL_ENDS = (Ticket.Resolved, *WITHDRAWALS)
+
+
 class TicketFactsProjection(FactProjection[TicketFactsView]):
     """Keeps the ticket fact tables."""
 
@@ -103,7 +108,7 @@ class TicketFactsProjection(FactProjection[TicketFactsView]):
         Ticket.FollowedUp, Ticket.Started, Ticket.Resolved, Ticket.FeedbackGiven, Ticket.Rated,
         Ticket.Closed, Ticket.Reopened, Ticket.Archived, Ticket.AwaitingCustomer,
         Ticket.CustomerReplied, Ticket.Escalated, *SLA_EVENTS, Ticket.PriorityChanged,
-        Ticket.Recategorised, Ticket.Tagged,
+        Ticket.Recategorised, Ticket.Tagged, *WITHDRAWALS,
     )  # fmt: skip
 
     def process_batch(self, events: Sequence[Positioned], tracking: Tracking) -> None:
@@ -185,6 +190,8 @@ class TicketFactsProjection(FactProjection[TicketFactsView]):
             took = seconds_between(ticket["spell_started_at"], at)
             met = db_time(at) <= ticket["resolution_due_at"]
             return [self._fact(ticket, p, "resolved", seconds=took, met=met)]
+        if isinstance(event, WITHDRAWALS):
+            return [self._fact(ticket, p, "withdrawn")]  # never counted as resolved
         if isinstance(event, Ticket.Rated):
             ticket["rating"] = event.score
             return [self._fact(ticket, p, "rated", score=event.score)]
@@ -235,9 +242,9 @@ class TicketFactsProjection(FactProjection[TicketFactsView]):
         if isinstance(event, Ticket.Reopened):
             ticket["spell_seq"] += 1
             ticket["spell_started_at"] = db_time(at)
-        elif not isinstance(event, Ticket.Opened | Ticket.Resolved):
+        elif not isinstance(event, (Ticket.Opened, *SPELL_ENDS)):
             return
-        ended = db_time(at) if isinstance(event, Ticket.Resolved) else None
+        ended = db_time(at) if isinstance(event, SPELL_ENDS) else None
         key = (ticket["id"], ticket["spell_seq"])
         spells[key] = dict(
             zip(SPELL_COLUMNS, (*key, ticket["spell_started_at"], ended), strict=True)

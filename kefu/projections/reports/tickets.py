@@ -17,10 +17,16 @@ GROUPS = {
     "priority": "t.priority",
     "channel": "t.channel",
 }
-COUNTED = {"opened": "created", "resolved": "resolved", "closed": "closed", "reopened": "reopened"}
+COUNTED = {
+    "opened": "created",
+    "resolved": "resolved",
+    "closed": "closed",
+    "reopened": "reopened",
+    "withdrawn": "withdrawn",  # cancelled or marked a duplicate: never counted as resolved
+}
 TIMED = {"first_response": "response", "resolved": "resolution"}
 COLUMNS = (
-    "created", "resolved", "closed", "reopened", "backlog",
+    "created", "resolved", "closed", "reopened", "withdrawn", "backlog",
     "first_response_avg_seconds", "first_response_p90_seconds", "response_compliance_pct",
     "resolution_avg_seconds", "resolution_p90_seconds", "deadline_compliance_pct",
     "sla_warnings", "sla_breaches", "sla_escalations",
