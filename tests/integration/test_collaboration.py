@@ -9,11 +9,13 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from kefu.bootstrap import Services, build_services
 from kefu.commands.collaboration import CompleteNode, OpenNode
 from kefu.commands.tickets import DispatchTicket, OpenTicket
 from kefu.domain.channels import Channel
+from kefu.domain.notice import Notice
 from kefu.domain.ticket import Ticket
 from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.node_projection import NodeView
@@ -54,6 +56,15 @@ def escalations(desk: Services, ticket_id: UUID) -> list[str]:
     return [
         e.department for e in desk.app.events.get(ticket_id) if isinstance(e, Ticket.NodeEscalated)
     ]
+
+
+def notices(desk: Services) -> list[tuple[str, tuple[str, ...]]]:
+    """Every notice raised so far: (record id, recipients as named)."""
+    found = desk.app.recorder.select_notifications(
+        start=0, limit=500, topics=[get_topic(Notice.Raised)]
+    )
+    raised = [desk.app.mapper.to_domain_event(n) for n in found]
+    return [(str(e.record_id), tuple(e.recipients)) for e in raised]
 
 
 def lights(view: NodeView, light: str, now: datetime) -> list[str]:
@@ -107,3 +118,7 @@ def test_an_overdue_node_is_escalated_once_across_a_crash_a_restart_and_a_second
     assert {(n.department, n.escalated) for n in nodes} == {
         ("finance", False), ("warehouse", True), ("logistics", True),
     }  # fmt: skip
+    assert notices(desk) == [  # one per escalation, saved with it, to the department's manager
+        (str(ticket_id), ("manager:warehouse",)),
+        (str(ticket_id), ("manager:logistics",)),
+    ]
