@@ -20,11 +20,13 @@ from kefu.commands.messages import MessageCommands
 from kefu.commands.phrases import PhraseCommands
 from kefu.commands.policies import Policies
 from kefu.commands.quality import InspectionCommands, ScorecardCommands
+from kefu.commands.thread import ThreadCommands
 from kefu.commands.tickets import TicketCommands
 from kefu.commands.visit_config import visit_policy
 from kefu.commands.visits import VisitCommands
 from kefu.commands.webhooks import WebhookCommands
 from kefu.domain.callbacks import CallbackPolicy
+from kefu.domain.channels import Channel
 from kefu.domain.directory import Directory
 from kefu.domain.templates import EMAIL, SMS, TemplateBook
 from kefu.processes.automation import Automation, Timers
@@ -54,6 +56,7 @@ from kefu.projections.read_models import ReadModels
 from kefu.projections.runner import LogProcess, ProjectionRunner
 from kefu.projections.waiting import waiter_for
 from kefu.settings import Settings, SettingsError
+from kefu.store.attachments import FolderStore
 
 
 @dataclass
@@ -84,6 +87,8 @@ class Services:
     directory: Directory
     tokens: TokenRegistry
     clock: Clock
+    attachments: FolderStore
+    threads: ThreadCommands
 
     def projection_runner(self) -> ProjectionRunner:
         processes: list[LogProcess] = [self.visit_planner, self.wrap_up_timer]
@@ -189,6 +194,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     sla = sla_setup(settings)
     policies = replace(policies, sla=sla.policies)
     read_models = ReadModels(settings.database_url, settings.timezone, sla)
+    attachments = FolderStore(settings.attachments_folder(), settings.attachment_max_bytes)
     policies = replace(
         policies,
         visits=visit_policy(settings.visit_rules_file),
@@ -238,6 +244,8 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         directory=load_directory(settings.directory_file),
         tokens=TokenRegistry.from_settings(settings.api_tokens, settings.api_tokens_file),
         clock=clock,
+        attachments=attachments,
+        threads=ThreadCommands(app, runner, policies, attachments),
     )
 
 
@@ -252,4 +260,10 @@ def channel_senders(s: Settings) -> dict[str, ChannelSender]:
     sms: ChannelSender = Unconfigured(SMS, "KEFU_SMS_GATEWAY_URL")
     if s.sms_gateway_url:
         sms = SmsGatewaySender(SmsGatewaySettings(s.sms_gateway_url, s.sms_gateway_token))
-    return {EMAIL: email, SMS: sms}
+    senders = {EMAIL: email, SMS: sms}
+    for chat in (Channel.CHAT, Channel.WECHAT):  # replies go to the adapter's webhook
+        senders[chat] = Unconfigured(chat, "KEFU_CHAT_WEBHOOK_URL")
+        if s.chat_webhook_url:
+            adapter = SmsGatewaySettings(s.chat_webhook_url, s.chat_webhook_token)
+            senders[chat] = SmsGatewaySender(adapter)
+    return senders

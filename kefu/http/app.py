@@ -23,6 +23,7 @@ from kefu.http.public_articles import add_public_article_routes
 from kefu.http.quality import add_quality_routes
 from kefu.http.reports import add_report_routes
 from kefu.http.routes import ApiApp, Operation
+from kefu.http.thread import add_thread_routes
 from kefu.http.tickets import add_ticket_routes
 from kefu.http.visits import add_visit_routes
 from kefu.http.webhooks import add_webhook_routes
@@ -52,6 +53,7 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_appraisal_routes(app, services)
     add_webhook_routes(app, services)
     add_message_routes(app, services)
+    add_thread_routes(app, services)
     return app
 
 

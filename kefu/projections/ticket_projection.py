@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
+from kefu.domain.thread import TicketEntryPosted
 from kefu.domain.ticket import Ticket
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.listing import BadFilter, Filter, ListQuery
@@ -114,6 +115,7 @@ class TicketProjection(FoldProjection[TicketView]):
         Ticket.Closed, Ticket.Reopened, Ticket.Archived, Ticket.AwaitingCustomer,
         Ticket.CustomerReplied, Ticket.Escalated, Ticket.SlaAssigned, Ticket.SlaWarned,
         Ticket.SlaBreached, Ticket.PriorityChanged, Ticket.Recategorised, Ticket.Tagged,
+        TicketEntryPosted,
     )  # fmt: skip
 
     fold = staticmethod(fold_ticket)
