@@ -72,7 +72,9 @@ def run_export(
     except ValueError as e:
         print(f"kefu archive export: {e}", file=sys.stderr)
         return 2
-    manifest = export_archive(services.app, ids, out, selection, stderr_progress)
+    manifest = export_archive(
+        services.app, ids, out, selection, stderr_progress, files=services.attachments
+    )
     if manifest.streams == 0:
         out.unlink()
         print(
