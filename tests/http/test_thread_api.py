@@ -139,3 +139,28 @@ def _poster(client: Client, auth: Callable[..., Headers], ticket: str) -> Callab
         return client.simulate_post(f"/tickets/{ticket}/thread", json=body, headers=auth(role))
 
     return post
+
+
+def test_the_ticket_list_finds_tickets_by_words_of_their_subject_and_thread(
+    client: Client,
+    auth: Callable[..., Headers],
+    open_ticket: Callable[..., dict[str, Any]],
+    catch_up: Callable[[], int],
+) -> None:
+    invoice = open_ticket(subject="上月发票金额多收", channel="email")["id"]
+    parcel = open_ticket(subject="快递没到", channel="email")["id"]
+    open_ticket(subject="密码重置")
+    _poster(client, auth, parcel)(kind="customer_message", body="包裹显示已签收但我没收到")
+    catch_up()
+
+    def found(q: str, **more: str) -> list[str]:
+        answer = client.simulate_get("/tickets", params={"q": q, **more}, headers=auth())
+        assert answer.status_code == 200, answer.text
+        return [t["id"] for t in answer.json["items"]]
+
+    assert found("发票金额") == [invoice]
+    assert found("已签收") == [parcel]  # the thread's words
+    assert found("已签收", status="closed") == []  # with the list's other filters
+    assert found("天气预报") == []
+    blank = client.simulate_get("/tickets", params={"q": "！？"}, headers=auth())
+    assert blank.status_code == 400
