@@ -16,6 +16,7 @@ from kefu.commands.calls import CallCommands
 from kefu.commands.complaints import ComplaintCommands
 from kefu.commands.customers import CustomerCommands
 from kefu.commands.execution import Clock, CommandRunner, utc_now
+from kefu.commands.intake import MailIntake
 from kefu.commands.messages import MessageCommands
 from kefu.commands.phrases import PhraseCommands
 from kefu.commands.policies import Policies
@@ -89,6 +90,7 @@ class Services:
     clock: Clock
     attachments: FolderStore
     threads: ThreadCommands
+    intake: MailIntake
 
     def projection_runner(self) -> ProjectionRunner:
         processes: list[LogProcess] = [self.visit_planner, self.wrap_up_timer]
@@ -202,6 +204,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         departments=settings.department_directory(),
         complaints=settings.complaints(),
     )
+    threads = ThreadCommands(app, runner, policies, attachments)
     return Services(
         settings=settings,
         app=app,
@@ -245,7 +248,8 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         tokens=TokenRegistry.from_settings(settings.api_tokens, settings.api_tokens_file),
         clock=clock,
         attachments=attachments,
-        threads=ThreadCommands(app, runner, policies, attachments),
+        threads=threads,
+        intake=MailIntake(app, runner, policies, threads, read_models.customers),
     )
 
 

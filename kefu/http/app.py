@@ -12,6 +12,7 @@ from kefu.http.calls import add_call_centre_routes
 from kefu.http.complaints import add_complaint_routes
 from kefu.http.customers import add_customer_routes
 from kefu.http.health import HealthResource, ReadyResource
+from kefu.http.intake import add_intake_routes
 from kefu.http.messages import add_message_routes
 from kefu.http.metrics import MetricsResource, pool_stats
 from kefu.http.middleware import AuthMiddleware
@@ -54,6 +55,7 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_webhook_routes(app, services)
     add_message_routes(app, services)
     add_thread_routes(app, services)
+    add_intake_routes(app, services.intake)
     return app
 
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import tarfile
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from kefu.audit.archive import export_archive, verify_archive
 from kefu.bootstrap import Services
+from kefu.commands.customers import RegisterCustomer
+from kefu.commands.intake import MailIntake, Received
 from kefu.commands.thread import AttachmentInput, PostEntry, ThreadCommands
 from kefu.commands.tickets import OpenTicket
 from kefu.domain.channels import Channel
-from kefu.domain.thread import EntryKind
+from kefu.domain.message import message_id
+from kefu.domain.thread import EntryKind, reply_key
 from kefu.domain.ticket import Ticket
 from kefu.search.index import SearchQuery
 from kefu.store.attachments import AttachmentRefused, FolderStore
@@ -72,3 +76,69 @@ def test_a_file_over_the_limit_is_refused_and_not_stored(threads: ThreadCommands
     with pytest.raises(AttachmentRefused, match="at most 4096"):
         threads.files.put(b"x" * 4097)
     assert threads.files.describe(hashlib.sha256(b"x" * 4097).hexdigest()) is None
+
+
+def _mail(message_id: str, subject: str, body: str, **headers: str) -> bytes:
+    email = EmailMessage()
+    email["From"] = "李雷 <Li@Example.com>"
+    email["To"] = "help@desk.example.com"
+    email["Subject"] = subject
+    email["Message-ID"] = f"<{message_id}>"
+    for name, value in headers.items():
+        email[name.replace("_", "-")] = value
+    email.set_content(body)
+    return email.as_bytes()
+
+
+def test_mail_opens_a_ticket_once_and_replies_join_its_thread_by_any_of_their_links(
+    services: Services, threads: ThreadCommands
+) -> None:
+    customer = services.customers.register(
+        RegisterCustomer(name="李雷", email="li@example.com"), context()
+    ).answer.id
+    services.projection_runner().catch_up()
+    intake = MailIntake(
+        services.app, services.threads.runner, services.threads.policies, threads,
+        services.read_models.customers,
+    )  # fmt: skip
+    first = _mail("m1@example.com", "发票金额不对", "上月发票金额多收了")
+    opened = intake.receive(first)
+    assert opened.outcome == "opened" and opened.ticket_id is not None
+    ticket = opened.ticket_id
+    resent = first.replace(b"To:", b"Received: from relay\r\nTo:")  # redelivered by a relay
+    assert intake.receive(resent) == Received("duplicate", ticket)
+    loaded = services.app.load(Ticket, ticket, None)
+    assert (loaded.customer_id, loaded.version) == (str(customer), 2)
+
+    # The customer writes again, answering their own first mail: it joins the thread.
+    again = _mail(
+        "m2@example.com", "Re: 发票金额不对", "补充: 金额是59元", In_Reply_To="<m1@example.com>"
+    )
+    assert intake.receive(again) == Received("joined", ticket)
+    # The agent replies, resolves; the customer answers the reply the desk sent: reopened.
+    reply = threads.post(
+        Ticket, ticket, PostEntry(kind=EntryKind.PUBLIC_REPLY, body="已退款"), context()
+    )
+    for action, body in (("dispatch", {"department": "billing"}), ("start", {}),
+                         ("resolve", {"resolution": "refunded", "code": "refund"})):  # fmt: skip
+        command = services.tickets.command_for(action)(**body)
+        services.tickets.act(ticket, action, command, context())
+    sent_id = message_id(reply_key(ticket, reply.answer.version))
+    answer = _mail("m3@example.com", "Re: 已退款", "还没到账", In_Reply_To=f"<{sent_id}@kefu>")
+    assert intake.receive(answer) == Received("joined", ticket)
+    assert services.app.load(Ticket, ticket, None).status.value == "reopened"
+    # A mail that only names the ticket in its subject joins it too.
+    tagged = _mail("m4@example.com", f"问题 [#{ticket}]", "请尽快处理")
+    assert intake.receive(tagged) == Received("joined", ticket)
+
+    auto = _mail("m5@example.com", "自动回复: 已退款", "我在休假", Auto_Submitted="auto-replied")
+    assert intake.receive(auto).outcome == "ignored"
+    services.projection_runner().catch_up()
+    entries, _ = services.read_models.threads.thread(ticket, 50, None)
+    customer_mails = [e.external_id for e in entries if e.kind == "customer_message"]
+    assert customer_mails == [
+        "m1@example.com",
+        "m2@example.com",
+        "m3@example.com",
+        "m4@example.com",
+    ]
