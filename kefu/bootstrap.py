@@ -13,6 +13,7 @@ from kefu.commands.agents import AgentCommands
 from kefu.commands.articles import ArticleCommands
 from kefu.commands.caller_recognition import CallerRecognition
 from kefu.commands.calls import CallCommands
+from kefu.commands.chat_intake import ChatIntake
 from kefu.commands.complaints import ComplaintCommands
 from kefu.commands.customers import CustomerCommands
 from kefu.commands.execution import Clock, CommandRunner, utc_now
@@ -91,6 +92,7 @@ class Services:
     attachments: FolderStore
     threads: ThreadCommands
     intake: MailIntake
+    chat_intake: ChatIntake
 
     def projection_runner(self) -> ProjectionRunner:
         processes: list[LogProcess] = [self.visit_planner, self.wrap_up_timer]
@@ -250,6 +252,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         attachments=attachments,
         threads=threads,
         intake=MailIntake(app, runner, policies, threads, read_models.customers),
+        chat_intake=ChatIntake(app, runner, policies, threads),
     )
 
 

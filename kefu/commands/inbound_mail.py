@@ -17,7 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
-from email.header import decode_header
+from email.header import Header, decode_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
@@ -71,17 +71,29 @@ def charset_codec(label: str | None) -> str:
         return "utf-8"
 
 
-def decode_words(value: str | None) -> str:
-    """A header's text, its RFC 2047 encoded words decoded with the wider charsets."""
+def decode_words(value: str | Header | None) -> str:
+    """A header's text, its RFC 2047 encoded words decoded with the wider charsets; raw 8-bit
+    text (sent without encoded words, as many Chinese clients do) read as UTF-8, else GB18030."""
     if not value:
         return ""
     parts = []
-    for chunk, label in decode_header(str(value)):
-        if isinstance(chunk, bytes):
-            parts.append(chunk.decode(charset_codec(label), errors="replace"))
-        else:
+    for chunk, label in decode_header(value if isinstance(value, Header) else str(value)):
+        if not isinstance(chunk, bytes):
             parts.append(chunk)
+        elif label in (None, "unknown-8bit"):
+            parts.append(_unlabelled(chunk))
+        else:
+            parts.append(chunk.decode(charset_codec(label), errors="replace"))
     return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+def _unlabelled(raw: bytes) -> str:
+    for codec in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", errors="replace")
 
 
 def parse_mail(raw: bytes) -> InboundMail:

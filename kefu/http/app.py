@@ -55,7 +55,7 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_webhook_routes(app, services)
     add_message_routes(app, services)
     add_thread_routes(app, services)
-    add_intake_routes(app, services.intake)
+    add_intake_routes(app, services.intake, services.chat_intake)
     return app
 
 
