@@ -164,3 +164,25 @@ def test_the_ticket_list_finds_tickets_by_words_of_their_subject_and_thread(
     assert found("天气预报") == []
     blank = client.simulate_get("/tickets", params={"q": "！？"}, headers=auth())
     assert blank.status_code == 400
+
+
+def test_a_complaint_has_a_thread_and_its_sms_reply_goes_to_the_customers_number(
+    client: Client,
+    auth: Callable[..., Headers],
+    new_customer: Callable[..., str],
+    catch_up: Callable[[], int],
+) -> None:
+    customer = new_customer(phones=["+8613800000001"])
+    complaint = client.simulate_post(
+        "/complaints",
+        json={"channel": "phone", "customer_id": customer, "type": "product_defect",
+              "description": "水壶漏水", "contact": "13800000001", "severity": "important"},
+        headers=auth(),
+    )  # fmt: skip
+    assert complaint.status_code == 201, complaint.text
+    thread = f"/complaints/{complaint.json['id']}/thread"
+    reply = {"kind": "public_reply", "body": "已安排换货", "channel": "sms"}
+    assert client.simulate_post(thread, json=reply, headers=auth()).status_code == 201
+    catch_up()
+    [entry] = client.simulate_get(thread, headers=auth()).json["items"]
+    assert (entry["record_kind"], entry["address"]) == ("complaint", "+8613800000001")
