@@ -9,6 +9,7 @@ from kefu.http.appraisal import add_appraisal_routes
 from kefu.http.articles import add_article_routes
 from kefu.http.audit import add_audit_routes
 from kefu.http.calls import add_call_centre_routes
+from kefu.http.case_search import add_search_routes
 from kefu.http.complaints import add_complaint_routes
 from kefu.http.customers import add_customer_routes
 from kefu.http.health import HealthResource, ReadyResource
@@ -56,6 +57,7 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_message_routes(app, services)
     add_thread_routes(app, services)
     add_intake_routes(app, services.intake, services.chat_intake)
+    add_search_routes(app, services)
     return app
 
 

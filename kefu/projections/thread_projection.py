@@ -86,6 +86,8 @@ class ThreadView(DocumentView[ThreadEntry]):
     }
     indexes = ("record_id, position, id", "message_id")
     cases = SearchIndex("case_text", "ticket_views")
+    # The same index tables, filtered by the complaint view's rows instead.
+    complaint_cases = SearchIndex("case_text", "complaint_views")
 
     def create_statements(self) -> tuple[str, ...]:
         return (*super().create_statements(), *self.cases.create_statements(self.is_postgres))
@@ -122,6 +124,11 @@ class ThreadView(DocumentView[ThreadEntry]):
         `query.where` filters on the ticket view's row (aliased `b`)."""
         with self.read() as tx:
             return self.cases.search(tx, query)
+
+    def search_complaints(self, query: SearchQuery) -> list[Hit]:
+        """Complaints whose type, description or thread hold the words, best first."""
+        with self.read() as tx:
+            return self.complaint_cases.search(tx, query)
 
     def by_message(self, tx: Tx, ids: Sequence[str]) -> dict[str, ThreadEntry]:
         found: dict[str, ThreadEntry] = {}
@@ -214,6 +221,7 @@ def _words(entry: ThreadEntry) -> str:
 
 
 def _case_text(event: Any) -> tuple[str, str]:
+    """The case's title and the start of its text (the title too, so a snippet can show it)."""
     if isinstance(event, Ticket.Opened):
-        return event.subject, event.description
+        return event.subject, f"{event.subject}\n{event.description}"
     return str(event.complaint_type), event.description

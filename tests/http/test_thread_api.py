@@ -186,3 +186,40 @@ def test_a_complaint_has_a_thread_and_its_sms_reply_goes_to_the_customers_number
     catch_up()
     [entry] = client.simulate_get(thread, headers=auth()).json["items"]
     assert (entry["record_kind"], entry["address"]) == ("complaint", "+8613800000001")
+
+
+def test_search_ranks_tickets_complaints_and_articles_with_snippets(
+    client: Client,
+    auth: Callable[..., Headers],
+    open_ticket: Callable[..., dict[str, Any]],
+    new_customer: Callable[..., str],
+    catch_up: Callable[[], int],
+) -> None:
+    ticket = open_ticket(subject="上月发票金额多收", channel="email")["id"]
+    complaint = client.simulate_post(
+        "/complaints",
+        json={"channel": "phone", "customer_id": new_customer(), "type": "price_dispute",
+              "description": "发票金额与合同不符", "contact": "13800000001"},
+        headers=auth(),
+    ).json["id"]  # fmt: skip
+    open_ticket(subject="密码重置")
+    catch_up()
+    answer = client.simulate_get("/search", params={"q": "发票金额"}, headers=auth("reporter"))
+    assert answer.status_code == 200, answer.text
+    found = {(i["kind"], i["id"]) for i in answer.json["items"]}
+    assert found == {("ticket", ticket), ("complaint", complaint)}
+    assert all("发票金额" in i["snippet"] for i in answer.json["items"])
+    only = client.simulate_get(
+        "/search", params={"q": "发票", "kinds": "complaint"}, headers=auth()
+    )
+    assert [i["id"] for i in only.json["items"]] == [complaint]
+    assert (
+        client.simulate_get(
+            "/search", params={"q": "x", "kinds": "cat"}, headers=auth()
+        ).status_code
+        == 400
+    )
+    assert (
+        client.simulate_get("/search", params={"q": "发票"}, headers=auth("auditor")).status_code
+        == 403
+    )
