@@ -5,7 +5,8 @@ index of each case's words (subject, description and every entry) for `?q=` on t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -62,6 +63,14 @@ class ThreadEntry(msgspec.Struct, frozen=True, kw_only=True):
     delivery: str | None = None
     delivery_answer: str = ""
     delivery_at: datetime | None = None
+
+
+@dataclass
+class CaseText:
+    """What a batch adds to one case's indexed text."""
+
+    title: str = ""
+    texts: list[str] = field(default_factory=list)
 
 
 _DELIVERY = {
@@ -141,15 +150,18 @@ class ThreadView(DocumentView[ThreadEntry]):
                 found[str(doc.message_id)] = doc
         return found
 
-    def add_case_text(self, tx: Tx, record_id: UUID, title: str | None, text: str) -> None:
-        """Adds `text` to the case's indexed words (and sets the title when given)."""
-        tx.execute(
-            f"SELECT title, body FROM {self.cases.docs} WHERE doc_id = :id", {"id": str(record_id)}
-        )
-        rows = tx.fetchall()
-        old_title, old_body = (rows[0]["title"], rows[0]["body"]) if rows else ("", "")
-        body = f"{old_body}\n{text}".strip() if text else old_body
-        self.cases.put(tx, str(record_id), title if title is not None else old_title, body)
+    def add_case_text(self, tx: Tx, added: Mapping[UUID, CaseText]) -> None:
+        """Adds each case's new text to its indexed words (and sets its title when given):
+        one re-index per case and batch, however many entries the batch holds."""
+        for record_id, new in added.items():
+            tx.execute(
+                f"SELECT title, body FROM {self.cases.docs} WHERE doc_id = :id",
+                {"id": str(record_id)},
+            )
+            rows = tx.fetchall()
+            old_title, old_body = (rows[0]["title"], rows[0]["body"]) if rows else ("", "")
+            body = "\n".join(t for t in (old_body, *new.texts) if t)
+            self.cases.put(tx, str(record_id), new.title or old_title, body)
 
 
 class ThreadProjection(BatchProjection[ThreadView]):
@@ -163,6 +175,7 @@ class ThreadProjection(BatchProjection[ThreadView]):
             wanted = [str(p.event.originator_id) for p in events if type(p.event) in MESSAGE_EVENTS]
             by_message = self.view.by_message(tx, list(dict.fromkeys(wanted)))
             entries: dict[UUID, ThreadEntry] = {}
+            texts: dict[UUID, CaseText] = {}
             for p in events:
                 event = p.event
                 if isinstance(event, ENTRY_EVENTS):
@@ -170,13 +183,16 @@ class ThreadProjection(BatchProjection[ThreadView]):
                     entries[made.id] = made
                     if made.message_id is not None:
                         by_message[str(made.message_id)] = made
-                    self.view.add_case_text(tx, event.originator_id, None, _words(made))
+                    texts.setdefault(event.originator_id, CaseText()).texts.append(_words(made))
                 elif isinstance(event, CASE_TEXT_EVENTS):
                     title, text = _case_text(event)
-                    self.view.add_case_text(tx, event.originator_id, title, text)
+                    case = texts.setdefault(event.originator_id, CaseText())
+                    case.title = title
+                    case.texts.insert(0, text)
                 elif (found := by_message.get(str(event.originator_id))) is not None:
                     changed = _delivered(found, event)
                     entries[changed.id] = by_message[str(event.originator_id)] = changed
+            self.view.add_case_text(tx, texts)
             self.view.save(tx, entries, tracking)
 
 
