@@ -15,11 +15,11 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.header import Header, decode_header
 from email.message import Message
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 
 from kefu.commands.html_text import html_to_text, sanitise
 
@@ -58,7 +58,6 @@ class InboundMail:
     answers: tuple[str, ...] = ()  # In-Reply-To first, then References newest first
     files: tuple[InboundFile, ...] = ()
     machine: str = ""  # why a machine sent it ("" when a person did)
-    recipients: tuple[str, ...] = field(default=())
 
 
 def charset_codec(label: str | None) -> str:
@@ -105,7 +104,6 @@ def parse_mail(raw: bytes) -> InboundMail:
         text = html_to_text(html)
     own_id = _ids(mail.get("Message-ID"))
     answers = _ids(mail.get("In-Reply-To")) + tuple(reversed(_ids(mail.get("References"))))
-    recipients = tuple(a.lower() for _, a in getaddresses(mail.get_all("To", []) or []) if a)
     return InboundMail(
         message_id=own_id[0] if own_id else "sha256:" + hashlib.sha256(raw).hexdigest(),
         sender=address.strip().lower(),
@@ -116,7 +114,6 @@ def parse_mail(raw: bytes) -> InboundMail:
         answers=tuple(dict.fromkeys(answers)),
         files=tuple(files),
         machine=machine_sender(mail, address),
-        recipients=recipients,
     )
 
 

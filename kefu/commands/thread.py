@@ -15,7 +15,6 @@ in the same transaction:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -82,13 +81,6 @@ class PostEntry(Command, frozen=True):
 
 class UnknownAttachment(LookupError):
     """An entry names a file the attachment store does not hold."""
-
-
-@dataclass(frozen=True)
-class Posted:
-    """What a post saved besides the entry: the reply message queued, if any."""
-
-    message_id: UUID | None
 
 
 class ThreadCommands:

@@ -40,12 +40,6 @@ class EntryKind(StrEnum):
     SYSTEM_MESSAGE = "system_message"
 
 
-# What a customer may see of a thread (a portal, a chat widget): never an internal note.
-CUSTOMER_VISIBLE = frozenset(
-    {EntryKind.CUSTOMER_MESSAGE, EntryKind.PUBLIC_REPLY, EntryKind.SYSTEM_MESSAGE}
-)
-
-
 @dataclass(frozen=True)
 class AttachmentRef:
     """A file of the attachment store, by its SHA-256 digest (64 lowercase hex digits)."""
