@@ -44,7 +44,7 @@ from kefu.domain.deadlines import Priority
 from kefu.domain.errors import ActionNotAllowed
 from kefu.domain.message import Message
 from kefu.domain.metadata import EventMetadata
-from kefu.domain.thread import EntryKind, reply_case
+from kefu.domain.thread import EntryKind
 from kefu.domain.ticket import Ticket
 from kefu.domain.ticket_lifecycle import TicketStatus
 from kefu.store.attachments import AttachmentRefused
@@ -52,8 +52,10 @@ from kefu.store.attachments import AttachmentRefused
 log = logging.getLogger("kefu.intake")
 INTAKE_ACTOR = "intake:email"
 INTAKE_CATEGORY = "email"
-OUR_MESSAGE_ID = re.compile(r"^([0-9a-f-]{36})@kefu$")
-SUBJECT_REFERENCE = re.compile(r"\[#([0-9a-fA-F-]{36})\]")
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+OUR_MESSAGE_ID = re.compile(rf"^({_UUID})@kefu$", re.I)
+CASE_IDS = re.compile(_UUID, re.I)
+SUBJECT_REFERENCE = re.compile(rf"\[#({_UUID})\]", re.I)
 MAX_SUBJECT = 200
 MAX_DESCRIPTION = 10_000
 _PRIORITY = Priority.NORMAL  # the rules and SLA policies raise it where they should
@@ -93,14 +95,16 @@ class MailThreads:
         return None
 
     def _sent_by_us(self, message_id: str) -> UUID | None:
+        """The ticket a message the desk sent was about: a reply names its case, a notice
+        (the ticket resolved, ...) names the ticket in its case too."""
         match = OUR_MESSAGE_ID.match(message_id)
         if match is None or not self.app.exists(Message, UUID(match.group(1))):
             return None
         message: Message = self.app.repository.get(UUID(match.group(1)))
-        case = message.case.removeprefix("thread:")
-        if message.case != reply_case(UUID(case)):
-            return None
-        return UUID(case) if self.app.exists(Ticket, UUID(case)) else None
+        for named in CASE_IDS.findall(message.case):
+            if self.app.exists(Ticket, UUID(named)):
+                return UUID(named)
+        return None
 
     def _taken_in(self, message_id: str) -> UUID | None:
         answer = self.app.answer_for(INTAKE_ACTOR, intake_key(message_id))

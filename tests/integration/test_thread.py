@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import tarfile
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
@@ -16,13 +18,16 @@ from kefu.commands.intake import MailIntake, Received
 from kefu.commands.thread import AttachmentInput, PostEntry, ThreadCommands
 from kefu.commands.tickets import OpenTicket
 from kefu.domain.channels import Channel
-from kefu.domain.message import message_id
+from kefu.domain.message import Message, message_id
+from kefu.domain.metadata import EventMetadata
 from kefu.domain.thread import EntryKind, reply_key
 from kefu.domain.ticket import Ticket
 from kefu.search.index import SearchQuery
 from kefu.store.attachments import AttachmentRefused, FolderStore
 from tests.integration.conftest import context
 
+_NOW = datetime(2030, 3, 4, tzinfo=UTC)
+META = EventMetadata("notifier", "process", uuid4(), uuid4(), None, "process")
 PDF = b"%PDF-1.4\n" + "发票 invoice".encode() * 20
 
 
@@ -142,3 +147,26 @@ def test_mail_opens_a_ticket_once_and_replies_join_its_thread_by_any_of_their_li
         "m3@example.com",
         "m4@example.com",
     ]
+
+
+def test_an_answer_to_a_notice_joins_its_ticket_and_one_to_another_message_opens_one(
+    services: Services, threads: ThreadCommands
+) -> None:
+    intake = MailIntake(
+        services.app, services.threads.runner, services.threads.policies, threads,
+        services.read_models.customers,
+    )  # fmt: skip
+    ticket = intake.receive(_mail("n1@example.com", "退款", "请退款")).ticket_id
+    assert ticket is not None
+    notices = [
+        Message(key=key, rule="r", template="t", channel="email", language="zh",
+                recipient_kind="customer", recipient_id="", address="li@example.com",
+                subject="s", body="b", due_at=_NOW, case=case, meta=META, timestamp=_NOW)
+        for key, case in (("k1", f"resolved:{ticket}:4"), ("k2", "birthday:2030"))
+    ]  # fmt: skip
+    for notice in notices:
+        services.app.save(notice)
+    joined = _mail("n2@example.com", "Re: 已解决", "谢谢", In_Reply_To=f"<{notices[0].id}@kefu>")
+    assert intake.receive(joined) == Received("joined", ticket)
+    other = _mail("n3@example.com", "Re: 生日快乐", "谢谢", In_Reply_To=f"<{notices[1].id}@kefu>")
+    assert intake.receive(other).outcome == "opened"
