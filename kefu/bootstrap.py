@@ -13,18 +13,22 @@ from kefu.commands.agents import AgentCommands
 from kefu.commands.articles import ArticleCommands
 from kefu.commands.caller_recognition import CallerRecognition
 from kefu.commands.calls import CallCommands
+from kefu.commands.chat_intake import ChatIntake
 from kefu.commands.complaints import ComplaintCommands
 from kefu.commands.customers import CustomerCommands
 from kefu.commands.execution import Clock, CommandRunner, utc_now
+from kefu.commands.intake import MailIntake
 from kefu.commands.messages import MessageCommands
 from kefu.commands.phrases import PhraseCommands
 from kefu.commands.policies import Policies
 from kefu.commands.quality import InspectionCommands, ScorecardCommands
+from kefu.commands.thread import ThreadCommands
 from kefu.commands.tickets import TicketCommands
 from kefu.commands.visit_config import visit_policy
 from kefu.commands.visits import VisitCommands
 from kefu.commands.webhooks import WebhookCommands
 from kefu.domain.callbacks import CallbackPolicy
+from kefu.domain.channels import Channel
 from kefu.domain.directory import Directory
 from kefu.domain.templates import EMAIL, SMS, TemplateBook
 from kefu.processes.automation import Automation, Timers
@@ -57,6 +61,7 @@ from kefu.projections.runner import LogProcess, ProjectionRunner
 from kefu.projections.ticket_workload import TicketWorkload
 from kefu.projections.waiting import waiter_for
 from kefu.settings import Settings, SettingsError
+from kefu.store.attachments import FolderStore
 
 
 @dataclass
@@ -88,6 +93,10 @@ class Services:
     directory: Directory
     tokens: TokenRegistry
     clock: Clock
+    attachments: FolderStore
+    threads: ThreadCommands
+    intake: MailIntake
+    chat_intake: ChatIntake
     standby_models: ReadModels | None = None  # opened by `for_queries`, when there is a standby
 
     def for_queries(self) -> Services:
@@ -211,6 +220,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     sla = sla_setup(settings)
     policies = replace(policies, sla=sla.policies)
     read_models = ReadModels(settings.database_url, settings.timezone, sla)
+    attachments = FolderStore(settings.attachments_folder(), settings.attachment_max_bytes)
     policies = replace(
         policies,
         visits=visit_policy(settings.visit_rules_file),
@@ -219,6 +229,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         complaints=settings.complaints(),
         node_warn_share=settings.node_warn_share,
     )
+    threads = ThreadCommands(app, runner, policies, attachments)
     return Services(
         settings=settings,
         app=app,
@@ -265,6 +276,10 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         directory=load_directory(settings.directory_file),
         tokens=TokenRegistry.from_settings(settings.api_tokens, settings.api_tokens_file),
         clock=clock,
+        attachments=attachments,
+        threads=threads,
+        intake=MailIntake(app, runner, policies, threads, read_models.customers),
+        chat_intake=ChatIntake(app, runner, policies, threads),
     )
 
 
@@ -279,4 +294,10 @@ def channel_senders(s: Settings) -> dict[str, ChannelSender]:
     sms: ChannelSender = Unconfigured(SMS, "KEFU_SMS_GATEWAY_URL")
     if s.sms_gateway_url:
         sms = SmsGatewaySender(SmsGatewaySettings(s.sms_gateway_url, s.sms_gateway_token))
-    return {EMAIL: email, SMS: sms}
+    senders = {EMAIL: email, SMS: sms}
+    for chat in (Channel.CHAT, Channel.WECHAT):  # replies go to the adapter's webhook
+        senders[chat] = Unconfigured(chat, "KEFU_CHAT_WEBHOOK_URL")
+        if s.chat_webhook_url:
+            adapter = SmsGatewaySettings(s.chat_webhook_url, s.chat_webhook_token)
+            senders[chat] = SmsGatewaySender(adapter)
+    return senders

@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -86,6 +87,11 @@ environment:
   KEFU_REMINDER_DAYS    milestone reminders go this many days before (default 5)
   KEFU_MESSAGE_HOUR     local hour for scheduled messages (default 10)
   KEFU_NOTIFY_HORIZON_HOURS  events older than this when first read make no message (48)
+  KEFU_ATTACHMENTS_DIR  the folder of thread attachments (default: beside a SQLite database,
+                        else var/attachments); KEFU_ATTACHMENT_MAX_BYTES (20 MiB)
+  KEFU_CHAT_WEBHOOK_URL, KEFU_CHAT_WEBHOOK_TOKEN  replies on chat and WeChat go to this
+                        adapter as JSON {to, text, reference} (see docs/conversations.md)
+  KEFU_INTAKE_ADDRESS   the address customers write to (kefu intake smtp takes mail for it)
 """
 
 
@@ -156,6 +162,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     reminder_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 5
     message_hour: Annotated[int, msgspec.Meta(ge=0, le=23)] = 10
     notify_horizon_hours: Annotated[float, msgspec.Meta(gt=0, le=24 * 365)] = 48.0
+    attachments_dir: str = ""
+    attachment_max_bytes: Annotated[int, msgspec.Meta(ge=1, le=1024**3)] = 20 * 1024 * 1024
+    chat_webhook_url: str = ""
+    chat_webhook_token: str = ""
+    intake_address: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -218,6 +229,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             return parse_complaint_policy(self.complaint_policy)
         except ValueError as e:
             raise SettingsError(f"KEFU_COMPLAINT_POLICY {self.complaint_policy!r}: {e}") from None
+
+    def attachments_folder(self) -> Path:
+        """KEFU_ATTACHMENTS_DIR, else `attachments` beside a SQLite database file."""
+        if self.attachments_dir:
+            return Path(self.attachments_dir)
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///")).parent / "attachments"
+        return Path("var/attachments")
 
     def wrap_up(self) -> timedelta | None:
         return timedelta(seconds=self.wrap_up_seconds) if self.wrap_up_seconds else None

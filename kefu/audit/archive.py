@@ -4,7 +4,9 @@ The file is a tar with three parts, written in constant memory (one stream at a 
 - `events.jsonl`: one line per event: position, stream, version, topic, the exact stored
   payload (base64), the event's time, and its stream and log hashes from the live chain;
 - `streams.jsonl`: one line per stream: its id, last version and head stream hash;
-- `manifest.json`: the format, the selection, counts, the SHA-256 of both parts, and the log
+- `attachments/<sha256>`: each file a thread entry of those streams names (the attachment
+  store's bytes; a file the store lacks is listed in the manifest's `missing_files`);
+- `manifest.json`: the format, the selection, counts, the SHA-256 of every part, and the log
   digest at export time.
 `verify_archive` re-computes every stream chain from the payloads alone, without a database.
 """
@@ -28,7 +30,9 @@ from eventsourcing.persistence import StoredEvent
 
 from kefu.application import ServiceDesk
 from kefu.audit.history import aggregate_state
+from kefu.domain.thread import ENTRY_EVENTS
 from kefu.projections.progress import Progress, counting
+from kefu.store.attachments import AttachmentStore
 from kefu.store.chain import GENESIS, ChainLink, format_digest, stream_hash
 from kefu.store.mapper import MsgspecMapper
 
@@ -67,6 +71,7 @@ class Manifest(msgspec.Struct, frozen=True):
     streams: int
     parts: dict[str, str]  # part name → SHA-256 hex
     log_digest: str
+    missing_files: list[str] = []  # attachments named by the events that the store lacked
 
 
 def _quiet(_: str) -> None:
@@ -100,11 +105,14 @@ def export_archive(
     out: Path,
     selection: str,
     progress: Progress = _quiet,
+    files: AttachmentStore | None = None,
 ) -> Manifest:
-    """Writes whole streams (every version, with their chain rows) to `out`."""
+    """Writes whole streams (every version, with their chain rows) to `out`, and the files
+    their thread entries name when `files` is given."""
     events, heads = _Part("events.jsonl"), _Part("streams.jsonl")
     event_count = stream_count = 0
     total = len(streams) if isinstance(streams, Sized) else None
+    named: dict[str, None] = {}
     with counting(progress, "export", total, "streams") as advance:
         for stream in streams:
             advance(1)
@@ -112,24 +120,28 @@ def export_archive(
             for last in _stream_lines(app, stream):
                 events.write_line(last)
                 event_count += 1
+                named.update(dict.fromkeys(_attachments_of(app, last)))
             if last is None:
                 continue
             heads.write_line(ArchivedStream(last.stream, last.version, last.stream_hash))
             stream_count += 1
     head_position, head_hash = app.chain.head()  # as recorded; `kefu audit verify` proves it
-    manifest = Manifest(
-        format=FORMAT,
-        exported_at=datetime.now(UTC).isoformat(),
-        selection=selection,
-        events=event_count,
-        streams=stream_count,
-        parts={p.name: p.sha256.hexdigest() for p in (events, heads)},
-        log_digest=format_digest(head_position, head_hash),
-    )
+    parts = {p.name: p.sha256.hexdigest() for p in (events, heads)}
     with tarfile.open(out, "w") as tar:
         for part in (events, heads):
             part.add_to(tar)
             part.file.close()
+        missing = _add_files(tar, list(named), files, parts) if files is not None else []
+        manifest = Manifest(
+            format=FORMAT,
+            exported_at=datetime.now(UTC).isoformat(),
+            selection=selection,
+            events=event_count,
+            streams=stream_count,
+            parts=parts,
+            log_digest=format_digest(head_position, head_hash),
+            missing_files=missing,
+        )
         data = msgspec.json.format(msgspec.json.encode(manifest))
         info = tarfile.TarInfo("manifest.json")
         info.size = len(data)
@@ -151,6 +163,34 @@ def _stream_lines(app: ServiceDesk, stream: UUID) -> Iterator[ArchivedEvent]:
             if link is not None:  # unchained events are for `kefu audit verify` to report
                 yield _line(stream, event, link)
         version = events[-1].originator_version
+
+
+def _add_files(
+    tar: tarfile.TarFile, named: list[str], files: AttachmentStore, parts: dict[str, str]
+) -> list[str]:
+    """Adds each named file (one in memory at a time); returns those the store lacks."""
+    missing = []
+    for sha256 in named:
+        data = files.get(sha256)
+        if data is None:
+            missing.append(sha256)
+            continue
+        info = tarfile.TarInfo(f"attachments/{sha256}")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+        parts[info.name] = sha256  # verified like every part: its bytes hash to its name
+    return missing
+
+
+_ENTRY_TOPICS = frozenset(f"{c.__module__}:{c.__qualname__}" for c in ENTRY_EVENTS)
+
+
+def _attachments_of(app: ServiceDesk, line: ArchivedEvent) -> list[str]:
+    """The digests of the files a thread entry names (none for other events)."""
+    if line.topic not in _ENTRY_TOPICS:
+        return []
+    event: Any = app.mapper.to_domain_event(line.stored())
+    return [a.sha256 for a in event.entry.attachments]
 
 
 def _line(stream: UUID, event: StoredEvent, link: ChainLink) -> ArchivedEvent:

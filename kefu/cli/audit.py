@@ -73,7 +73,9 @@ def run_export(
     except ValueError as e:
         print(f"kefu archive export: {e}", file=sys.stderr)
         return 2
-    manifest = export_archive(services.app, ids, out, selection, TerminalProgress())
+    manifest = export_archive(
+        services.app, ids, out, selection, TerminalProgress(), files=services.attachments
+    )
     if manifest.streams == 0:
         out.unlink()
         print(

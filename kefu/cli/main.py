@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     dry.add_argument("record_id", help="a ticket or complaint id")
     dry.add_argument("--on", help="the event kind (default: ticket_opened or complaint_attributed)")
     _outbox_parser(commands)
+    _intake_parser(commands)
     docs = commands.add_parser("docs", help="print reference tables")
     docs.add_argument("topic", choices=["transitions"], help="transitions: every lifecycle table")
     token = commands.add_parser("hash-token", help="print a token's line for KEFU_API_TOKENS_FILE")
@@ -132,6 +133,27 @@ def _outbox_parser(commands: Any) -> None:
     again.add_argument(
         "--event", action="append", default=[], help="an event id (repeat); none: every dead one"
     )
+
+
+def _intake_parser(commands: Any) -> None:
+    intake = commands.add_parser("intake", help="take customers' mail in")
+    what = intake.add_subparsers(dest="action", required=True, metavar="ACTION")
+    smtp = what.add_parser("smtp", help="an SMTP (or LMTP) listener a mail server relays to")
+    smtp.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    smtp.add_argument("--port", type=int, default=2525, help="the port (default 2525)")
+    smtp.add_argument("--lmtp", action="store_true", help="speak LMTP instead of SMTP")
+
+
+def _intake(args: argparse.Namespace) -> int:
+    from kefu.bootstrap import build_services
+    from kefu.cli import intake
+
+    settings = Settings.from_env()
+    services = build_services(settings)
+    try:
+        return intake.run(services.intake, args.host, args.port, args.lmtp, settings.intake_address)
+    finally:
+        services.close()
 
 
 def _outbox(args: argparse.Namespace) -> int:
@@ -211,6 +233,8 @@ def _run(args: argparse.Namespace) -> int:
         return _automation(args.action, getattr(args, "record_id", None), getattr(args, "on", None))
     if args.command == "outbox":
         return _outbox(args)
+    if args.command == "intake":
+        return _intake(args)
     if args.command == "audit":
         return _audit(args.action, getattr(args, "digest", None))
     if args.command == "docs":

@@ -32,6 +32,7 @@ from kefu.domain.sla import (
     SlaPolicy,
     SlaTerms,
 )
+from kefu.domain.thread import EntryKind, TicketEntryPosted
 from kefu.domain.ticket import EVENT_ACTIONS, Ticket
 from kefu.domain.ticket_lifecycle import AGENT_ACTIONS
 
@@ -187,10 +188,15 @@ def fold_clocks(state: TicketClocks | None, event: Any) -> TicketClocks:
         if clock.cycle == event.cycle:
             return _with_clock(state, replace(clock, escalated=max(clock.escalated, event.level)))
         return state
-    if EVENT_ACTIONS.get(type(event)) in AGENT_ACTIONS:
+    if EVENT_ACTIONS.get(type(event)) in AGENT_ACTIONS or _is_public_reply(event):
         for name in (FIRST_RESPONSE, NEXT_UPDATE):
             state = _with_clock(state, state.clocks[name].stopped(at))
     return _lifecycle_event(state, event, at)
+
+
+def _is_public_reply(event: Any) -> bool:
+    """A reply to the customer in the thread answers them as an agent's action does."""
+    return isinstance(event, TicketEntryPosted) and event.entry.kind is EntryKind.PUBLIC_REPLY
 
 
 def _lifecycle_event(state: TicketClocks, event: Any, at: datetime) -> TicketClocks:

@@ -10,10 +10,12 @@ from kefu.http.appraisal import add_appraisal_routes
 from kefu.http.articles import add_article_routes
 from kefu.http.audit import add_audit_routes
 from kefu.http.calls import add_call_centre_routes
+from kefu.http.case_search import add_search_routes
 from kefu.http.collaboration import add_collaboration_routes
 from kefu.http.complaints import add_complaint_routes
 from kefu.http.customers import add_customer_routes
 from kefu.http.health import HealthResource, ReadyResource
+from kefu.http.intake import add_intake_routes
 from kefu.http.messages import add_message_routes
 from kefu.http.metrics import MetricsResource, pool_stats
 from kefu.http.middleware import AuthMiddleware
@@ -25,6 +27,7 @@ from kefu.http.public_articles import add_public_article_routes
 from kefu.http.quality import add_quality_routes
 from kefu.http.reports import add_report_routes
 from kefu.http.routes import ApiApp, Operation
+from kefu.http.thread import add_thread_routes
 from kefu.http.tickets import add_ticket_routes
 from kefu.http.visits import add_visit_routes
 from kefu.http.webhooks import add_webhook_routes
@@ -57,6 +60,9 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_webhook_routes(app, services)
     add_message_routes(app, services)
     add_console_routes(app, services)
+    add_thread_routes(app, services)
+    add_intake_routes(app, services.intake, services.chat_intake)
+    add_search_routes(app, services)
     return app
 
 

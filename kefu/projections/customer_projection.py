@@ -61,6 +61,15 @@ class CustomerView(DocumentView[CustomerDocument]):
         )
         return [UUID(row["customer_id"]) for row in rows]
 
+    def files_with_email(self, email: str) -> list[UUID]:
+        """The files (not merged away) holding this address (case-folded): email intake."""
+        rows = self.query(
+            f"SELECT customer_id FROM {KEYS_TABLE} WHERE kind = 'email' AND value = :email "
+            "ORDER BY customer_id",
+            {"email": email.strip().casefold()},
+        )
+        return [UUID(row["customer_id"]) for row in rows]
+
     def likely_duplicates(self, doc: CustomerDocument) -> dict[UUID, list[str]]:
         """Other active files sharing a phone, the email, or name and birthday with `doc`,
         each with the keys it shares (查重: suggestions for a merge, never merged by itself)."""

@@ -27,6 +27,7 @@ from kefu.projections.reports.registry import ReportViews
 from kefu.projections.signals import CommitSignal
 from kefu.projections.sla_timers import AutomationControl, SlaTimersProjection, SlaTimerStore
 from kefu.projections.sql import rebuild_class_of, view_class_for
+from kefu.projections.thread_projection import ThreadProjection, ThreadView
 from kefu.projections.ticket_projection import TicketProjection, TicketView
 from kefu.projections.timeline_projection import TimelineProjection, TimelineView
 from kefu.projections.visit_projection import VisitProjection, VisitView
@@ -98,6 +99,8 @@ class ReadModels:
         self.projections.append(NodeProjection(self.ticket_nodes))
         self.webhooks: WebhookView = self._open(WebhookView)
         self.projections.append(WebhookProjection(self.webhooks))
+        self.threads: ThreadView = self._open(ThreadView)
+        self.projections.append(ThreadProjection(self.threads))
         self.reports = ReportViews(self._open, timezone)  # buckets in the business time zone
         self.projections.extend(self.reports.projections)
         # Not a projection: where runners leave their heartbeat and park what fails.

@@ -18,6 +18,7 @@ import msgspec
 
 from kefu.domain.sla import SlaSetup
 from kefu.domain.sla_clocks import TicketClocks, fold_clocks
+from kefu.domain.thread import TicketEntryPosted
 from kefu.domain.ticket import Ticket
 from kefu.projections.documents import FoldProjection
 from kefu.projections.due_timers import DueTimerView
@@ -49,7 +50,7 @@ class SlaTimersProjection(FoldProjection[SlaTimerStore]):
         Ticket.FollowedUp, Ticket.Started, Ticket.Resolved, Ticket.FeedbackGiven,
         Ticket.Closed, Ticket.Reopened, Ticket.Archived, Ticket.AwaitingCustomer,
         Ticket.CustomerReplied, Ticket.Escalated, Ticket.SlaAssigned, Ticket.SlaWarned,
-        Ticket.SlaBreached, Ticket.Cancelled, Ticket.MarkedDuplicate,
+        Ticket.SlaBreached, Ticket.Cancelled, Ticket.MarkedDuplicate, TicketEntryPosted,
     )  # fmt: skip
 
     def __init__(self, view: SlaTimerStore, setup: SlaSetup) -> None:

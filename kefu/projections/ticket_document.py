@@ -13,6 +13,7 @@ from msgspec.structs import replace
 from kefu.domain.collaboration import NodeStatus, light
 from kefu.domain.lifecycle import status_after
 from kefu.domain.sla_clocks import TicketClocks, fold_clocks
+from kefu.domain.thread import EntryKind, TicketEntryPosted
 from kefu.domain.ticket import EVENT_ACTIONS, Ticket
 from kefu.domain.ticket_lifecycle import TRANSITIONS, TicketStatus
 
@@ -53,6 +54,11 @@ class TicketDocument(msgspec.Struct, frozen=True, kw_only=True):
     resolution_due_at: datetime
     first_response_at: datetime | None = None
     first_response_seconds: float | None = None
+    # The thread: the customer's first message (else the opening) to the first public reply.
+    first_customer_message_at: datetime | None = None
+    first_reply_at: datetime | None = None
+    first_reply_seconds: float | None = None
+    thread_entries: int = 0
     urge_count: int = 0
     resolution: str | None = None
     resolution_code: str | None = None
@@ -112,12 +118,19 @@ def fold(view: TicketDocument | None, event: Any, position: int) -> TicketDocume
         version=event.originator_version,
         position=position,
     )
-    if changed.first_response_at is None and isinstance(event, FIRST_RESPONSE_EVENTS):
+    if changed.first_response_at is None and _is_first_response(event):
         seconds = (event.timestamp - changed.opened_at).total_seconds()
         changed = replace(
             changed, first_response_at=event.timestamp, first_response_seconds=seconds
         )
     return changed
+
+
+def _is_first_response(event: Any) -> bool:
+    """An agent's action, or a public reply in the thread (whichever comes first)."""
+    if isinstance(event, TicketEntryPosted):
+        return event.entry.kind is EntryKind.PUBLIC_REPLY
+    return isinstance(event, FIRST_RESPONSE_EVENTS)
 
 
 def _status_after(view: Any, event: Any) -> str:
@@ -288,3 +301,16 @@ def _finished(
         for n in view.nodes
     )
     return replace(view, nodes=nodes)
+
+
+@_apply.register
+def _(event: TicketEntryPosted, view: TicketDocument) -> TicketDocument:
+    changed = replace(view, thread_entries=view.thread_entries + 1)
+    kind = event.entry.kind
+    if kind is EntryKind.CUSTOMER_MESSAGE and view.first_customer_message_at is None:
+        return replace(changed, first_customer_message_at=event.timestamp)
+    if kind is EntryKind.PUBLIC_REPLY and view.first_reply_at is None:
+        asked = view.first_customer_message_at or view.opened_at
+        seconds = (event.timestamp - asked).total_seconds()
+        return replace(changed, first_reply_at=event.timestamp, first_reply_seconds=seconds)
+    return changed

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from kefu.domain.thread import TicketEntryPosted
 from kefu.domain.ticket import Ticket
 from kefu.projections.batch import Positioned
 from kefu.projections.documents import Column, DocumentView, FoldProjection
@@ -125,6 +126,7 @@ class TicketProjection(FoldProjection[TicketView]):
         Ticket.SlaBreached, Ticket.PriorityChanged, Ticket.Recategorised, Ticket.Tagged,
         Ticket.Cancelled, Ticket.MarkedDuplicate, Ticket.NodeOpened, Ticket.NodeCompleted,
         Ticket.NodeEscalated, Ticket.NodesOverridden,
+        TicketEntryPosted,
     )  # fmt: skip
 
     fold = staticmethod(fold_ticket)

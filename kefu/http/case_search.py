@@ -1,0 +1,76 @@
+"""GET /search?q=: tickets, complaints and knowledge-base articles holding the words, ranked
+together, each with the snippet around the match.
+
+Tickets and complaints are found in the thread view's case index (subject or type,
+description, every thread entry); articles in the knowledge base's own index, among those the
+caller may read (the desk: internal and public; a reporter: public only). Customer files are
+not searched here (personal data: found by phone, email or name on `GET /customers`).
+`match=exact` asks for the phrase, `fuzzy` (default) for similar text; `kinds` narrows.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+import falcon
+import msgspec
+
+from kefu.auth import Role
+from kefu.bootstrap import Services
+from kefu.http.aggregates import VIEW_READERS
+from kefu.http.article_search import search_params
+from kefu.http.responses import write_json
+from kefu.http.routes import ApiApp, Operation
+from kefu.projections.article_projection import Audience
+from kefu.search.index import SearchQuery
+
+KINDS = ("ticket", "complaint", "article")
+
+
+class Found(msgspec.Struct, frozen=True):
+    kind: str
+    id: UUID
+    score: float
+    snippet: str
+
+
+class SearchResults(msgspec.Struct, frozen=True):
+    items: list[Found]
+
+
+class SearchResource:
+    roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": VIEW_READERS}
+
+    def __init__(self, s: Services) -> None:
+        self.s = s
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        params = search_params(req, extra={"kinds"})
+        kinds = [k for k in (req.get_param("kinds") or ",".join(KINDS)).split(",") if k]
+        if not kinds or set(kinds) - set(KINDS):
+            raise falcon.HTTPBadRequest(
+                title="Bad query parameter", description=f"kinds: some of {', '.join(KINDS)}"
+            )
+        query = SearchQuery(params.text, params.exact, limit=params.limit)
+        threads = self.s.read_models.threads
+        found: list[Found] = []
+        if "ticket" in kinds:
+            found += [Found("ticket", UUID(h.doc_id), h.score, h.snippet)
+                      for h in threads.search_tickets(query)]  # fmt: skip
+        if "complaint" in kinds:
+            found += [Found("complaint", UUID(h.doc_id), h.score, h.snippet)
+                      for h in threads.search_complaints(query)]  # fmt: skip
+        if "article" in kinds:
+            public = req.context.caller.role is Role.REPORTER
+            articles = self.s.read_models.articles.search(params.request(Audience(public)))
+            found += [Found("article", a.id, a.score, a.snippet) for a in articles]
+        ranked = sorted(found, key=lambda f: (-f.score, f.kind, str(f.id)))[: params.limit]
+        write_json(resp, SearchResults(ranked))
+
+
+def add_search_routes(app: ApiApp, s: Services) -> None:
+    operation = Operation(
+        "Tickets, complaints and articles holding the words", answer=SearchResults
+    )
+    app.add_route("/search", SearchResource(s), openapi={"/search": {"get": operation}})

@@ -1,0 +1,38 @@
+"""`?q=` on the ticket list: the tickets whose subject, description or thread hold the words.
+
+The words are looked up in the thread view's case index (kefu/search: grams, so Chinese
+without spaces is found by any part, "发票金额" in "上月发票金额多收"); the list then shows the
+matching tickets with its other filters, order and cursor pages. At most `CANDIDATES` tickets,
+the best matches, are considered, so a very common word lists the best of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import falcon
+
+from kefu.projections.thread_projection import ThreadView
+from kefu.search.index import CANDIDATES, EmptyQuery, SearchQuery
+
+MAX_QUERY_CHARS = 200
+
+
+def words_condition(view: ThreadView) -> Callable[[str], tuple[str, dict[str, object]]]:
+    """The list condition for `?q=`: `id IN (the tickets found)`."""
+
+    def condition(text: str) -> tuple[str, dict[str, object]]:
+        if len(text) > MAX_QUERY_CHARS:
+            raise falcon.HTTPBadRequest(
+                title="Bad query parameter", description=f"q is at most {MAX_QUERY_CHARS} chars"
+            )
+        try:
+            hits = view.search_tickets(SearchQuery(text, exact=True, limit=CANDIDATES))
+        except EmptyQuery as e:
+            raise falcon.HTTPBadRequest(title="Bad query parameter", description=str(e)) from None
+        found = {f"q{n}": hit.doc_id for n, hit in enumerate(hits)}
+        if not found:
+            return "1 = 0", {}
+        return f"id IN ({', '.join(':' + k for k in found)})", dict(found)
+
+    return condition

@@ -1,0 +1,65 @@
+"""Thread entries on the ticket's own stream: the rules, the stored form, the SLA clocks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from kefu.domain.channels import Channel
+from kefu.domain.errors import ActionNotAllowed, RuleViolated
+from kefu.domain.sla import FIRST_RESPONSE, RESOLUTION
+from kefu.domain.thread import (
+    AttachmentRef,
+    EntryContent,
+    EntryKind,
+    TicketEntryPosted,
+    post_entry,
+)
+from kefu.store.mapper import MsgspecMapper
+from tests.unit.test_sla_clocks import CHINA, META, clocks_of, minutes, opened
+
+NOTE = EntryContent(kind=EntryKind.INTERNAL_NOTE, author="a-1", channel=Channel.PHONE, body="x")
+
+
+def test_an_entry_is_stored_with_its_files_digests_and_read_back_as_written() -> None:
+    ticket = opened()
+    pdf = AttachmentRef("ab" * 32, "发票.pdf", "application/pdf", 1234)
+    entry = EntryContent(
+        kind=EntryKind.CUSTOMER_MESSAGE, author="intake:email", channel=Channel.EMAIL,
+        body="发票金额多收", html="<p>发票金额多收</p>", attachments=(pdf,),
+        address="li@example.com", external_id="m1@example.com",
+    )  # fmt: skip
+    post_entry(ticket, entry, meta=META, at=minutes(1))
+    posted = ticket.collect_events()[-1]
+    mapper = MsgspecMapper()
+    again = mapper.to_domain_event(mapper.to_stored_event(posted))
+    assert isinstance(again, TicketEntryPosted) and again.entry == entry
+    assert b"ab" * 32 in mapper.to_stored_event(posted).state  # the chain covers the digest
+
+
+def test_a_blank_entry_an_unaddressed_reply_and_an_archived_case_are_refused() -> None:
+    ticket = opened()
+    with pytest.raises(RuleViolated):
+        post_entry(ticket, EntryContent(**{**vars(NOTE), "body": " "}), meta=META, at=minutes(1))
+    reply = EntryContent(**{**vars(NOTE), "kind": EntryKind.PUBLIC_REPLY})
+    with pytest.raises(RuleViolated, match="address"):
+        post_entry(ticket, reply, meta=META, at=minutes(1))
+    ticket.status = ticket.status.ARCHIVED
+    with pytest.raises(ActionNotAllowed):
+        post_entry(ticket, NOTE, meta=META, at=minutes(1))
+
+
+def test_a_public_reply_stops_the_first_response_clock_and_a_note_does_not() -> None:
+    noted = opened()
+    post_entry(noted, NOTE, meta=META, at=minutes(2))
+    assert FIRST_RESPONSE in {m.clock for m in clocks_of(noted).marks(CHINA)}
+    ticket = opened()
+    reply = EntryContent(
+        kind=EntryKind.PUBLIC_REPLY, author="a-1", channel=Channel.SMS, body="已处理",
+        address="+8613800000000",
+    )  # fmt: skip
+    post_entry(ticket, reply, meta=META, at=minutes(3))
+    state = clocks_of(ticket)
+    assert {m.clock for m in state.marks(CHINA)} == {RESOLUTION}
+    assert state.clock(FIRST_RESPONSE).elapsed(minutes(30), CHINA) == timedelta(minutes=3)
