@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Period(StrEnum):
@@ -30,12 +31,16 @@ class Bucket:
 
 def date_labels(day: date) -> dict[str, str]:
     """The day, week (its Monday) and month labels of a business date."""
+    b_day, b_week, b_month = _labels(day)
+    return {"b_day": b_day, "b_week": b_week, "b_month": b_month}
+
+
+@lru_cache(maxsize=4096)
+def _labels(day: date) -> tuple[str, str, str]:
+    # Formatting dates is a projection's hot path; a catch-up meets the same few days again
+    # and again.
     monday = day - timedelta(days=day.weekday())
-    return {
-        "b_day": day.isoformat(),
-        "b_week": monday.isoformat(),
-        "b_month": day.strftime("%Y-%m"),
-    }
+    return day.isoformat(), monday.isoformat(), day.strftime("%Y-%m")
 
 
 def moment_labels(moment: datetime, zone: tzinfo) -> dict[str, object]:
