@@ -197,7 +197,7 @@ def test_a_late_member_visit_is_escalated_once_and_its_agent_and_the_duty_staff_
     customer_id = desk.services.customers.register(member, context()).answer.id
     plan = ScheduleVisit(
         customer_id=customer_id, purpose="7DC", due_on=date(2030, 3, 4),
-        assignee_id=desk.agents["zhao"],
+        assignee_id=UUID(desk.agents["zhao"]),
     )  # fmt: skip
     visit_id = desk.services.visits.schedule(plan, context()).answer.id
     desk.settle()
