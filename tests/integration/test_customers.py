@@ -11,6 +11,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.utils import get_topic
 
+from kefu.audit.replay import replay
 from kefu.bootstrap import Services, build_services
 from kefu.commands.agents import RegisterAgent
 from kefu.commands.customers import (
@@ -333,3 +334,5 @@ def test_a_rebuilt_customer_view_searches_files_identically(desk: Services) -> N
 
     assert searched() == before
     assert indexed() == rows
+    replayed = replay(desk.app, desk.read_models, lambda _: None)  # every table, row by row
+    assert replayed.ok, [str(d) for d in replayed.differences]
