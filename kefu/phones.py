@@ -48,6 +48,18 @@ def lookup_key(stored: str, region: str = HOME_REGION) -> str:
         return stored
 
 
+def written_forms(stored: str, region: str = HOME_REGION) -> tuple[str, ...]:
+    """The forms people type a stored number in, for text search: as stored, E.164 and the
+    national digits (`+8613800138000`, `13800138000`; `+861012345678`, `01012345678`)."""
+    key = lookup_key(stored, region)
+    try:
+        number = _parsed(key, region)
+    except InvalidPhone:
+        return tuple(dict.fromkeys((stored, key)))
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return tuple(dict.fromkeys((stored, key, phonenumbers.normalize_digits_only(national))))
+
+
 def _parsed(text: str, region: str) -> phonenumbers.PhoneNumber:
     if len(text) > _LONGEST:
         raise InvalidPhone(f"{text[:_LONGEST]!r}… is not a phone number")

@@ -1,11 +1,11 @@
-"""GET /search?q=: tickets, complaints and knowledge-base articles holding the words, ranked
-together, each with the snippet around the match.
+"""GET /search?q=: tickets, complaints, knowledge-base articles and customer files holding the
+words, ranked together, each with the snippet around the match.
 
 Tickets and complaints are found in the thread view's case index (subject or type,
 description, every thread entry); articles in the knowledge base's own index, among those the
-caller may read (the desk: internal and public; a reporter: public only). Customer files are
-not searched here (personal data: found by phone, email or name on `GET /customers`).
-`match=exact` asks for the phrase, `fuzzy` (default) for similar text; `kinds` narrows.
+caller may read (the desk: internal and public; a reporter: public only); customer files in the
+customer view's own index, only for the roles that read files (`CUSTOMER_READERS`: personal
+data). `match=exact` asks for the phrase, `fuzzy` (default) for similar text; `kinds` narrows.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.http.aggregates import VIEW_READERS
 from kefu.http.article_search import search_params
+from kefu.http.customers import CUSTOMER_READERS
 from kefu.http.responses import write_json
 from kefu.http.routes import ApiApp, Operation
 from kefu.projections.article_projection import Audience
 from kefu.search.index import SearchQuery
 
-KINDS = ("ticket", "complaint", "article")
+KINDS = ("ticket", "complaint", "article", "customer")
 
 
 class Found(msgspec.Struct, frozen=True):
@@ -65,12 +66,20 @@ class SearchResource:
             public = req.context.caller.role is Role.REPORTER
             articles = self.s.read_models.articles.search(params.request(Audience(public)))
             found += [Found("article", a.id, a.score, a.snippet) for a in articles]
+        if "customer" in kinds and may_read_customers(req.context.caller.role):
+            found += [Found("customer", UUID(h.doc_id), h.score, h.snippet)
+                      for h in self.s.read_models.customers.search(query)]  # fmt: skip
         ranked = sorted(found, key=lambda f: (-f.score, f.kind, str(f.id)))[: params.limit]
         write_json(resp, SearchResults(ranked))
 
 
+def may_read_customers(role: Role) -> bool:
+    return role is Role.ADMIN or role in CUSTOMER_READERS
+
+
 def add_search_routes(app: ApiApp, s: Services) -> None:
     operation = Operation(
-        "Tickets, complaints and articles holding the words", answer=SearchResults
+        "Tickets, complaints, articles and customer files holding the words",
+        answer=SearchResults,
     )
     app.add_route("/search", SearchResource(s), openapi={"/search": {"get": operation}})

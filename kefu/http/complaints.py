@@ -31,6 +31,7 @@ from kefu.http.listing import ListResource, Param, time_param
 from kefu.http.requests import command_context, decode, read_body
 from kefu.http.responses import write_outcome
 from kefu.http.routes import ApiApp, Operation
+from kefu.http.words_search import words_condition
 from kefu.projections.complaint_projection import ComplaintView
 
 PREFIX = "/complaints"
@@ -84,6 +85,7 @@ def complaint_list(s: Services) -> ListResource:
         Param("registered_from", "registered_at", "ge", time_param),
         Param("registered_to", "registered_at", "lt", time_param),
         Param("overdue", condition=lambda kind: ComplaintView.overdue_condition(kind, s.clock())),
+        Param("q", condition=words_condition(s.read_models.threads.search_complaints)),
     ]
     sorts = {
         "registered": "registered_at",

@@ -25,10 +25,15 @@ from kefu.http.listing import ListResource, Param
 from kefu.http.reading import wait_for_position
 from kefu.http.responses import write_json
 from kefu.http.routes import ApiApp, Operation
+from kefu.http.words_search import words_condition
 from kefu.phones import InvalidPhone, normalise_phone
 from kefu.projections.batch import BatchProjection
 from kefu.projections.customer_projection import CustomerView
 from kefu.projections.timeline import TimelineEntry
+
+# The roles that read customer files (personal data): every GET under /customers allows them,
+# and `GET /search` returns files to them only.
+CUSTOMER_READERS = VIEW_READERS
 
 
 def phone_condition(text: str) -> tuple[str, dict[str, object]]:
@@ -41,7 +46,7 @@ def phone_condition(text: str) -> tuple[str, dict[str, object]]:
 
 
 def customer_list(s: Services) -> ListResource:
-    """GET /customers: by phone, name prefix, tier, owner agent, tag or status."""
+    """GET /customers: by phone, name prefix, tier, owner agent, tag, status or words."""
     params = [
         Param("phone", condition=phone_condition),
         Param("name", "name", "prefix"),
@@ -49,6 +54,7 @@ def customer_list(s: Services) -> ListResource:
         Param("owner", "owner_id"),
         Param("status", "status"),
         Param("tag", condition=lambda tag: CustomerView.key_condition("tag", tag)),
+        Param("q", condition=words_condition(s.read_models.customers.search)),
     ]
     sorts = {"registered": "registered_at", "name": "name"}
     return ListResource(
@@ -89,7 +95,7 @@ class TimelineResource(ListResource):
 class DuplicatesResource:
     """GET /customers/{id}/duplicates: files that are likely the same customer, and why."""
 
-    roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": VIEW_READERS}
+    roles: ClassVar[dict[str, frozenset[Role]]] = {"GET": CUSTOMER_READERS}
 
     def __init__(self, s: Services) -> None:
         self.services = s
@@ -118,7 +124,7 @@ def add_customer_routes(app: ApiApp, s: Services) -> None:
         AggregateResource(s.customers, projection, s.settings.read_wait_seconds),
         HistoryResource(s.app, Customer),
         post="Open a customer file (建档)",
-        get="Find files: phone, name prefix, tier, owner, tag, status",
+        get="Find files: phone, name prefix, tier, owner, tag, status, words",
     )
     timeline = TimelineResource(s, s.read_models.projection("customer_timeline"))
     summary = "The one-customer timeline (服务中台)"

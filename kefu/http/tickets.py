@@ -22,7 +22,7 @@ from kefu.http.aggregates import (
 from kefu.http.customer_scope import customer_param
 from kefu.http.listing import ListResource, Param, time_param
 from kefu.http.routes import ApiApp
-from kefu.http.ticket_search import words_condition
+from kefu.http.words_search import words_condition
 from kefu.projections.ticket_projection import TicketView
 
 
@@ -42,7 +42,7 @@ def ticket_list(s: Services) -> ListResource:
         Param("updated_from", "updated_at", "ge", time_param),
         Param("updated_to", "updated_at", "lt", time_param),
         Param("overdue", condition=lambda kind: TicketView.overdue_condition(kind, s.clock())),
-        Param("q", condition=words_condition(s.read_models.threads)),
+        Param("q", condition=words_condition(s.read_models.threads.search_tickets)),
     ]
     sorts = {
         "opened": "opened_at",

@@ -1,4 +1,5 @@
-"""The customer view and its projection; phones and tags are kept in a key table."""
+"""The customer view and its projection; phones and tags are kept in a key table, and the
+file's words (name, phones, email, address, tags, orders, notes) in a search index of its own."""
 
 from __future__ import annotations
 
@@ -9,18 +10,21 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from kefu.domain.customer import Customer
-from kefu.phones import lookup_key
+from kefu.phones import lookup_key, written_forms
 from kefu.projections.batch import Positioned
 from kefu.projections.customer_document import CustomerDocument, absorb
 from kefu.projections.customer_document import fold as fold_customer
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.sql import Tx, db_time
+from kefu.search.index import SearchIndex, SearchQuery
+from kefu.search.ranking import Hit
 
 KEYS_TABLE = "customer_keys"
 
 
 class CustomerView(DocumentView[CustomerDocument]):
-    """One row per customer file, and a row per (phone or tag, file) to look files up by."""
+    """One row per customer file, a row per (phone or tag, file) to look files up by, and
+    the search index of the files' words (a merged file is found through its survivor)."""
 
     table = "customer_views"
     document = CustomerDocument
@@ -32,6 +36,7 @@ class CustomerView(DocumentView[CustomerDocument]):
         "registered_at": ("TEXT NOT NULL", lambda v: db_time(v.registered_at)),
     }
     indexes = ("name, id", "owner_id", "registered_at, id")  # sorts: a range of one index
+    words = SearchIndex("customer", "customer_views")
 
     def create_statements(self) -> tuple[str, ...]:
         return (
@@ -39,6 +44,7 @@ class CustomerView(DocumentView[CustomerDocument]):
             f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (kind TEXT NOT NULL, value TEXT NOT NULL, "
             "customer_id TEXT NOT NULL, PRIMARY KEY (kind, value, customer_id))",
             f"CREATE INDEX IF NOT EXISTS {KEYS_TABLE}_customer ON {KEYS_TABLE} (customer_id)",
+            *self.words.create_statements(self.is_postgres),
         )
 
     def save(self, tx: Tx, docs: Mapping[UUID, CustomerDocument], tracking: Tracking) -> None:
@@ -51,6 +57,23 @@ class CustomerView(DocumentView[CustomerDocument]):
                 f"INSERT INTO {KEYS_TABLE} VALUES (:kind, :value, :id)",
                 [{"kind": k, "value": v, "id": str(customer_id)} for k, v in _keys(doc)],
             )
+        self._index_words(tx, docs)
+
+    def _index_words(self, tx: Tx, docs: Mapping[UUID, CustomerDocument]) -> None:
+        """Re-indexes the files whose words changed (most events, an order or a survey score
+        aside, change none); a merged file leaves the index."""
+        words = {str(customer_id): _words(doc) for customer_id, doc in docs.items()}
+        indexed = self.words.texts(tx, list(words))
+        for doc_id, text in words.items():
+            if text is None:
+                self.words.drop(tx, doc_id)
+            elif indexed.get(doc_id) != text:
+                self.words.put(tx, doc_id, *text)
+
+    def search(self, query: SearchQuery) -> list[Hit]:
+        """Files whose words hold the query, best first (the name weighs most)."""
+        with self.read() as tx:
+            return self.words.search(tx, query)
 
     def files_with_phone(self, phone: str) -> list[UUID]:
         """The files (not merged away) holding this normalised number: 熟客识别 at call arrival."""
@@ -98,6 +121,20 @@ def _keys(doc: CustomerDocument) -> list[tuple[str, str]]:
     if doc.merged_into is not None:
         return []  # a merged file is found through its survivor
     return _identity_keys(doc) + [("tag", t) for t in dict.fromkeys(doc.tags)]
+
+
+def _words(doc: CustomerDocument) -> tuple[str, str] | None:
+    """The file's title (its name) and text as searched; none for a merged file."""
+    if doc.merged_into is not None:
+        return None
+    phones = dict.fromkeys(f for p in doc.lookup_phones() for f in written_forms(p))
+    orders = [" ".join([o.number, o.package or "", *o.items, *o.add_ons]) for o in doc.orders]
+    lines = [
+        doc.name, *phones, doc.email or "", doc.address or "", doc.external_ref or "",
+        " ".join(doc.tags), *orders, *(m.note for m in doc.milestones),
+        *(s.comments for s in doc.surveys), *doc.preferences.values(),
+    ]  # fmt: skip
+    return doc.name, "\n".join(line for line in lines if line)
 
 
 def _identity_keys(doc: CustomerDocument) -> list[tuple[str, str]]:

@@ -3,5 +3,5 @@
 `text` turns text into comparable grams, `index` keeps them in a view's own tables (the same
 SQL on SQLite and PostgreSQL, no extension, no external server) and `ranking` orders the hits
 and cuts their snippets. A read model that wants search owns a `SearchIndex` and feeds it
-from its projection (the articles do; tickets can do the same).
+from its projection (the articles, the thread view for cases, the customer files).
 """

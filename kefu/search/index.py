@@ -20,6 +20,7 @@ from kefu.search.text import grams, index_grams, normalize
 FUZZY_SHARE = 0.5  # a fuzzy hit shares at least half of the query's grams
 CANDIDATES = 200  # ranked in Python at most; the best by shared grams come first
 MAX_QUERY_GRAMS = 64
+CHUNK = 500  # documents named in one statement
 
 
 class EmptyQuery(ValueError):
@@ -83,6 +84,18 @@ class SearchIndex:
             "VALUES (:gram, :doc_id, :in_title, :in_body, :weight)",
             rows,
         )
+
+    def texts(self, tx: Tx, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """The indexed (title, body) of those documents that are in the index."""
+        found: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(ids), CHUNK):
+            docs = {f"d{n}": i for n, i in enumerate(ids[start : start + CHUNK])}
+            tx.execute(
+                f"SELECT doc_id, title, body FROM {self.docs} WHERE doc_id IN ({_marks(docs)})",
+                docs,
+            )
+            found.update({r["doc_id"]: (r["title"], r["body"]) for r in tx.fetchall()})
+        return found
 
     def drop(self, tx: Tx, doc_id: str) -> None:
         """Removes a document from the index (nothing happens when it is not there)."""

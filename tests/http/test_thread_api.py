@@ -166,6 +166,44 @@ def test_the_ticket_list_finds_tickets_by_words_of_their_subject_and_thread(
     assert blank.status_code == 400
 
 
+def test_the_complaint_list_finds_complaints_by_words_of_their_description_and_thread(
+    client: Client,
+    auth: Callable[..., Headers],
+    new_customer: Callable[..., str],
+    catch_up: Callable[[], int],
+) -> None:
+    customer = new_customer()
+
+    def register(kind: str, description: str) -> str:
+        body = {"channel": "phone", "customer_id": customer, "type": kind,
+                "description": description, "contact": "13800000001"}  # fmt: skip
+        answer = client.simulate_post("/complaints", json=body, headers=auth())
+        assert answer.status_code == 201, answer.text
+        return str(answer.json["id"])
+
+    invoice = register("price_dispute", "上月发票金额多收")
+    kettle = register("product_defect", "水壶漏水")
+    note = {"kind": "internal_note", "body": "客户要求上门取件"}
+    thread = client.simulate_post(f"/complaints/{kettle}/thread", json=note, headers=auth())
+    assert thread.status_code == 201, thread.text
+    catch_up()
+
+    def found(q: str, role: str = "service", **more: str) -> list[str]:
+        answer = client.simulate_get("/complaints", params={"q": q, **more}, headers=auth(role))
+        assert answer.status_code == 200, answer.text
+        return [c["id"] for c in answer.json["items"]]
+
+    assert found("发票金额", role="reporter") == [invoice]
+    assert found("上门取件") == [kettle]  # the thread's words
+    assert found("漏水", type="product_defect") == [kettle]  # with the list's other filters
+    assert found("漏水", type="price_dispute") == []
+    assert found("天气预报") == []
+    blank = client.simulate_get("/complaints", params={"q": "！？"}, headers=auth())
+    assert blank.status_code == 400
+    refused = client.simulate_get("/complaints", params={"q": "漏水"}, headers=auth("auditor"))
+    assert refused.status_code == 403
+
+
 def test_a_complaint_has_a_thread_and_its_sms_reply_goes_to_the_customers_number(
     client: Client,
     auth: Callable[..., Headers],
