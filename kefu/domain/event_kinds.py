@@ -3,6 +3,13 @@
 An event's kind is its class path in the aggregate, `Complaint.Registered`; its aggregate
 kind is the aggregate's name in lower case, `complaint`. Subscriptions themselves and the
 auditors' access records are internal and never leave the desk.
+
+The thread's events are declared beside their aggregates (`kefu/domain/thread.py`), so their
+topics are `kefu.domain.thread:TicketEntryPosted`; they are named like the nested ones,
+`Ticket.EntryPosted` and `Complaint.EntryPosted`, and belong to their aggregate's kind.
+Every entry kind goes out, internal notes included: subscribers are the organisation's own
+services (docs/outbox.md); the entry's `kind` is in the payload, and what a customer sees is
+sent by the message outbox, never by a subscription.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from kefu.domain.call import Call
 from kefu.domain.complaint import Complaint
 from kefu.domain.customer import Customer
 from kefu.domain.notice import Notice
+from kefu.domain.thread import ComplaintEntryPosted, TicketEntryPosted
 from kefu.domain.ticket import Ticket
 from kefu.domain.visit import Visit
 
@@ -30,14 +38,28 @@ PUBLIC_AGGREGATES: tuple[type[Aggregate], ...] = (
     Notice,
 )
 
+# Events of a public aggregate declared outside its class: their kind → the event class.
+DECLARED_BESIDE: dict[str, type[Aggregate.Event]] = {
+    "Ticket.EntryPosted": TicketEntryPosted,
+    "Complaint.EntryPosted": ComplaintEntryPosted,
+}
+
+
+def _topic(event_class: type[Aggregate.Event]) -> str:
+    return f"{event_class.__module__}:{event_class.__qualname__}"  # as eventsourcing names it
+
+
+_KIND_BY_TOPIC = {_topic(c): kind for kind, c in DECLARED_BESIDE.items()}
+
 
 class UnknownKind(ValueError):
     """A subscription or a query named an event kind or aggregate kind that does not exist."""
 
 
 def kind_of_topic(topic: str) -> str:
-    """`kefu.domain.complaint:Complaint.Registered` → `Complaint.Registered`."""
-    return topic.rpartition(":")[2]
+    """`kefu.domain.complaint:Complaint.Registered` → `Complaint.Registered`;
+    `kefu.domain.thread:TicketEntryPosted` → `Ticket.EntryPosted`."""
+    return _KIND_BY_TOPIC.get(topic) or topic.rpartition(":")[2]
 
 
 def aggregate_kind_of(kind: str) -> str:
@@ -48,11 +70,11 @@ def aggregate_kind_of(kind: str) -> str:
 @cache
 def topics_by_kind() -> dict[str, str]:
     """Every public event kind → its topic in the log."""
-    catalogue = {}
+    catalogue = {kind: _topic(c) for kind, c in DECLARED_BESIDE.items()}
     for aggregate in PUBLIC_AGGREGATES:
         for value in vars(aggregate).values():
             if _is_recorded_event(value):
-                topic = f"{value.__module__}:{value.__qualname__}"  # as eventsourcing names it
+                topic = _topic(value)
                 catalogue[kind_of_topic(topic)] = topic
     return catalogue
 

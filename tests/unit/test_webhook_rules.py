@@ -6,14 +6,19 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from kefu.domain.backoff import Backoff
+from kefu.domain.channels import Channel
 from kefu.domain.errors import ActionNotAllowed, RuleViolated
 from kefu.domain.event_kinds import UnknownKind, is_public, topics_for
 from kefu.domain.metadata import EventMetadata
 from kefu.domain.signing import derive_secret, sign, verify
 from kefu.domain.subscription import Subscription
+from kefu.domain.thread import EntryContent, EntryKind, post_entry
+from kefu.projections.envelope import encode, envelope
 from kefu.projections.webhook_document import fold
+from tests.unit.test_sla_clocks import opened
 
 AT = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 META = EventMetadata("root", "admin", uuid4(), uuid4(), None, "api")
@@ -74,6 +79,22 @@ def test_kinds_resolve_to_topics_and_unknown_ones_are_named() -> None:
     with pytest.raises(UnknownKind, match=r"Ticket\.Exploded"):
         topics_for(["Ticket.Exploded"], [])
     assert not is_public("kefu.domain.subscription:Subscription.Registered")
+
+
+def test_thread_entries_go_out_as_their_aggregates_events_notes_included() -> None:
+    ticket_topics = topics_for([], ["ticket"])
+    assert "kefu.domain.thread:TicketEntryPosted" in ticket_topics
+    assert topics_for(["Complaint.EntryPosted"], []) == ["kefu.domain.thread:ComplaintEntryPosted"]
+    ticket = opened()
+    note = EntryContent(
+        kind=EntryKind.INTERNAL_NOTE, author="a-1", channel=Channel.PHONE, body="客户很着急"
+    )
+    post_entry(ticket, note, meta=META, at=AT)
+    posted = ticket.collect_events()[-1]
+    body = envelope(posted, get_topic(type(posted)), 7)
+    assert (body["kind"], body["aggregate_kind"]) == ("Ticket.EntryPosted", "ticket")
+    assert body["payload"]["entry"]["kind"] == "internal_note"  # the subscriber decides
+    assert "客户很着急".encode() in encode(body)
 
 
 def subscription() -> Subscription:
