@@ -49,8 +49,8 @@ class IntakeHandler:
         except Exception:
             log.exception("intake: a mail could not be taken in; the sender will retry")
             return "451 4.3.0 not taken in now; try again later"
-        ticket = f" ticket {received.ticket_id}" if received.ticket_id else ""
-        return f"250 2.0.0 {received.outcome}{ticket}"
+        case = received.ticket_id or received.complaint_id
+        return f"250 2.0.0 {received.outcome}" + (f" {case}" if case else "")
 
 
 class _LmtpController(Controller):

@@ -1,13 +1,14 @@
 """Email intake: a raw message opens a ticket or joins the thread it answers, exactly once.
 
-Threading, in order (the first that names a ticket wins):
-1. the ids it answers (In-Reply-To, then References newest first): a reply the desk sent
+Threading, in order (the first that names a case, a ticket or a complaint, wins):
+1. the ids it answers (In-Reply-To, then References newest first): a message the desk sent
    (`<message-id@kefu>`, the Message that carried a public reply names its case), or a mail
    the desk took in before (its Message-ID is the idempotency key it was saved under, whose
-   answer names the ticket);
-2. the ticket reference in the subject, `[#<ticket id>]`, which every reply's subject carries;
+   answer names the case);
+2. the case reference in the subject, `[#<ticket or complaint id>]`, which every reply's
+   subject carries;
 3. else a new ticket, for the customer file with the sender's address when exactly one has it.
-A mail that joins an archived ticket opens a new one instead (an archived ticket takes nothing).
+A mail that joins an archived case opens a new ticket instead (an archived case takes nothing).
 
 A machine's mail (an auto-reply, a bounce, a list) is recognised and never opens a ticket nor
 gets an answer, so two autoresponders cannot loop through the desk.
@@ -37,16 +38,16 @@ from kefu.commands.context import Context
 from kefu.commands.execution import CommandRunner
 from kefu.commands.inbound_mail import InboundMail, parse_mail
 from kefu.commands.policies import Policies
-from kefu.commands.thread import AttachmentInput, PostEntry, ThreadCommands
+from kefu.commands.thread import AttachmentInput, Case, PostEntry, ThreadCommands
 from kefu.commands.tickets import customer_tier
 from kefu.domain.channels import Channel
+from kefu.domain.complaint import Complaint
 from kefu.domain.deadlines import Priority
 from kefu.domain.errors import ActionNotAllowed
 from kefu.domain.message import Message
 from kefu.domain.metadata import EventMetadata
 from kefu.domain.thread import EntryKind
 from kefu.domain.ticket import Ticket
-from kefu.domain.ticket_lifecycle import TicketStatus
 from kefu.store.attachments import AttachmentRefused
 
 log = logging.getLogger("kefu.intake")
@@ -70,45 +71,59 @@ class SenderDirectory(Protocol):
 @dataclass(frozen=True)
 class Received:
     """What became of a mail: `opened`, `joined`, `duplicate` (taken in before) or `ignored`
-    (a machine's mail); the ticket it went to, and why it was ignored."""
+    (a machine's mail); the ticket or the complaint it went to, and why it was ignored."""
 
     outcome: str
     ticket_id: UUID | None = None
     reason: str = ""
+    complaint_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """A ticket or a complaint, by its kind and id."""
+
+    kind: type[Case]
+    id: UUID
 
 
 class MailThreads:
-    """Which ticket an inbound mail belongs to (the threading rules of the module)."""
+    """Which case an inbound mail belongs to (the threading rules of the module)."""
 
     def __init__(self, app: ServiceDesk) -> None:
         self.app = app
 
-    def ticket_for(self, mail: InboundMail) -> UUID | None:
+    def case_for(self, mail: InboundMail) -> CaseRef | None:
         for answered in mail.answers:
             found = self._sent_by_us(answered) or self._taken_in(answered)
             if found is not None:
                 return found
         match = SUBJECT_REFERENCE.search(mail.subject)
-        if match is not None:
-            ticket = UUID(match.group(1))
-            return ticket if self.app.exists(Ticket, ticket) else None
+        return None if match is None else self._case(UUID(match.group(1)))
+
+    def _case(self, record_id: UUID) -> CaseRef | None:
+        for kind in (Ticket, Complaint):
+            if self.app.exists(kind, record_id):
+                return CaseRef(kind, record_id)
         return None
 
-    def _sent_by_us(self, message_id: str) -> UUID | None:
-        """The ticket a message the desk sent was about: a reply names its case, a notice
-        (the ticket resolved, ...) names the ticket in its case too."""
+    def _sent_by_us(self, message_id: str) -> CaseRef | None:
+        """The case a message the desk sent was about: a reply names its case, a notice
+        (the ticket resolved, ...) names the ticket or the complaint in its case too."""
         match = OUR_MESSAGE_ID.match(message_id)
         if match is None or not self.app.exists(Message, UUID(match.group(1))):
             return None
         message: Message = self.app.repository.get(UUID(match.group(1)))
         for named in CASE_IDS.findall(message.case):
-            if self.app.exists(Ticket, UUID(named)):
-                return UUID(named)
+            if found := self._case(UUID(named)):
+                return found
         return None
 
-    def _taken_in(self, message_id: str) -> UUID | None:
+    def _taken_in(self, message_id: str) -> CaseRef | None:
         answer = self.app.answer_for(INTAKE_ACTOR, intake_key(message_id))
-        return None if answer is None else msgspec.json.decode(answer.body, type=_Answered).id
+        if answer is None:
+            return None
+        return self._case(msgspec.json.decode(answer.body, type=_Answered).id)
 
 
 class _Answered(msgspec.Struct):
@@ -142,17 +157,22 @@ class MailIntake:
         if mail.machine:
             log.info("intake: %s not taken in: %s", mail.message_id, mail.machine)
             return Received("ignored", reason=mail.machine)
-        ticket = self.threading.ticket_for(mail)
+        case = self.threading.case_for(mail)
         entry = self._entry(mail)
         ctx = _context(mail.message_id)
-        if ticket is not None:
+        if case is not None:
             try:
-                outcome = self.threads.post(Ticket, ticket, entry, ctx)
-                return Received("duplicate" if outcome.replayed else "joined", ticket)
+                outcome = self.threads.post(case.kind, case.id, entry, ctx)
             except ActionNotAllowed:
-                if self.app.load(Ticket, ticket, None).status is not TicketStatus.ARCHIVED:
+                record = self.app.load(case.kind, case.id, None)
+                if record.status is not type(record.status).ARCHIVED:
                     raise
-                log.info("intake: ticket %s is archived; a new one is opened", ticket)
+                log.info("intake: %s is archived; a new ticket is opened", case.id)
+            else:
+                word = "duplicate" if outcome.replayed else "joined"
+                if case.kind is Complaint:
+                    return Received(word, complaint_id=case.id)
+                return Received(word, case.id)
         opened = self.runner.run_together(ctx, 201, lambda m, at: self._open(mail, entry, m, at))
         return Received("duplicate" if opened.replayed else "opened", opened.answer.id)
 

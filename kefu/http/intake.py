@@ -29,10 +29,13 @@ from kefu.http.routes import ApiApp, Operation
 MAX_MAIL_BYTES = 30 * 1024 * 1024  # a mail with attachments; each file keeps its own limit
 
 
-class IntakeAnswer(msgspec.Struct, frozen=True):
+class IntakeAnswer(msgspec.Struct, frozen=True, omit_defaults=True):
+    """`complaint_id` instead of `ticket_id` when a mail joined a complaint's thread."""
+
     outcome: str
     ticket_id: UUID | None
     reason: str
+    complaint_id: UUID | None = None
 
 
 class EmailIntakeResource:
@@ -71,7 +74,9 @@ class MessageIntakeResource:
 
 
 def _answer(resp: falcon.Response, received: Received) -> None:
-    answer = IntakeAnswer(received.outcome, received.ticket_id, received.reason)
+    answer = IntakeAnswer(
+        received.outcome, received.ticket_id, received.reason, received.complaint_id
+    )
     write_json(resp, answer, 201 if received.outcome == "opened" else 200)
 
 

@@ -13,11 +13,14 @@ import pytest
 
 from kefu.audit.archive import export_archive, verify_archive
 from kefu.bootstrap import Services
+from kefu.commands.complaints import RegisterComplaint
 from kefu.commands.customers import RegisterCustomer
 from kefu.commands.intake import MailIntake, Received
 from kefu.commands.thread import AttachmentInput, PostEntry, ThreadCommands
 from kefu.commands.tickets import OpenTicket
 from kefu.domain.channels import Channel
+from kefu.domain.complaint import Complaint
+from kefu.domain.complaint_values import ComplaintType
 from kefu.domain.message import Message, message_id
 from kefu.domain.metadata import EventMetadata
 from kefu.domain.thread import EntryKind, reply_key
@@ -170,3 +173,40 @@ def test_an_answer_to_a_notice_joins_its_ticket_and_one_to_another_message_opens
     assert intake.receive(joined) == Received("joined", ticket)
     other = _mail("n3@example.com", "Re: 生日快乐", "谢谢", In_Reply_To=f"<{notices[1].id}@kefu>")
     assert intake.receive(other).outcome == "opened"
+
+
+def test_an_answer_to_a_complaints_reply_joins_the_complaints_thread(
+    services: Services, threads: ThreadCommands
+) -> None:
+    customer = services.customers.register(
+        RegisterCustomer(name="李雷", email="li@example.com"), context()
+    ).answer.id
+    registered = RegisterComplaint(
+        channel=Channel.EMAIL, customer_id=customer, type=ComplaintType.SERVICE_FAILURE,
+        description="客服态度差", contact="li@example.com",
+    )  # fmt: skip
+    complaint = services.complaints.register(registered, context()).answer.id
+    intake = MailIntake(
+        services.app, services.threads.runner, services.threads.policies, threads,
+        services.read_models.customers,
+    )  # fmt: skip
+    reply = threads.post(
+        Complaint, complaint, PostEntry(kind=EntryKind.PUBLIC_REPLY, body="已核实，致歉"), context()
+    )
+    sent = services.app.repository.get(message_id(reply_key(complaint, reply.answer.version)))
+    assert (sent.address, f"[#{complaint}]" in sent.subject) == ("li@example.com", True)
+
+    answer = _mail("c1@example.com", "Re: 投诉", "不接受", In_Reply_To=f"<{sent.id}@kefu>")
+    assert intake.receive(answer) == Received("joined", complaint_id=complaint)
+    tagged = _mail("c2@example.com", f"Re: {sent.subject}", "请回电")
+    assert intake.receive(tagged) == Received("joined", complaint_id=complaint)
+    own = _mail("c3@example.com", "Re: Re: 投诉", "补充", References="<c1@example.com>")
+    assert intake.receive(own) == Received("joined", complaint_id=complaint)
+    assert intake.receive(own) == Received("duplicate", complaint_id=complaint)
+    services.projection_runner().catch_up()
+    entries, _ = services.read_models.threads.thread(complaint, 50, None)
+    assert [e.external_id for e in entries if e.kind == "customer_message"] == [
+        "c1@example.com",
+        "c2@example.com",
+        "c3@example.com",
+    ]
