@@ -7,13 +7,16 @@ in the same transaction:
   waits for the customer it is their reply (the SLA clocks resume);
 - a public reply is queued as a `Message` to the customer's address on the entry's channel, so
   the outbox sends it (email, SMS, or the chat/WeChat adapter's webhook) and records what the
-  provider answered. Its id follows from the entry, so it is queued once. It is queued here,
+  provider answered. Its id follows from the entry, so it is queued once. An email reply names
+  the customer's last email on the case (`answers`: its Message-ID), so the email carries
+  In-Reply-To and References and the customer's mail client threads it. It is queued here,
   not by a follower, because the reply's text and address are the command's own: nothing is
   rendered or looked up that the command does not already hold.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
@@ -53,6 +56,7 @@ Address = Annotated[str, msgspec.Meta(max_length=320)]
 # The channels a public reply can be sent on; a reply by phone or at the desk is given there.
 REPLY_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.CHAT, Channel.WECHAT})
 REOPENED_BY_CUSTOMER = "the customer wrote again"
+MESSAGE_ID = re.compile(r"[^<>\s@]+@[^<>\s@]+")  # an RFC 5322 msg-id without its brackets
 Case = Ticket | Complaint
 
 
@@ -115,6 +119,7 @@ class ThreadCommands:
         channel = command.channel or record.channel
         body = command.body or (html_to_text(command.html) if command.html else "")
         address = command.address
+        customer_wrote: list[EntryContent] = []
         if command.kind is EntryKind.PUBLIC_REPLY:
             if channel not in REPLY_CHANNELS:
                 raise RuleViolated(
@@ -122,7 +127,8 @@ class ThreadCommands:
                     f"one on {channel} is given there (post it as a note)",
                     record.allowed_now,
                 )
-            address = address or self.reply_address(record, channel)
+            customer_wrote = self._customer_messages(record)
+            address = address or self._reply_address(record, channel, customer_wrote)
         entry = EntryContent(
             kind=command.kind,
             author=meta.actor_id,
@@ -137,7 +143,8 @@ class ThreadCommands:
         post_entry(record, entry, meta=meta, at=at)
         saved: list[Aggregate] = [record]
         if command.kind is EntryKind.PUBLIC_REPLY:
-            saved.append(self._reply_message(record, entry, meta, at))
+            answers = _last_mail(customer_wrote) if channel is Channel.EMAIL else ""
+            saved.append(self._reply_message(record, entry, answers, meta, at))
         elif command.kind is EntryKind.CUSTOMER_MESSAGE and isinstance(record, Ticket):
             self._customer_wrote(record, body, meta, at)
         return saved
@@ -161,12 +168,18 @@ class ThreadCommands:
         elif ticket.status is TicketStatus.PENDING:
             ticket.record_customer_reply(message=body[:2000], meta=meta, at=at)
 
-    def reply_address(self, record: Case, channel: Channel) -> str:
+    def _customer_messages(self, record: Case) -> list[EntryContent]:
+        """The customer's messages on the case's thread, oldest first."""
+        entries = (e.entry for e in self.app.events.get(record.id) if isinstance(e, ENTRY_EVENTS))
+        return [e for e in entries if e.kind is EntryKind.CUSTOMER_MESSAGE]
+
+    def _reply_address(
+        self, record: Case, channel: Channel, customer_wrote: Sequence[EntryContent]
+    ) -> str:
         """The address the customer last wrote from on `channel`, else their file's."""
-        for event in reversed(list(self.app.events.get(record.id))):
-            entry = event.entry if isinstance(event, ENTRY_EVENTS) else None
-            if entry is not None and _sent_from(entry, channel):
-                return str(entry.address)
+        for entry in reversed(customer_wrote):
+            if entry.channel is channel and entry.address:
+                return entry.address
         return self._file_address(record.customer_id, channel)
 
     def _file_address(self, customer_id: str | None, channel: Channel) -> str:
@@ -183,7 +196,7 @@ class ThreadCommands:
         return ""
 
     def _reply_message(
-        self, record: Case, entry: EntryContent, meta: EventMetadata, at: datetime
+        self, record: Case, entry: EntryContent, answers: str, meta: EventMetadata, at: datetime
     ) -> Message:
         subject = getattr(record, "subject", "") or getattr(record, "description", "")[:60]
         return Message(
@@ -201,13 +214,14 @@ class ThreadCommands:
             case=reply_case(record.id),
             meta=meta,
             timestamp=at,
+            answers=answers,
         )
 
 
-def _sent_from(entry: EntryContent, channel: Channel) -> bool:
-    """A customer's message on `channel` that says where it came from."""
-    return (
-        entry.kind is EntryKind.CUSTOMER_MESSAGE
-        and entry.channel is channel
-        and bool(entry.address)
-    )
+def _last_mail(customer_wrote: Sequence[EntryContent]) -> str:
+    """The Message-ID of the customer's last email that has one (intake names a mail without
+    one by its digest, `sha256:...`; an id typed in by an agent may be anything)."""
+    for entry in reversed(customer_wrote):
+        if entry.channel is Channel.EMAIL and MESSAGE_ID.fullmatch(entry.external_id):
+            return entry.external_id
+    return ""

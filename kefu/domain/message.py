@@ -43,7 +43,15 @@ class Message(Aggregate):
 
     class Queued(Aggregate.Created):
         """Rendered from `template` in `language`; not sent before `due_at` (quiet hours
-        already taken into account). `case` names what a later change cancels it by."""
+        already taken into account). `case` names what a later change cancels it by.
+        `answers` is the Message-ID (without brackets) of the customer's email it answers,
+        so their mail client threads it; "" for none (version 2; version 1 had none)."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["answers"] = ""
 
         key: str
         rule: str
@@ -58,6 +66,7 @@ class Message(Aggregate):
         due_at: datetime
         case: str
         meta: EventMetadata
+        answers: str
 
     class Sent(Aggregate.Event):
         """The provider accepted it; `answer` is what it said (SMTP reply, gateway body)."""
@@ -103,8 +112,10 @@ class Message(Aggregate):
         case: str,
         meta: EventMetadata,
         timestamp: datetime,
+        answers: str = "",
     ) -> None:
         self.channel = channel
+        self.answers = answers
         self.address = address
         self.subject = subject
         self.body = body

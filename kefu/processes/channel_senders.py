@@ -89,6 +89,9 @@ class SmtpSender:
         email["Subject"] = message.subject
         email["Date"] = formatdate(localtime=False)
         email["Message-ID"] = f"<{message.id}@kefu>"
+        if message.answers:  # the customer's mail it answers: their client threads it
+            email["In-Reply-To"] = f"<{message.answers}>"
+            email["References"] = f"<{message.answers}>"
         email.set_content(message.body)
         return email
 

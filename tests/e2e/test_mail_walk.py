@@ -87,6 +87,8 @@ def test_a_mail_opens_a_ticket_the_reply_is_mailed_and_the_answer_joins_the_thre
             wait_until(lambda: mailbox.to(CUSTOMER) != [], seconds=90, what="the reply's email")
             [sent] = mailbox.to(CUSTOMER)
             assert f"[#{ticket['id']}]" in sent["Subject"] and "差额已退回" in body_of(sent)
+            # It answers the customer's mail, so their mail client threads it.
+            assert sent["In-Reply-To"] == sent["References"] == "<q1@customer.example>"
 
             answer = _mail(
                 f"Re: {sent['Subject']}", "还没有收到退款", In_Reply_To=sent["Message-ID"]

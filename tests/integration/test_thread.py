@@ -132,6 +132,7 @@ def test_mail_opens_a_ticket_once_and_replies_join_its_thread_by_any_of_their_li
         command = services.tickets.command_for(action)(**body)
         services.tickets.act(ticket, action, command, context())
     sent_id = message_id(reply_key(ticket, reply.answer.version))
+    assert services.app.repository.get(sent_id).answers == "m2@example.com"  # their last mail
     answer = _mail("m3@example.com", "Re: 已退款", "还没到账", In_Reply_To=f"<{sent_id}@kefu>")
     assert intake.receive(answer) == Received("joined", ticket)
     assert services.app.load(Ticket, ticket, None).status.value == "reopened"
@@ -195,6 +196,7 @@ def test_an_answer_to_a_complaints_reply_joins_the_complaints_thread(
     )
     sent = services.app.repository.get(message_id(reply_key(complaint, reply.answer.version)))
     assert (sent.address, f"[#{complaint}]" in sent.subject) == ("li@example.com", True)
+    assert sent.answers == ""  # the customer has not written by email on this case
 
     answer = _mail("c1@example.com", "Re: 投诉", "不接受", In_Reply_To=f"<{sent.id}@kefu>")
     assert intake.receive(answer) == Received("joined", complaint_id=complaint)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from kefu.domain.channels import Channel
 from kefu.domain.errors import ActionNotAllowed, RuleViolated
+from kefu.domain.message import Message
 from kefu.domain.sla import FIRST_RESPONSE, RESOLUTION
 from kefu.domain.thread import (
     AttachmentRef,
@@ -63,3 +66,17 @@ def test_a_public_reply_stops_the_first_response_clock_and_a_note_does_not() -> 
     state = clocks_of(ticket)
     assert {m.clock for m in state.marks(CHINA)} == {RESOLUTION}
     assert state.clock(FIRST_RESPONSE).elapsed(minutes(30), CHINA) == timedelta(minutes=3)
+
+
+def test_a_message_queued_before_it_could_name_a_mail_reads_as_answering_none() -> None:
+    queued = Message(
+        key="k", rule="thread_reply", template="", channel="email", language="",
+        recipient_kind="customer", recipient_id="", address="li@example.com", subject="Re: x",
+        body="已处理", due_at=minutes(1), case="thread:x", meta=META, timestamp=minutes(1),
+    ).collect_events()[0]  # fmt: skip
+    mapper = MsgspecMapper()
+    stored = mapper.to_stored_event(queued)
+    version_1 = json.loads(stored.state)
+    del version_1["class_version"], version_1["answers"]
+    old = StoredEvent(stored.originator_id, 1, stored.topic, json.dumps(version_1).encode())
+    assert mapper.to_domain_event(old).answers == ""  # type: ignore[attr-defined]
