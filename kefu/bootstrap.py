@@ -279,7 +279,9 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         attachments=attachments,
         threads=threads,
         intake=MailIntake(app, runner, policies, threads, read_models.customers),
-        chat_intake=ChatIntake(app, runner, policies, threads),
+        chat_intake=ChatIntake(
+            app, runner, policies, threads, CallerRecognition(app, read_models.customers)
+        ),
     )
 
 

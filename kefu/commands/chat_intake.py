@@ -6,6 +6,11 @@ open ticket at a time (`Conversation`): a message joins that ticket's thread (re
 resolved), or, when the conversation has none or it is closed or archived, opens a new one.
 Idempotent on the provider's message id: it is the idempotency key of the intake's actor for
 that channel, saved with the entry; a redelivered message is `duplicate` and changes nothing.
+
+A new ticket names the sender's customer file when one can be found: on SMS the sender is a
+phone number, found like a caller's (熟客识别: normalised, exactly one file holds it). A chat
+user or a WeChat open id names no file (a customer file keeps no chat or WeChat id): those
+tickets stay unlinked until an agent links them.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import msgspec
 from eventsourcing.application import AggregateNotFoundError
@@ -22,11 +27,13 @@ from eventsourcing.domain import Aggregate
 
 from kefu.application import ConcurrentChange, ServiceDesk
 from kefu.commands.base import Command, Name
+from kefu.commands.caller_recognition import CallerRecognition
 from kefu.commands.context import Context
 from kefu.commands.execution import CommandRunner
 from kefu.commands.intake import Received
 from kefu.commands.policies import Policies
 from kefu.commands.thread import AttachmentInput, LongText, PostEntry, ThreadCommands
+from kefu.commands.tickets import customer_tier
 from kefu.domain.channels import Channel
 from kefu.domain.conversation import Conversation, conversation_key
 from kefu.domain.deadlines import Priority
@@ -56,12 +63,18 @@ class ChatIntake:
     """Takes normalised messages in on the chat channels."""
 
     def __init__(
-        self, app: ServiceDesk, runner: CommandRunner, policies: Policies, threads: ThreadCommands
+        self,
+        app: ServiceDesk,
+        runner: CommandRunner,
+        policies: Policies,
+        threads: ThreadCommands,
+        callers: CallerRecognition,
     ) -> None:
         self.app = app
         self.runner = runner
         self.policies = policies
         self.threads = threads
+        self.callers = callers
 
     def receive(self, channel: Channel, message: InboundMessage) -> Received:
         entry = PostEntry(
@@ -107,9 +120,10 @@ class ChatIntake:
         text = entry.body
         if ticket is not None:
             return self.threads.apply(ticket, entry, refs, meta, at)
+        customer = self._customer(channel, entry.address)
         ticket = Ticket.open(
             channel=channel,
-            customer_id=None,
+            customer_id=str(customer) if customer else None,
             category=str(channel),
             priority=Priority.NORMAL,
             subject=(text.strip()[:60] or f"({channel})"),
@@ -117,11 +131,17 @@ class ChatIntake:
             policy=self.policies.deadlines,
             meta=meta,
             at=at,
-            sla=self.policies.sla.select(Priority.NORMAL, str(channel), "none"),
+            sla=self.policies.sla.select(
+                Priority.NORMAL, str(channel), customer_tier(self.app, customer)
+            ),
         )
         saved = self.threads.apply(ticket, entry, refs, meta, at)
         conversation.link(ticket_id=ticket.id, meta=meta, at=at)
         return [*saved, conversation]
+
+    def _customer(self, channel: Channel, sender: str) -> UUID | None:
+        """The sender's file: by phone number on SMS; none for a chat or WeChat id."""
+        return self.callers.customer_of(sender) if channel is Channel.SMS else None
 
     def _conversation(
         self, channel: Channel, external_id: str, meta: EventMetadata, at: datetime

@@ -52,3 +52,24 @@ def test_a_chat_conversation_stays_on_one_ticket_until_it_is_closed(
     assert later.json["outcome"] == "opened" and later.json["ticket_id"] != ticket
     bad = client.simulate_post("/intake/chat", json={"message_id": "x"}, headers=auth())
     assert bad.status_code == 422
+
+
+def test_an_sms_finds_the_senders_file_by_number_and_a_wechat_id_finds_none(
+    client: Client, auth: Callable[..., Headers], catch_up: Callable[[], int]
+) -> None:
+    registered = {"name": "韩梅梅", "phones": ["138 0013 8000"], "tier": "member"}
+    customer = client.simulate_post("/customers", json=registered, headers=auth()).json["id"]
+    catch_up()
+
+    def opened_by(channel: str, sender: str) -> Any:
+        body = {"message_id": f"{channel}-{sender}", "conversation_id": sender,
+                "sender": sender, "text": "快递没到"}  # fmt: skip
+        answer = client.simulate_post(f"/intake/{channel}", json=body, headers=auth())
+        assert answer.json["outcome"] == "opened", answer.text
+        ticket = answer.json["ticket_id"]
+        catch_up()
+        return client.simulate_get(f"/tickets/{ticket}", headers=auth()).json["customer_id"]
+
+    assert opened_by("sms", "+86 138-0013-8000") == customer  # written another way
+    assert opened_by("sms", "13900139000") is None  # nobody's number
+    assert opened_by("wechat", "13800138000") is None  # an open id names no file
