@@ -22,7 +22,7 @@ INFRA = Path(__file__).resolve().parents[2] / "infra"
 def test_the_compose_file_migrates_then_runs_the_api_and_a_separate_worker_as_their_roles() -> None:
     compose = yaml.safe_load((INFRA / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]
-    assert set(services) == {"db", "migrate", "grants", "api", "worker"}
+    assert set(services) == {"db", "migrate", "grants", "api", "worker", "intake"}
     assert services["migrate"]["command"] == ["kefu", "db", "migrate"]
     assert services["worker"]["command"] == ["kefu", "projections", "run"]
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
@@ -30,11 +30,12 @@ def test_the_compose_file_migrates_then_runs_the_api_and_a_separate_worker_as_th
         "service_completed_successfully"
     )
     roles = {"migrate": "kefu_owner", "api": "kefu_api", "worker": "kefu_worker"}
-    for name, role in roles.items():
+    roles_of = {**roles, "intake": "kefu_api"}
+    for name, role in roles_of.items():
         url = services[name]["environment"]["KEFU_DATABASE_URL"]
         assert url.startswith(f"postgresql://{role}:"), url
         assert (INFRA / services[name]["build"]["dockerfile"].removeprefix("infra/")).exists()
-    for name in ("api", "worker"):
+    for name in ("api", "worker", "intake"):
         assert services[name]["depends_on"]["grants"]["condition"] == (
             "service_completed_successfully"
         )
@@ -44,6 +45,26 @@ def test_the_compose_file_migrates_then_runs_the_api_and_a_separate_worker_as_th
         assert source in compose["volumes"] or (INFRA / source).exists(), source
     passwords = (INFRA / "sql" / "compose-passwords.sql").read_text(encoding="utf-8")
     assert all(f"ALTER ROLE {role} PASSWORD" in passwords for role in roles.values())
+
+
+def test_the_mail_intake_listens_and_shares_the_apis_attachments() -> None:
+    compose = yaml.safe_load((INFRA / "compose.yaml").read_text(encoding="utf-8"))
+    intake, api = compose["services"]["intake"], compose["services"]["api"]
+    assert intake["command"][:3] == ["kefu", "intake", "smtp"]
+    port = intake["command"][intake["command"].index("--port") + 1]
+    assert intake["ports"] == [f"127.0.0.1:{port}:{port}"]
+    assert intake["environment"]["KEFU_INTAKE_ADDRESS"]
+    shared = set(intake["volumes"]) & set(api["volumes"])
+    assert shared == {"attachments:/var/lib/kefu/attachments"}
+    assert "attachments" in compose["volumes"]
+    image = (INFRA / "Containerfile").read_text(encoding="utf-8")
+    assert "KEFU_ATTACHMENTS_DIR=/var/lib/kefu/attachments" in image
+    for name in ("kefu-intake.service", "kefu-api.service"):
+        unit = (INFRA / "systemd" / name).read_text(encoding="utf-8")
+        assert "Environment=KEFU_ATTACHMENTS_DIR=/var/lib/kefu/attachments" in unit
+        assert "StateDirectory=kefu/attachments" in unit
+    unit = (INFRA / "systemd" / "kefu-intake.service").read_text(encoding="utf-8")
+    assert "ExecStart=/opt/kefu/bin/kefu intake smtp --lmtp" in unit
 
 
 def test_the_image_builds_the_console_charts_from_the_lock_file_into_the_wheel() -> None:
