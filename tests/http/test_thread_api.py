@@ -54,6 +54,12 @@ def test_a_thread_keeps_messages_replies_and_notes_and_hides_notes_from_the_cust
         f"/tickets/{ticket}/thread", params={"cursor": page.json["next_cursor"]}, headers=auth()
     )
     assert [e["id"] for e in page.json["items"] + rest.json["items"]] == [e["id"] for e in entries]
+    streamed = client.simulate_get(
+        "/events", params={"kinds": "Ticket.EntryPosted"}, headers=auth()
+    ).json["events"]  # as a webhook subscriber gets them: the internal note too
+    assert [(e["aggregate_kind"], e["payload"]["entry"]["kind"]) for e in streamed] == [
+        ("ticket", "customer_message"), ("ticket", "internal_note"), ("ticket", "public_reply")
+    ]  # fmt: skip
 
     ticket_view = view(ticket)
     assert ticket_view["first_reply_seconds"] == 1800
