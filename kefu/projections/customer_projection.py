@@ -67,8 +67,8 @@ class CustomerView(DocumentView[CustomerDocument]):
         for doc_id, text in words.items():
             if text is None:
                 self.words.drop(tx, doc_id)
-            elif indexed.get(doc_id) != text:
-                self.words.put(tx, doc_id, *text)
+        changed = {d: t for d, t in words.items() if t is not None and indexed.get(d) != t}
+        self.words.put_many(tx, changed)
 
     def search(self, query: SearchQuery) -> list[Hit]:
         """Files whose words hold the query, best first (the name weighs most)."""

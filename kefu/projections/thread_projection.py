@@ -152,16 +152,15 @@ class ThreadView(DocumentView[ThreadEntry]):
 
     def add_case_text(self, tx: Tx, added: Mapping[UUID, CaseText]) -> None:
         """Adds each case's new text to its indexed words (and sets its title when given):
-        one re-index per case and batch, however many entries the batch holds."""
-        for record_id, new in added.items():
-            tx.execute(
-                f"SELECT title, body FROM {self.cases.docs} WHERE doc_id = :id",
-                {"id": str(record_id)},
-            )
-            rows = tx.fetchall()
-            old_title, old_body = (rows[0]["title"], rows[0]["body"]) if rows else ("", "")
+        one re-index of the whole batch's cases, which writes only the postings they gain."""
+        ids = [str(record_id) for record_id in added]
+        indexed = self.cases.texts(tx, ids)
+        docs: dict[str, tuple[str, str]] = {}
+        for doc_id, new in zip(ids, added.values(), strict=True):
+            old_title, old_body = indexed.get(doc_id, ("", ""))
             body = "\n".join(t for t in (old_body, *new.texts) if t)
-            self.cases.put(tx, str(record_id), new.title or old_title, body)
+            docs[doc_id] = (new.title or old_title, body)
+        self.cases.put_many(tx, docs)
 
 
 class ThreadProjection(BatchProjection[ThreadView]):

@@ -12,8 +12,9 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
-from kefu.projections.sql import Tx
+from kefu.projections.sql import Params, Tx
 from kefu.search.ranking import TITLE_WEIGHT, Evidence, Hit, score, snippet
 from kefu.search.text import grams, index_grams, normalize
 
@@ -21,6 +22,9 @@ FUZZY_SHARE = 0.5  # a fuzzy hit shares at least half of the query's grams
 CANDIDATES = 200  # ranked in Python at most; the best by shared grams come first
 MAX_QUERY_GRAMS = 64
 CHUNK = 500  # documents named in one statement
+
+
+Posting = tuple[str, str, int, int]  # gram, doc_id, count in the title, count in the body
 
 
 class EmptyQuery(ValueError):
@@ -53,6 +57,8 @@ class SearchIndex:
 
     def create_statements(self, postgres: bool) -> tuple[str, ...]:
         # SQLite: the postings clustered by (gram, doc_id), not in a rowid table plus an index.
+        # No index by document: a document's postings are found from its stored normalised
+        # text (its grams), so each posting costs one B-tree entry, not two.
         clustered = "" if postgres else " WITHOUT ROWID"
         return (
             f"CREATE TABLE IF NOT EXISTS {self.docs} (doc_id TEXT PRIMARY KEY, title TEXT NOT "
@@ -60,30 +66,79 @@ class SearchIndex:
             f"CREATE TABLE IF NOT EXISTS {self.grams} (gram TEXT NOT NULL, doc_id TEXT NOT NULL, "
             "in_title INTEGER NOT NULL, in_body INTEGER NOT NULL, weight INTEGER NOT NULL, "
             f"PRIMARY KEY (gram, doc_id)){clustered}",
-            f"CREATE INDEX IF NOT EXISTS {self.grams}_doc ON {self.grams} (doc_id)",
         )
 
     def put(self, tx: Tx, doc_id: str, title: str, body: str) -> None:
         """Indexes (or re-indexes) one document."""
-        self.drop(tx, doc_id)
-        title_norm, body_norm = normalize(title), normalize(body)
-        tx.execute(
+        self.put_many(tx, {doc_id: (title, body)})
+
+    def put_many(self, tx: Tx, docs: Mapping[str, tuple[str, str]]) -> None:
+        """Indexes (or re-indexes) documents (id → title, body) in a few statements: only the
+        postings whose counts changed are written (appending to a text adds postings)."""
+        if not docs:
+            return
+        ids = list(docs)
+        old = self._norms(tx, ids)
+        new = {
+            doc_id: (normalize(title), normalize(body)) for doc_id, (title, body) in docs.items()
+        }
+        changed = [doc_id for doc_id in ids if old.get(doc_id) != new[doc_id]]
+        stale = [doc_id for doc_id in ids if doc_id in old]
+        for start in range(0, len(stale), CHUNK):
+            chunk = {f"d{n}": i for n, i in enumerate(stale[start : start + CHUNK])}
+            tx.execute(f"DELETE FROM {self.docs} WHERE doc_id IN ({_marks(chunk)})", chunk)
+        tx.executemany(
             f"INSERT INTO {self.docs} (doc_id, title, body, title_norm, body_norm) "
             "VALUES (:doc_id, :title, :body, :title_norm, :body_norm)",
-            {"doc_id": doc_id, "title": title, "body": body}
-            | {"title_norm": title_norm, "body_norm": body_norm},
+            [
+                {"doc_id": doc_id, "title": docs[doc_id][0], "body": docs[doc_id][1],
+                 "title_norm": new[doc_id][0], "body_norm": new[doc_id][1]}
+                for doc_id in ids
+            ],
+        )  # fmt: skip
+        added: list[Posting] = []
+        updated: list[Posting] = []
+        removed: list[Posting] = []
+        for doc_id in changed:
+            before = _postings(*old[doc_id]) if doc_id in old else {}
+            after = _postings(*new[doc_id])
+            for gram, (in_title, in_body) in after.items():
+                if gram not in before:
+                    added.append((gram, doc_id, in_title, in_body))
+                elif before[gram] != (in_title, in_body):
+                    updated.append((gram, doc_id, in_title, in_body))
+            removed.extend((g, doc_id, 0, 0) for g in before if g not in after)
+        self._write_postings(tx, added, updated, removed)
+
+    def _write_postings(
+        self, tx: Tx, added: list[Posting], updated: list[Posting], removed: list[Posting]
+    ) -> None:
+        tx.executemany(
+            f"DELETE FROM {self.grams} WHERE gram = :gram AND doc_id = :doc_id", _rows(removed)
         )
-        in_title, in_body = Counter(index_grams(title_norm)), Counter(index_grams(body_norm))
-        rows = [
-            {"gram": g, "doc_id": doc_id, "in_title": in_title[g], "in_body": in_body[g],
-             "weight": TITLE_WEIGHT * in_title[g] + in_body[g]}
-            for g in in_title | in_body
-        ]  # fmt: skip
+        tx.executemany(
+            f"UPDATE {self.grams} SET in_title = :in_title, in_body = :in_body, weight = :weight "
+            "WHERE gram = :gram AND doc_id = :doc_id",
+            _rows(updated),
+        )
         tx.executemany(
             f"INSERT INTO {self.grams} (gram, doc_id, in_title, in_body, weight) "
             "VALUES (:gram, :doc_id, :in_title, :in_body, :weight)",
-            rows,
+            _rows(added),
         )
+
+    def _norms(self, tx: Tx, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """The stored normalised (title, body) of those documents that are in the index."""
+        found: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(ids), CHUNK):
+            docs = {f"d{n}": i for n, i in enumerate(ids[start : start + CHUNK])}
+            tx.execute(
+                f"SELECT doc_id, title_norm, body_norm FROM {self.docs} "
+                f"WHERE doc_id IN ({_marks(docs)})",
+                docs,
+            )
+            found.update({r["doc_id"]: (r["title_norm"], r["body_norm"]) for r in tx.fetchall()})
+        return found
 
     def texts(self, tx: Tx, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """The indexed (title, body) of those documents that are in the index."""
@@ -99,7 +154,11 @@ class SearchIndex:
 
     def drop(self, tx: Tx, doc_id: str) -> None:
         """Removes a document from the index (nothing happens when it is not there)."""
-        tx.execute(f"DELETE FROM {self.grams} WHERE doc_id = :doc_id", {"doc_id": doc_id})
+        old = self._norms(tx, [doc_id])
+        if doc_id not in old:
+            return
+        removed = [(g, doc_id, 0, 0) for g in _postings(*old[doc_id])]
+        self._write_postings(tx, [], [], removed)
         tx.execute(f"DELETE FROM {self.docs} WHERE doc_id = :doc_id", {"doc_id": doc_id})
 
     def search(self, tx: Tx, query: SearchQuery) -> list[Hit]:
@@ -184,6 +243,22 @@ class SearchIndex:
             docs,
         )
         return {r["doc_id"]: (r["body"], r["body_norm"]) for r in tx.fetchall()}
+
+
+def _postings(title_norm: str, body_norm: str) -> dict[str, tuple[int, int]]:
+    """A document's distinct grams with their counts in its title and its body."""
+    in_title, in_body = Counter(index_grams(title_norm)), Counter(index_grams(body_norm))
+    return {g: (in_title[g], in_body[g]) for g in in_title | in_body}
+
+
+def _rows(postings: list[Posting]) -> list[Params]:
+    """The postings as statement parameters, in gram order: neighbouring postings then land on
+    the same pages of the clustered table."""
+    return [
+        {"gram": gram, "doc_id": doc_id, "in_title": in_title, "in_body": in_body,
+         "weight": TITLE_WEIGHT * in_title + in_body}
+        for gram, doc_id, in_title, in_body in sorted(postings, key=itemgetter(0))
+    ]  # fmt: skip
 
 
 def _marks(params: Mapping[str, object]) -> str:
