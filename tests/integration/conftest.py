@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from uuid import uuid4
 
 import pytest
@@ -43,3 +44,13 @@ def context(key: str | None = None, fingerprint: str = "request", actor: str = "
         idempotency_key=key,
         request_fingerprint=fingerprint,
     )
+
+
+class MovableClock:
+    """The services' clock in a test: it shows `now`, which the test moves."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now

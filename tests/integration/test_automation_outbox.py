@@ -28,7 +28,7 @@ from kefu.domain.ticket import Ticket
 from kefu.domain.visit import Visit
 from kefu.processes.automation import SYSTEM_ACTOR
 from kefu.settings import Settings
-from tests.integration.conftest import context
+from tests.integration.conftest import MovableClock, context
 from tests.mailbox import Mailbox, body_of, smtp_server
 
 T0 = datetime(2030, 3, 4, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -40,20 +40,12 @@ QUICK = {
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class Desk:
     settings: Settings
     services: Services
     mailbox: Mailbox
-    clock: Clock
+    clock: MovableClock
     agents: dict[str, str]
 
     def settle(self, services: Services | None = None) -> None:
@@ -125,7 +117,7 @@ def desk(database_url: str, tmp_path: Path) -> Iterator[Desk]:
     files = {"directory": directory, "sla": {"policies": [QUICK]}, "rules": {"rules": rules}}
     for name, content in files.items():
         (tmp_path / f"{name}.json").write_text(json.dumps(content, ensure_ascii=False), "utf-8")
-    clock = Clock()
+    clock = MovableClock(T0)
     with smtp_server() as (mailbox, port):
         settings = Settings(
             database_url=database_url,

@@ -20,26 +20,18 @@ from kefu.domain.ticket import Ticket
 from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.node_projection import NodeView
 from kefu.settings import Settings
-from tests.integration.conftest import context
+from tests.integration.conftest import MovableClock, context
 
 T0 = datetime(2030, 3, 4, 1, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(T0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def open_desk(database_url: str, clock: Clock) -> Iterator[Any]:
+def open_desk(database_url: str, clock: MovableClock) -> Iterator[Any]:
     """Opens Services with our clock; opening again is a restart."""
     opened: list[Services] = []
 
@@ -77,7 +69,7 @@ def lights(view: NodeView, light: str, now: datetime) -> list[str]:
 
 
 def test_an_overdue_node_is_escalated_once_across_a_crash_a_restart_and_a_second_runner(
-    open_desk: Any, clock: Clock
+    open_desk: Any, clock: MovableClock
 ) -> None:
     desk = open_desk()
     opened = desk.tickets.open(

@@ -32,29 +32,21 @@ from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.rebuild import rebuild
 from kefu.search.index import SearchQuery
 from kefu.settings import Settings
-from tests.integration.conftest import context
+from tests.integration.conftest import MovableClock, context
 
 START = datetime(2030, 1, 31, 17, 0, tzinfo=UTC)  # 01:00 on 1 February in Shanghai
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 Opener = Callable[[], Services]
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> MovableClock:
+    return MovableClock(START)
 
 
 @pytest.fixture
-def open_desk(database_url: str, clock: Clock) -> Iterator[Opener]:
+def open_desk(database_url: str, clock: MovableClock) -> Iterator[Opener]:
     """Opens Services with our clock; opening again is a restart of the process."""
     opened: list[Services] = []
 
@@ -151,7 +143,7 @@ def test_a_visit_that_raises_a_new_need_opens_exactly_one_ticket(desk: Services)
 
 
 def test_a_customer_silent_for_six_months_gets_one_lost_customer_visit(
-    desk: Services, clock: Clock
+    desk: Services, clock: MovableClock
 ) -> None:
     register(desk)
     desk.projection_runner().catch_up()
@@ -213,7 +205,9 @@ def test_after_a_merge_the_duplicate_phone_finds_the_survivor_and_its_timeline(
     assert {"order", "merge", "visit"} <= {e.kind for e in entries}
 
 
-def test_the_timeline_pages_through_every_case_in_time_order(desk: Services, clock: Clock) -> None:
+def test_the_timeline_pages_through_every_case_in_time_order(
+    desk: Services, clock: MovableClock
+) -> None:
     customer_id = register(desk)
     for n in range(5):
         clock.now += timedelta(minutes=1)
