@@ -31,7 +31,7 @@ from kefu.domain.channels import Channel
 from kefu.domain.complaint_values import ComplaintType
 from kefu.domain.message import Message
 from kefu.settings import Settings
-from tests.integration.conftest import context
+from tests.integration.conftest import MovableClock, context
 from tests.mailbox import Mailbox, body_of, smtp_server
 from tests.receivers import Receiver, receiver
 
@@ -57,20 +57,12 @@ def directory_naming(agent: str) -> dict[str, Any]:
     }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class Desk:
     services: Services
     mailbox: Mailbox
     gateway: Receiver
-    clock: Clock
+    clock: MovableClock
     agent: str
 
     def deliver(self) -> None:
@@ -98,7 +90,7 @@ def desk(database_url: str, tmp_path: Path) -> Iterator[Desk]:
         first.close()
     directory = tmp_path / "directory.json"
     directory.write_text(json.dumps(directory_naming(agent), ensure_ascii=False), encoding="utf-8")
-    clock = Clock()
+    clock = MovableClock(START)
     with smtp_server() as (mailbox, port), receiver() as gateway:
         settings = Settings(
             database_url=database_url,
