@@ -23,6 +23,7 @@ import kefu.console
 from tests.e2e.test_serve import READ_WAIT_SECONDS, Server, start
 
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -73,7 +74,12 @@ def browser() -> Iterator[WebDriver]:
 
 
 def wait(driver: WebDriver, condition: Any, message: str) -> Any:
-    return WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.1).until(condition, message)
+    """Polls until the condition holds. A live view re-renders between finding an element and
+    reading it (the wallboard on every pushed snapshot): a stale element is polled again."""
+    stale = (StaleElementReferenceException,)
+    return WebDriverWait(driver, WAIT_SECONDS, 0.1, ignored_exceptions=stale).until(
+        condition, message
+    )
 
 
 def sign_in(driver: WebDriver, server: Server, role: str, view: str) -> None:
@@ -235,8 +241,11 @@ def test_the_wallboard_shows_a_queued_call_without_reloading(
     assert status == 200, queued
 
     wait(browser, lambda d: waiting(d) == "1", "the queued call never reached the wallboard")
-    queues = browser.find_element(By.ID, "wallboard-queues").text
-    assert "vip" in queues
+    wait(
+        browser,
+        lambda d: "vip" in d.find_element(By.ID, "wallboard-queues").text,
+        "the wallboard shows no vip queue",
+    )
     assert browser.execute_script("return performance.timeOrigin") == page  # no reload
     browser.save_screenshot(str(tmp_path / "wallboard.png"))
     assert accessibility_violations(browser) == []

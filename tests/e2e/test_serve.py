@@ -107,27 +107,32 @@ def start(workdir: Path, env: dict[str, str], *args: str) -> Server:
         text=True,
         start_new_session=True,  # its own process group, like a terminal's foreground job
     )
-    token = env.get("KEFU_TEST_TOKEN") or _printed_token(process)
     log.close()  # the child keeps its own copy
-    server = Server(process, f"http://127.0.0.1:{port}", token, workdir / "kefu-serve.log")
+    server = Server(process, f"http://127.0.0.1:{port}", "", workdir / "kefu-serve.log")
+    server.token = env.get("KEFU_TEST_TOKEN") or _printed_token(server)
     wait_until_ready(server)
     return server
 
 
-def _printed_token(process: subprocess.Popen[str]) -> str:
+def _printed_token(server: Server) -> str:
+    process = server.process
     lines: queue.Queue[str] = queue.Queue()
     assert process.stdout is not None
     stdout = process.stdout
     threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + READY_WITHIN_SECONDS  # it prints once the store is created
     while time.monotonic() < deadline:
         try:
             match = TOKEN_LINE.search(lines.get(timeout=1))
         except queue.Empty:
+            if process.poll() is not None:
+                raise AssertionError(
+                    f"kefu serve exited with {process.returncode}\n{server.log_tail()}"
+                ) from None
             continue
         if match:
             return match.group(1)
-    raise AssertionError("kefu serve printed no development token")
+    raise AssertionError(f"kefu serve printed no development token in {READY_WITHIN_SECONDS} s")
 
 
 def wait_until_ready(server: Server, seconds: float = READY_WITHIN_SECONDS) -> None:
