@@ -71,6 +71,14 @@ def to_psycopg(statement: str) -> str:
     return _NAMED_PARAM.sub(r"%(\1)s", statement.replace("%", "%%"))
 
 
+@lru_cache(maxsize=64)
+def to_positional(statement: str, postgres: bool) -> str:
+    """`:name` → the backend's positional mark (`%s`, or SQLite's `?`), in order of appearance."""
+    if postgres:
+        return _NAMED_PARAM.sub("%s", statement.replace("%", "%%"))
+    return _NAMED_PARAM.sub("?", statement)
+
+
 class Tx:
     """One transaction on a view's tables, whatever the backend."""
 
@@ -84,6 +92,13 @@ class Tx:
     def executemany(self, statement: str, rows: Sequence[Params]) -> None:
         if rows:
             self._cursor.executemany(self._view.dialect(statement), rows)
+
+    def executemany_values(self, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Like `executemany`, with each row's values as a tuple in the order the statement
+        names them: no mapping per row (for statements run for very many rows)."""
+        if rows:
+            renamed = self._view.renamed(statement)
+            self._cursor.executemany(to_positional(renamed, self._view.is_postgres), rows)
 
     def fetchall(self) -> list[Row]:
         return [dict(row) for row in self._cursor.fetchall()]
