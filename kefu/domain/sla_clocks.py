@@ -6,8 +6,9 @@ configuration, and the ticket view, the due-timer table and the process manager 
 warnings and breaches all fold the same events the same way.
 
 - first response: runs from opening to the first agent action;
-- next update: runs from each customer contact to the next agent action (a new cycle per
-  contact; a second contact before the update keeps the first one's clock);
+- next update: runs from each customer contact (a reply while waiting, or a thread message on a
+  ticket being worked that was answered once) to the next agent action or public reply (a new
+  cycle per contact; a second contact before the update keeps the first one's clock);
 - resolution: runs from opening (a new cycle from each reopening) to the resolution;
 - waiting for the customer pauses every running clock; the customer's reply resumes them.
 """
@@ -188,15 +189,27 @@ def fold_clocks(state: TicketClocks | None, event: Any) -> TicketClocks:
         if clock.cycle == event.cycle:
             return _with_clock(state, replace(clock, escalated=max(clock.escalated, event.level)))
         return state
-    if EVENT_ACTIONS.get(type(event)) in AGENT_ACTIONS or _is_public_reply(event):
+    if EVENT_ACTIONS.get(type(event)) in AGENT_ACTIONS or _is_entry(event, EntryKind.PUBLIC_REPLY):
         for name in (FIRST_RESPONSE, NEXT_UPDATE):
             state = _with_clock(state, state.clocks[name].stopped(at))
+    if _is_entry(event, EntryKind.CUSTOMER_MESSAGE):
+        return _customer_wrote(state, at)
     return _lifecycle_event(state, event, at)
 
 
-def _is_public_reply(event: Any) -> bool:
-    """A reply to the customer in the thread answers them as an agent's action does."""
-    return isinstance(event, TicketEntryPosted) and event.entry.kind is EntryKind.PUBLIC_REPLY
+def _is_entry(event: Any, kind: EntryKind) -> bool:
+    """A thread entry of that kind (a public reply answers the customer as an agent's action
+    does; a customer's message is a contact)."""
+    return isinstance(event, TicketEntryPosted) and event.entry.kind is kind
+
+
+def _customer_wrote(state: TicketClocks, at: datetime) -> TicketClocks:
+    """A message on a ticket being worked, once answered, starts a next-update cycle (unless one
+    runs). A waiting ticket's clocks start again on its `CustomerReplied`, a settled one's on
+    its reopening; before the first answer, the first-response clock already runs."""
+    update = state.clocks[NEXT_UPDATE]
+    worked = state.clocks[RESOLUTION].running and state.clocks[FIRST_RESPONSE].stopped_at
+    return _with_clock(state, update.started(at)) if worked and not update.running else state
 
 
 def _lifecycle_event(state: TicketClocks, event: Any, at: datetime) -> TicketClocks:

@@ -11,7 +11,8 @@ from eventsourcing.persistence import StoredEvent
 from kefu.domain.channels import Channel
 from kefu.domain.errors import ActionNotAllowed, RuleViolated
 from kefu.domain.message import Message
-from kefu.domain.sla import FIRST_RESPONSE, RESOLUTION
+from kefu.domain.sla import FIRST_RESPONSE, NEXT_UPDATE, RESOLUTION
+from kefu.domain.sla_clocks import fold_clocks
 from kefu.domain.thread import (
     AttachmentRef,
     EntryContent,
@@ -80,3 +81,27 @@ def test_a_message_queued_before_it_could_name_a_mail_reads_as_answering_none() 
     del version_1["class_version"], version_1["answers"]
     old = StoredEvent(stored.originator_id, 1, stored.topic, json.dumps(version_1).encode())
     assert mapper.to_domain_event(old).answers == ""  # type: ignore[attr-defined]
+
+
+def test_a_customer_message_after_an_answer_starts_the_next_update_clock_until_the_reply() -> None:
+    wrote = EntryContent(kind=EntryKind.CUSTOMER_MESSAGE, author="c-1", channel=Channel.SMS,
+                         body="还没到账", address="+8613800000000")  # fmt: skip
+    reply = EntryContent(kind=EntryKind.PUBLIC_REPLY, author="a-1", channel=Channel.SMS,
+                         body="正在查", address="+8613800000000")  # fmt: skip
+    unanswered = opened()
+    post_entry(unanswered, wrote, meta=META, at=minutes(1))  # the first-response clock runs
+    assert clocks_of(unanswered).clock(NEXT_UPDATE).cycle == 0
+    ticket = opened()
+    state = None
+    for minute, entry in ((3, reply), (10, wrote), (12, wrote)):  # a second contact: one cycle
+        post_entry(ticket, entry, meta=META, at=minutes(minute))
+    for event in ticket.collect_events():
+        state = fold_clocks(state, event)
+    assert state is not None
+    assert NEXT_UPDATE in {m.clock for m in state.marks(CHINA)}
+    assert state.clock(NEXT_UPDATE).cycle == 1
+    post_entry(ticket, reply, meta=META, at=minutes(25))
+    (answered,) = ticket.collect_events()
+    state = fold_clocks(state, answered)
+    assert NEXT_UPDATE not in {m.clock for m in state.marks(CHINA)}
+    assert state.clock(NEXT_UPDATE).elapsed(minutes(60), CHINA) == timedelta(minutes=15)
