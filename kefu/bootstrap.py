@@ -280,7 +280,12 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         threads=threads,
         intake=MailIntake(app, runner, policies, threads, read_models.customers),
         chat_intake=ChatIntake(
-            app, runner, policies, threads, CallerRecognition(app, read_models.customers)
+            app,
+            runner,
+            policies,
+            threads,
+            CallerRecognition(app, read_models.customers),
+            read_models.customers,
         ),
     )
 

@@ -8,9 +8,11 @@ Idempotent on the provider's message id: it is the idempotency key of the intake
 that channel, saved with the entry; a redelivered message is `duplicate` and changes nothing.
 
 A new ticket names the sender's customer file when one can be found: on SMS the sender is a
-phone number, found like a caller's (熟客识别: normalised, exactly one file holds it). A chat
-user or a WeChat open id names no file (a customer file keeps no chat or WeChat id): those
-tickets stay unlinked until an agent links them.
+phone number, found like a caller's (熟客识别: normalised, exactly one file holds it); a chat
+user or a WeChat open id is found among the ids the files keep for that channel
+(`POST /customers/{id}/channel-ids`), again only when exactly one file holds it. The files are
+looked up in the customer view (a read model, injected as `ChatSenders`): a file changed a
+moment before may not be found yet, and the ticket then stays unlinked until an agent links it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Protocol
 from uuid import UUID, uuid4
 
 import msgspec
@@ -47,6 +49,12 @@ FINISHED = frozenset({TicketStatus.CLOSED, TicketStatus.ARCHIVED})
 ATTEMPTS = 3  # two messages of a new conversation at once: the loser joins the winner's ticket
 
 
+class ChatSenders(Protocol):
+    """The customer files (not merged away) that keep a chat or WeChat sender id."""
+
+    def files_with_sender(self, channel: str, sender: str) -> list[UUID]: ...
+
+
 class InboundMessage(Command, frozen=True):
     """A customer's message as every adapter sends it: the provider's `message_id` and
     `conversation_id`, the `sender` (an open id, a phone number, a chat user), the text and
@@ -69,12 +77,14 @@ class ChatIntake:
         policies: Policies,
         threads: ThreadCommands,
         callers: CallerRecognition,
+        senders: ChatSenders,
     ) -> None:
         self.app = app
         self.runner = runner
         self.policies = policies
         self.threads = threads
         self.callers = callers
+        self.senders = senders
 
     def receive(self, channel: Channel, message: InboundMessage) -> Received:
         entry = PostEntry(
@@ -140,8 +150,12 @@ class ChatIntake:
         return [*saved, conversation]
 
     def _customer(self, channel: Channel, sender: str) -> UUID | None:
-        """The sender's file: by phone number on SMS; none for a chat or WeChat id."""
-        return self.callers.customer_of(sender) if channel is Channel.SMS else None
+        """The sender's file: by phone number on SMS, by the ids files keep on chat and WeChat;
+        none when no file or several hold it."""
+        if channel is Channel.SMS:
+            return self.callers.customer_of(sender)
+        files = self.senders.files_with_sender(channel.value, sender)
+        return files[0] if len(files) == 1 else None
 
     def _conversation(
         self, channel: Channel, external_id: str, meta: EventMetadata, at: datetime

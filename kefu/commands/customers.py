@@ -145,6 +145,18 @@ class MarkPreferences(Command, frozen=True):
     quiet_hours: Annotated[tuple[Window, ...], msgspec.Meta(max_length=10)] = ()
 
 
+SenderId = Annotated[str, msgspec.Meta(min_length=1, max_length=320, pattern=r"^\S+$")]
+SenderIds = Annotated[tuple[SenderId, ...], msgspec.Meta(max_length=20)]
+
+
+class SetChannelIds(Command, frozen=True):
+    """The ids the customer writes from on chat and WeChat (as `POST /intake/{channel}` names
+    them in `sender`), replacing the previous ones; a message from one then names this file."""
+
+    chat: SenderIds = ()
+    wechat: SenderIds = ()
+
+
 class MergeCustomer(Command, frozen=True):
     """This file is a duplicate of `into`, which survives."""
 
@@ -220,6 +232,11 @@ def mark_preferences(customer: Customer, command: MarkPreferences, env: Env) -> 
     )
 
 
+def set_channel_ids(customer: Customer, command: SetChannelIds, env: Env) -> None:
+    given = {Channel.CHAT.value: command.chat, Channel.WECHAT.value: command.wechat}
+    customer.set_channel_ids(channel_ids=given, meta=env.meta, at=env.at)
+
+
 A = CustomerAction
 
 
@@ -232,6 +249,7 @@ CUSTOMER_ACTIONS: ActionTable[Customer] = {
     A.STAFF.value: action(RecordStaff, record_staff),
     A.SURVEYS.value: action(RecordSurvey, record_survey),
     A.PREFERENCES.value: action(MarkPreferences, mark_preferences),
+    A.CHANNEL_IDS.value: action(SetChannelIds, set_channel_ids),
 }
 
 

@@ -15,9 +15,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from kefu.domain.channels import Channel
 from kefu.domain.errors import ActionNotAllowed, RuleViolated
 from kefu.domain.metadata import EventMetadata
 from kefu.domain.visit_rules import QuietHours
+
+# The channels whose senders are ids of the provider's, kept on the file to recognise them.
+CHAT_CHANNELS = (Channel.CHAT.value, Channel.WECHAT.value)
 
 # E.164 (`+8613800138000`) or a short service number (`95555`).
 _CANONICAL_PHONE = re.compile(r"\+[1-9]\d{6,14}|\d{3,8}")
@@ -41,6 +45,7 @@ class CustomerAction(StrEnum):
     STAFF = "staff"
     SURVEYS = "surveys"
     PREFERENCES = "preferences"
+    CHANNEL_IDS = "channel-ids"
     MERGE = "merge"
 
 
@@ -127,6 +132,13 @@ class Customer(Aggregate):
         quiet_hours: tuple[QuietHours, ...]
         meta: EventMetadata
 
+    class ChannelIdsSet(Aggregate.Event):
+        """The ids the customer writes from on chat channels (a WeChat open id, a chat user id),
+        by channel, replacing the previous ones: a message from one of them names this file."""
+
+        channel_ids: dict[str, tuple[str, ...]]
+        meta: EventMetadata
+
     class MergedInto(Aggregate.Event):
         """This file was a duplicate of the survivor; it accepts no further commands."""
 
@@ -163,6 +175,7 @@ class Customer(Aggregate):
         self.staff: dict[str, str] = {}
         self.preferences: dict[str, str] = {}
         self.quiet_hours: tuple[QuietHours, ...] = ()
+        self.channel_ids: dict[str, tuple[str, ...]] = {}
         self.merged_into: UUID | None = None
 
     @classmethod
@@ -316,6 +329,24 @@ class Customer(Aggregate):
             preferences=dict(preferences), quiet_hours=tuple(quiet_hours), meta=meta, timestamp=at
         )
 
+    def set_channel_ids(
+        self, *, channel_ids: Mapping[str, Sequence[str]], meta: EventMetadata, at: datetime
+    ) -> None:
+        """Set the ids the customer writes from on chat and WeChat (replacing the previous ones)."""
+        self._check_active()
+        unknown = sorted(set(channel_ids) - set(CHAT_CHANNELS))
+        if unknown:
+            raise RuleViolated(
+                f"channel ids are kept for {', '.join(CHAT_CHANNELS)}, not {', '.join(unknown)}",
+                self.allowed_now,
+            )
+        kept = {c: tuple(dict.fromkeys(i.strip() for i in ids)) for c, ids in channel_ids.items()}
+        if any(not i for ids in kept.values() for i in ids):
+            raise RuleViolated("a channel id cannot be blank", self.allowed_now)
+        self._channel_ids_set(
+            channel_ids={c: ids for c, ids in sorted(kept.items()) if ids}, meta=meta, timestamp=at
+        )
+
     def merge_into(self, *, survivor: Customer, meta: EventMetadata, at: datetime) -> None:
         """This file duplicates `survivor`: point to it and refuse commands from now on.
 
@@ -421,6 +452,12 @@ class Customer(Aggregate):
         timestamp: datetime,
     ) -> None:
         self.preferences, self.quiet_hours = preferences, quiet_hours
+
+    @event(ChannelIdsSet)
+    def _channel_ids_set(
+        self, channel_ids: dict[str, tuple[str, ...]], meta: EventMetadata, timestamp: datetime
+    ) -> None:
+        self.channel_ids = channel_ids
 
     @event(MergedInto)
     def _merged_into(self, survivor_id: UUID, meta: EventMetadata, timestamp: datetime) -> None:

@@ -63,9 +63,11 @@ class CustomerDocument(msgspec.Struct, frozen=True, kw_only=True):
     surveys: tuple[SurveyAnswer, ...] = ()
     preferences: dict[str, str] = msgspec.field(default_factory=dict)
     quiet_hours: tuple[str, ...] = ()
+    channel_ids: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
     merged_into: UUID | None = None
     merged_from: tuple[UUID, ...] = ()
     merged_phones: tuple[str, ...] = ()
+    merged_channel_ids: tuple[tuple[str, str], ...] = ()  # (channel, id) of absorbed files
     registered_at: datetime
     updated_at: datetime
     version: int
@@ -74,6 +76,14 @@ class CustomerDocument(msgspec.Struct, frozen=True, kw_only=True):
     def lookup_phones(self) -> tuple[str, ...]:
         """The numbers that find this file: its own and its absorbed duplicates'."""
         return () if self.merged_into else tuple(dict.fromkeys(self.phones + self.merged_phones))
+
+    def lookup_channel_ids(self) -> tuple[tuple[str, str], ...]:
+        """The (channel, sender id) pairs that find this file: its own and its duplicates'."""
+        return () if self.merged_into else self.all_channel_ids()
+
+    def all_channel_ids(self) -> tuple[tuple[str, str], ...]:
+        own = tuple((c, i) for c, ids in self.channel_ids.items() for i in ids)
+        return tuple(dict.fromkeys(own + self.merged_channel_ids))
 
 
 def fold(view: CustomerDocument | None, event: Any, position: int) -> CustomerDocument:
@@ -96,6 +106,9 @@ def absorb(
         merged_from=(*survivor.merged_from, duplicate.id, *duplicate.merged_from),
         merged_phones=tuple(
             dict.fromkeys(survivor.merged_phones + duplicate.phones + duplicate.merged_phones)
+        ),
+        merged_channel_ids=tuple(
+            dict.fromkeys(survivor.merged_channel_ids + duplicate.all_channel_ids())
         ),
         orders=(*survivor.orders, *duplicate.orders),
         milestones=(*survivor.milestones, *duplicate.milestones),
@@ -188,6 +201,11 @@ def _(event: Customer.SurveyRecorded, view: CustomerDocument) -> CustomerDocumen
 def _(event: Customer.PreferencesMarked, view: CustomerDocument) -> CustomerDocument:
     windows = tuple(f"{q.start:%H:%M}-{q.end:%H:%M}" for q in event.quiet_hours)
     return replace(view, preferences=event.preferences, quiet_hours=windows)
+
+
+@_apply.register
+def _(event: Customer.ChannelIdsSet, view: CustomerDocument) -> CustomerDocument:
+    return replace(view, channel_ids=event.channel_ids)
 
 
 @_apply.register

@@ -93,6 +93,15 @@ class CustomerView(DocumentView[CustomerDocument]):
         )
         return [UUID(row["customer_id"]) for row in rows]
 
+    def files_with_sender(self, channel: str, sender: str) -> list[UUID]:
+        """The files (not merged away) naming this chat or WeChat sender id: chat intake."""
+        rows = self.query(
+            f"SELECT customer_id FROM {KEYS_TABLE} WHERE kind = :kind AND value = :sender "
+            "ORDER BY customer_id",
+            {"kind": _sender_kind(channel), "sender": sender},
+        )
+        return [UUID(row["customer_id"]) for row in rows]
+
     def likely_duplicates(self, doc: CustomerDocument) -> dict[UUID, list[str]]:
         """Other active files sharing a phone, the email, or name and birthday with `doc`,
         each with the keys it shares (查重: suggestions for a merge, never merged by itself)."""
@@ -138,13 +147,19 @@ def _words(doc: CustomerDocument) -> tuple[str, str] | None:
 
 
 def _identity_keys(doc: CustomerDocument) -> list[tuple[str, str]]:
-    """What tells one person's files apart: normalised phones, email, name with birthday."""
+    """What tells one person's files apart: normalised phones, email, name with birthday, and
+    the ids they write from on chat and WeChat (kind `sender:<channel>`)."""
     keys = [("phone", p) for p in dict.fromkeys(map(lookup_key, doc.lookup_phones()))]
+    keys += [(_sender_kind(channel), id_) for channel, id_ in doc.lookup_channel_ids()]
     if doc.email:
         keys.append(("email", doc.email.strip().casefold()))
     if doc.birthday is not None:
         keys.append(("name_birthday", f"{doc.name.strip().casefold()}|{doc.birthday}"))
     return keys
+
+
+def _sender_kind(channel: str) -> str:
+    return f"sender:{channel}"
 
 
 class CustomerProjection(FoldProjection[CustomerView]):
@@ -154,8 +169,8 @@ class CustomerProjection(FoldProjection[CustomerView]):
     event_classes = (
         Customer.Registered, Customer.DetailsChanged, Customer.OwnerAssigned,
         Customer.OrderRecorded, Customer.MilestoneRecorded, Customer.StaffRecorded,
-        Customer.SurveyRecorded, Customer.PreferencesMarked, Customer.MergedInto,
-        Customer.Absorbed,
+        Customer.SurveyRecorded, Customer.PreferencesMarked, Customer.ChannelIdsSet,
+        Customer.MergedInto, Customer.Absorbed,
     )  # fmt: skip
 
     fold = staticmethod(fold_customer)

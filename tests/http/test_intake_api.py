@@ -54,7 +54,7 @@ def test_a_chat_conversation_stays_on_one_ticket_until_it_is_closed(
     assert bad.status_code == 422
 
 
-def test_an_sms_finds_the_senders_file_by_number_and_a_wechat_id_finds_none(
+def test_an_sms_finds_the_senders_file_by_number_and_a_wechat_id_by_the_ids_files_keep(
     client: Client, auth: Callable[..., Headers], catch_up: Callable[[], int]
 ) -> None:
     registered = {"name": "韩梅梅", "phones": ["138 0013 8000"], "tier": "member"}
@@ -72,4 +72,21 @@ def test_an_sms_finds_the_senders_file_by_number_and_a_wechat_id_finds_none(
 
     assert opened_by("sms", "+86 138-0013-8000") == customer  # written another way
     assert opened_by("sms", "13900139000") is None  # nobody's number
-    assert opened_by("wechat", "13800138000") is None  # an open id names no file
+    assert opened_by("wechat", "13800138000") is None  # an open id is not a phone number
+
+    def keep(file: str, ids: dict[str, list[str]]) -> falcon.testing.Result:
+        return client.simulate_post(f"/customers/{file}/channel-ids", json=ids, headers=auth())
+
+    assert keep(customer, {"wechat": ["oHan-1", "oShared"], "chat": ["han"]}).status_code == 200
+    other = client.simulate_post("/customers", json={"name": "李雷"}, headers=auth()).json["id"]
+    assert keep(other, {"wechat": ["oShared"]}).status_code == 200
+    for refused in ({"email": ["han@example.com"]}, {"wechat": [" "]}, {"chat": "han"}):
+        answer = keep(other, refused)
+        assert answer.status_code == 422, answer.text
+    catch_up()
+    assert opened_by("wechat", "oHan-1") == customer
+    assert opened_by("chat", "han") == customer
+    assert opened_by("chat", "oHan-1") is None  # kept for WeChat, not for chat
+    assert opened_by("wechat", "oShared") is None  # two files keep it: nobody is guessed
+    shown = client.simulate_get(f"/customers/{customer}", headers=auth()).json
+    assert shown["channel_ids"] == {"chat": ["han"], "wechat": ["oHan-1", "oShared"]}

@@ -22,6 +22,7 @@ from kefu.commands.customers import (
     RecordOrder,
     RecordSurvey,
     RegisterCustomer,
+    SetChannelIds,
 )
 from kefu.commands.tickets import DispatchTicket, OpenTicket, ResolveTicket, StartTicket
 from kefu.commands.visits import FinishVisit
@@ -184,12 +185,13 @@ def test_a_number_stored_in_the_old_form_is_found_by_its_normal_form(
     assert found_by_phone(desk, normalise_phone("010-12345678")) == [customer]
 
 
-def test_after_a_merge_the_duplicate_phone_finds_the_survivor_and_its_timeline(
+def test_after_a_merge_the_duplicates_phone_and_wechat_id_find_the_survivor_and_its_timeline(
     desk: Services,
 ) -> None:
     survivor = register(desk, phones=("139 1111 2222",))
     duplicate = register(desk, phones=("138 0013 8000",))
     sell(desk, duplicate)
+    desk.customers.act(duplicate, "channel-ids", SetChannelIds(wechat=("oDup",)), context())
     desk.customers.act(duplicate, "merge", MergeCustomer(into=survivor), context())
     desk.projection_runner().catch_up()
 
@@ -200,6 +202,7 @@ def test_after_a_merge_the_duplicate_phone_finds_the_survivor_and_its_timeline(
     assert [c.id for c in found] == [survivor]
     view = desk.read_models.customers.get(survivor)
     assert view is not None and view.merged_from == (duplicate,)
+    assert desk.read_models.customers.files_with_sender("wechat", "oDup") == [survivor]
     ids = [str(survivor), str(duplicate)]
     entries = desk.read_models.timeline.for_customers(ids, ListQuery(order_by="at", limit=50))[0]
     assert {"order", "merge", "visit"} <= {e.kind for e in entries}
