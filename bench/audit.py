@@ -9,16 +9,14 @@ are shared and noisy): latencies as medians, rates beside the plain read rate of
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
+from bench.timing import log, median_ms
 from kefu.application import ServiceDesk
 from kefu.audit.history import state_at
 from kefu.audit.log_reading import all_events, all_links
@@ -38,10 +36,6 @@ class WithoutSnapshots(ServiceDesk):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {}
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def long_ticket(app: ServiceDesk, events: int) -> tuple[UUID, datetime]:
     """A ticket of `events` events (opened, then urged), saved in batches of 500."""
     meta = EventMetadata("bench", "service", uuid4(), uuid4(), None, "bench")
@@ -59,15 +53,6 @@ def long_ticket(app: ServiceDesk, events: int) -> tuple[UUID, datetime]:
             log(f"  … {n + 1}/{events} events written")
     app.save(ticket)
     return ticket.id, at + timedelta(seconds=events - 1)
-
-
-def median_ms(action: Callable[[], object], repeats: int) -> float:
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
 
 
 def state_latency(url: str, repeats: int) -> None:

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
 from eventsourcing.persistence import Tracking
 
+from bench.timing import han_text, median_ms, progress
 from kefu.domain.channels import Channel
 from kefu.domain.deadlines import DeadlinePolicy, Priority
 from kefu.domain.metadata import EventMetadata
@@ -33,20 +31,11 @@ from kefu.projections.batch import Positioned
 from kefu.projections.read_models import ReadModels
 from kefu.search.index import SearchQuery
 
-HAN = [chr(0x4E00 + n) for n in range(3_000)]
 QUERIES = ["发票金额多收", "快递没有收到", "账号密码登录", "退款还没到账"]
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def text(rng: random.Random, length: int) -> str:
-    chars = "".join(rng.choices(HAN, k=length))
-    if rng.random() < 0.01:
-        at = rng.randrange(length)
-        chars = chars[:at] + rng.choice(QUERIES) + chars[at:]
-    return chars
+    return han_text(rng, length, QUERIES, 0.01)
 
 
 def load(models: ReadModels, count: int, entries: int) -> None:
@@ -57,6 +46,7 @@ def load(models: ReadModels, count: int, entries: int) -> None:
     projections = [models.projection("ticket_views"), models.projection("thread_entries")]
     batch: list[Positioned] = []
     position = 0
+    bar = progress(count, "ticket")
     for n in range(count):
         ticket = Ticket.open(
             channel=Channel.EMAIL, customer_id=f"c{n % 5000}", category="email",
@@ -74,17 +64,8 @@ def load(models: ReadModels, count: int, entries: int) -> None:
             for projection in projections:
                 projection.process_batch(batch, Tracking(projection.name, position))
             batch = []
-            if (n + 1) % 10_000 == 0 or n == count - 1:
-                log(f"  … {n + 1}/{count} tickets")
-
-
-def median_ms(run: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+            bar.update(n + 1 - bar.n)
+    bar.close()
 
 
 def main() -> None:

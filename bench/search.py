@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
 from eventsourcing.persistence import Tracking
 
+from bench.timing import han_text, median_ms, progress
 from kefu.domain.article import Article
 from kefu.domain.article_values import ArticleContent, Visibility
 from kefu.domain.metadata import EventMetadata
@@ -32,20 +30,11 @@ from kefu.projections.batch import Positioned
 from kefu.projections.read_models import ReadModels
 from kefu.search.text import normalize
 
-HAN = [chr(0x4E00 + n) for n in range(3_000)]
 QUERIES = ["路由器无法连接", "宽带退款", "打印机维修", "账号密码登录"]
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def text(rng: random.Random, length: int) -> str:
-    chars = "".join(rng.choices(HAN, k=length))
-    if rng.random() < 0.01 * len(QUERIES):
-        at = rng.randrange(length)
-        chars = chars[:at] + rng.choice(QUERIES) + chars[at:]
-    return chars
+    return han_text(rng, length, QUERIES, 0.01 * len(QUERIES))
 
 
 def load(models: ReadModels, count: int) -> None:
@@ -55,6 +44,7 @@ def load(models: ReadModels, count: int) -> None:
     projection = models.projection("article_views")
     at = datetime(2030, 1, 1, tzinfo=UTC)
     batch: list[Positioned] = []
+    bar = progress(count, "article")
     for n in range(count):
         content = ArticleContent(text(rng, 12), text(rng, 400), "产品", (), "zh-CN",
                                  Visibility.PUBLIC)  # fmt: skip
@@ -67,16 +57,8 @@ def load(models: ReadModels, count: int) -> None:
             last = batch[-1].position
             projection.process_batch(batch, Tracking("kefu", last))
             batch = []
-            log(f"  … {n + 1}/{count} articles indexed")
-
-
-def median_ms(run: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+            bar.update(n + 1 - bar.n)
+    bar.close()
 
 
 def main() -> None:
