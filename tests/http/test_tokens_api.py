@@ -74,6 +74,10 @@ def test_on_behalf_of_records_the_agent_and_the_sender_or_is_refused(
         "desk-app",
         "service",
     )
+    audited = client.simulate_get(
+        f"/audit/streams/{opened.json['id']}/events", headers=auth("auditor")
+    )
+    assert audited.json["events"][0]["metadata"]["sent_by"] == "desk-app", audited.text
 
     plain = issue(client, auth, may_delegate=False)["token"]
     refusals = {
