@@ -110,7 +110,7 @@ def _parse(text: str, source: str) -> list[tuple[str, Caller]]:
     return parsed
 
 
-class Refused(Exception):
+class DelegationRefused(Exception):
     """A request's X-On-Behalf-Of cannot be honoured; `status` is the HTTP status to answer."""
 
     def __init__(self, status: int, message: str) -> None:
@@ -226,13 +226,15 @@ class Authenticator:
         """`caller` acting for the agent at the keyboard: the agent is the actor, the caller
         the sender. Refused (403) unless the token may delegate, (422) for no such agent."""
         if not caller.may_delegate:
-            raise Refused(403, f"the token of {caller.actor_id} may not act on behalf of agents")
+            message = f"the token of {caller.actor_id} may not act on behalf of agents"
+            raise DelegationRefused(403, message)
         try:
             agent_id = UUID(agent)
         except ValueError:
-            raise Refused(422, "X-On-Behalf-Of must be an agent id (a UUID)") from None
+            message = "X-On-Behalf-Of must be an agent id (a UUID)"
+            raise DelegationRefused(422, message) from None
         if not self.managed.app.exists(Agent, agent_id):
-            raise Refused(422, f"agent {agent_id} does not exist")
+            raise DelegationRefused(422, f"agent {agent_id} does not exist")
         return replace(caller, actor_id=str(agent_id), sent_by=caller.actor_id)
 
     def close(self) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import falcon
 
-from kefu.auth import Authenticator, Refused, Role
+from kefu.auth import Authenticator, DelegationRefused, Role
 
 PUBLIC = frozenset[Role]()
 
@@ -61,7 +61,7 @@ class AuthMiddleware:
             return caller
         try:
             return self.tokens.on_behalf_of(caller, agent.strip())
-        except Refused as refused:
+        except DelegationRefused as refused:
             raise falcon.HTTPError(
                 falcon.code_to_http_status(refused.status),
                 title="On behalf of refused",

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import msgspec
 import pytest
 
-from kefu.auth import Refused, Role
+from kefu.auth import DelegationRefused, Role
 from kefu.bootstrap import Services
 from kefu.commands.agents import RegisterAgent
 from kefu.commands.context import Context
@@ -118,12 +118,12 @@ def test_on_behalf_of_names_an_existing_agent_only(services: Services) -> None:
         "desk-app",
         Role.SERVICE,
     )
-    with pytest.raises(Refused) as unknown:
+    with pytest.raises(DelegationRefused) as unknown:
         services.tokens.on_behalf_of(caller, str(uuid4()))
     assert unknown.value.status == 422
     _, plain = issue(services, msgspec.structs.replace(ISSUE, may_delegate=False))
     not_delegating = services.tokens.caller(plain)
     assert not_delegating is not None
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(DelegationRefused) as refused:
         services.tokens.on_behalf_of(not_delegating, str(agent.answer.id))
     assert refused.value.status == 403
