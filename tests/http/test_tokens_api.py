@@ -56,6 +56,18 @@ def test_an_issued_token_works_until_revoked_and_is_shown_only_once(
     assert history.json["events"][1]["metadata"]["actor_id"] == "root"
 
 
+def test_a_keyed_retry_of_an_issue_answers_the_first_id_without_a_token(
+    client: Client, auth: Callable[..., Headers]
+) -> None:
+    headers = {**auth("admin"), "Idempotency-Key": "issue-desk-1"}
+    first = client.simulate_post("/tokens", json=DESK, headers=headers)
+    retry = client.simulate_post("/tokens", json=DESK, headers=headers)
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json["id"] == first.json["id"] and first.json["token"]
+    assert retry.json["token"] is None
+
+
 def test_on_behalf_of_records_the_agent_and_the_sender_or_is_refused(
     client: Client, auth: Callable[..., Headers]
 ) -> None:
