@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Protocol
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from kefu.application import ServiceDesk
 from kefu.domain.access_token import AccessToken, digest, token_id_of
 from kefu.domain.agent import Agent
-from kefu.domain.errors import NotFound
 
 log = logging.getLogger("kefu.auth")
 
@@ -195,17 +196,20 @@ class ManagedTokens:
     def _current(self, token_id: UUID) -> AccessToken | None:
         known = self._records.get(token_id)
         after = None if known is None else known.version
-        if not self.app.recorder.select_events(token_id, gt=after, limit=1):
+        newer = self.app.recorder.select_events(token_id, gt=after, limit=1)
+        if not newer:
             return known
-        try:
-            record = self.app.load(AccessToken, token_id)
-        except NotFound:
-            return None  # not a token's record
+        if known is None and newer[0].topic != _ISSUED:
+            return None  # another kind of record: never loaded (a ticket's stream may be long)
+        record = self.app.load(AccessToken, token_id)
         with self._lock:
             held = self._records.get(token_id)
             if held is None or held.version < record.version:
                 self._records[token_id] = record
         return record
+
+
+_ISSUED = get_topic(AccessToken.Issued)
 
 
 def _scope(names: tuple[str, ...] | None) -> frozenset[str] | None:

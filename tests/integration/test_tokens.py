@@ -15,6 +15,7 @@ from kefu.commands.agents import RegisterAgent
 from kefu.commands.context import Context
 from kefu.commands.errors import UnknownReference
 from kefu.commands.tokens import ExpireToken, IssueToken, RevokeToken, RotateToken
+from kefu.domain.access_token import compose
 from kefu.domain.errors import ActionNotAllowed
 from tests.integration.conftest import ServicesFactory
 from tests.receivers import wait_until
@@ -84,7 +85,8 @@ def test_the_list_and_history_show_each_change_by_its_admin_never_a_secret_and_t
     assert services.app.recorder.max_notification_id() in (None, 0)  # nothing was recorded
 
     token_id, token = issue(services)
-    secret = token.rsplit("_", 1)[1]
+    secret = token.split("_", 2)[2]  # kefu_<id>_<secret: may hold "_">
+    assert len(secret) == 43  # 32 random bytes, URL-safe base64
     assert services.tokens.caller(token) is not None
     wait_until(lambda: token_id in services.read_models.token_use.last_used([token_id]))
     services.managed_tokens.rotate(token_id, RotateToken(overlap_seconds=60), admin())
@@ -112,6 +114,7 @@ def test_on_behalf_of_names_an_existing_agent_only(services: Services) -> None:
     _, token = issue(services)
     caller = services.tokens.caller(token)
     assert caller is not None
+    assert services.tokens.caller(compose(agent.answer.id, "guess")) is None  # not a token
     acting = services.tokens.on_behalf_of(caller, str(agent.answer.id))
     assert (acting.actor_id, acting.sent_by, acting.role) == (
         str(agent.answer.id),
