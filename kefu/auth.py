@@ -1,12 +1,33 @@
-"""Bearer tokens mapped to an actor and a role; tokens are kept only as SHA-256 hashes."""
+"""Bearer tokens mapped to an actor and a role; tokens are kept only as SHA-256 hashes.
+
+Two kinds of token authenticate: the static ones of KEFU_API_TOKENS and KEFU_API_TOKENS_FILE
+(read at start, for bootstrapping), and the managed ones (`AccessToken` records in the log,
+issued, expired, revoked and rotated over the API: docs/api.md). A managed token names its
+record (`kefu_<id>_<secret>`), which is checked against the log on every request, so a change
+takes effect on every worker with the next request: see `ManagedTokens`.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import secrets
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from kefu.application import ServiceDesk
+from kefu.domain.access_token import AccessToken, digest, token_id_of
+from kefu.domain.agent import Agent
+
+log = logging.getLogger("kefu.auth")
 
 
 class Role(StrEnum):
@@ -24,6 +45,11 @@ class Caller:
 
     actor_id: str
     role: Role
+    departments: frozenset[str] | None = None  # None: unscoped
+    queues: frozenset[str] | None = None  # None: unscoped
+    may_delegate: bool = False  # may name the agent at the keyboard (X-On-Behalf-Of)
+    token_id: UUID | None = None  # the managed token's record; None for a static token
+    sent_by: str | None = None  # the delegating service, when actor_id is its agent
 
 
 class TokenConfigError(ValueError):
@@ -31,7 +57,7 @@ class TokenConfigError(ValueError):
 
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return digest(token)
 
 
 def new_token() -> str:
@@ -48,7 +74,10 @@ class TokenRegistry:
         return len(self._callers)
 
     def caller(self, token: str) -> Caller | None:
-        return self._callers.get(hash_token(token))
+        return self.by_hash(hash_token(token))
+
+    def by_hash(self, token_hash: str) -> Caller | None:
+        return self._callers.get(token_hash)
 
     @classmethod
     def from_settings(cls, plain: str, hashed_file: str) -> TokenRegistry:
@@ -80,3 +109,137 @@ def _parse(text: str, source: str) -> list[tuple[str, Caller]]:
         except ValueError:
             raise TokenConfigError(f"{source}: unknown role {role!r}") from None
     return parsed
+
+
+class DelegationRefused(Exception):
+    """A request's X-On-Behalf-Of cannot be honoured; `status` is the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class UsageSink(Protocol):
+    """Where managed tokens' last use is kept (a small table beside the views)."""
+
+    def record_use(self, token_id: UUID, at: datetime) -> None: ...
+
+
+USE_GRANULARITY = timedelta(minutes=1)
+Clock = Callable[[], datetime]
+
+
+class CoarseUse:
+    """Notes a managed token's use at most once per `USE_GRANULARITY` per token and process,
+    on a thread of its own: a request never waits for the write. Two threads may both note the
+    same minute; the table keeps the later time, so that costs a write, never a wrong value."""
+
+    def __init__(self, sink: UsageSink) -> None:
+        self.sink = sink
+        self._noted: dict[UUID, datetime] = {}
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-token-use")
+
+    def seen(self, token_id: UUID, at: datetime) -> None:
+        last = self._noted.get(token_id)
+        if last is not None and at - last < USE_GRANULARITY:
+            return
+        self._noted[token_id] = at
+        self._writer.submit(self._write, token_id, at)
+
+    def _write(self, token_id: UUID, at: datetime) -> None:
+        try:
+            self.sink.record_use(token_id, at)
+        except Exception:  # last use is for people; a failed note must not fail anything
+            log.warning("could not note the use of token %s", token_id, exc_info=True)
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+
+
+class ManagedTokens:
+    """Managed tokens, checked against the log on every request.
+
+    A bearer token `kefu_<id>_<secret>` names its `AccessToken` record. Each process keeps the
+    records it has seen; on every request it asks the log for events of that one record after
+    the version it holds (a primary-key range read that finds nothing while nothing changed)
+    and reloads the record when there are any. A revoke, an expiry or a rotation is an event
+    of the record committed before its 2xx answer, so the next request to any worker sees it:
+    no restart, no notification that could arrive late, no cache that could be stale.
+    """
+
+    def __init__(self, app: ServiceDesk, use: CoarseUse, clock: Clock) -> None:
+        self.app = app
+        self.use = use
+        self.clock = clock
+        self._records: dict[UUID, AccessToken] = {}
+        self._lock = threading.Lock()
+
+    def caller(self, token: str) -> Caller | None:
+        token_id = token_id_of(token)
+        if token_id is None:
+            return None
+        record = self._current(token_id)
+        now = self.clock()
+        if record is None or not record.accepts(digest(token), now):
+            return None
+        self.use.seen(token_id, now)
+        return Caller(
+            actor_id=record.actor_id,
+            role=Role(record.role),
+            departments=_scope(record.departments),
+            queues=_scope(record.queues),
+            may_delegate=record.may_delegate,
+            token_id=token_id,
+        )
+
+    def _current(self, token_id: UUID) -> AccessToken | None:
+        known = self._records.get(token_id)
+        after = None if known is None else known.version
+        newer = self.app.recorder.select_events(token_id, gt=after, limit=1)
+        if not newer:
+            return known
+        if known is None and newer[0].topic != _ISSUED:
+            return None  # another kind of record: never loaded (a ticket's stream may be long)
+        record = self.app.load(AccessToken, token_id)
+        with self._lock:
+            held = self._records.get(token_id)
+            if held is None or held.version < record.version:
+                self._records[token_id] = record
+        return record
+
+
+_ISSUED = get_topic(AccessToken.Issued)
+
+
+def _scope(names: tuple[str, ...] | None) -> frozenset[str] | None:
+    return None if names is None else frozenset(names)
+
+
+class Authenticator:
+    """Static tokens first (a dictionary look-up), then managed ones; and on-behalf-of."""
+
+    def __init__(self, static: TokenRegistry, managed: ManagedTokens) -> None:
+        self.static = static
+        self.managed = managed
+
+    def caller(self, token: str) -> Caller | None:
+        return self.static.by_hash(hash_token(token)) or self.managed.caller(token)
+
+    def on_behalf_of(self, caller: Caller, agent: str) -> Caller:
+        """`caller` acting for the agent at the keyboard: the agent is the actor, the caller
+        the sender. Refused (403) unless the token may delegate, (422) for no such agent."""
+        if not caller.may_delegate:
+            message = f"the token of {caller.actor_id} may not act on behalf of agents"
+            raise DelegationRefused(403, message)
+        try:
+            agent_id = UUID(agent)
+        except ValueError:
+            message = "X-On-Behalf-Of must be an agent id (a UUID)"
+            raise DelegationRefused(422, message) from None
+        if not self.managed.app.exists(Agent, agent_id):
+            raise DelegationRefused(422, f"agent {agent_id} does not exist")
+        return replace(caller, actor_id=str(agent_id), sent_by=caller.actor_id)
+
+    def close(self) -> None:
+        self.managed.use.close()

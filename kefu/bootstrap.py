@@ -8,7 +8,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from kefu.application import ServiceDesk
-from kefu.auth import TokenRegistry
+from kefu.auth import Authenticator, CoarseUse, ManagedTokens, TokenRegistry
 from kefu.commands.agents import AgentCommands
 from kefu.commands.articles import ArticleCommands
 from kefu.commands.caller_recognition import CallerRecognition
@@ -24,6 +24,7 @@ from kefu.commands.policies import Policies
 from kefu.commands.quality import InspectionCommands, ScorecardCommands
 from kefu.commands.thread import ThreadCommands
 from kefu.commands.tickets import TicketCommands
+from kefu.commands.tokens import TokenCommands
 from kefu.commands.visit_config import visit_policy
 from kefu.commands.visits import VisitCommands
 from kefu.commands.webhooks import WebhookCommands
@@ -91,7 +92,8 @@ class Services:
     outbox: OutboxStore
     templates: TemplateBook
     directory: Directory
-    tokens: TokenRegistry
+    tokens: Authenticator
+    managed_tokens: TokenCommands
     clock: Clock
     attachments: FolderStore
     threads: ThreadCommands
@@ -140,6 +142,7 @@ class Services:
         return self.outbox_parts().notifier()
 
     def close(self) -> None:
+        self.tokens.close()
         self.outbox.close()
         if self.standby_models is not None:
             self.standby_models.close()
@@ -274,7 +277,11 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         outbox=OutboxStore(settings.database_url),
         templates=load_templates(settings.templates_file),
         directory=load_directory(settings.directory_file),
-        tokens=TokenRegistry.from_settings(settings.api_tokens, settings.api_tokens_file),
+        tokens=Authenticator(
+            TokenRegistry.from_settings(settings.api_tokens, settings.api_tokens_file),
+            ManagedTokens(app, CoarseUse(read_models.token_use), clock),
+        ),
+        managed_tokens=TokenCommands(app, runner, policies),
         clock=clock,
         attachments=attachments,
         threads=threads,

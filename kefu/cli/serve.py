@@ -103,14 +103,38 @@ class _Gunicorn(Application):  # type: ignore[misc]  # gunicorn is untyped
         return import_app(WSGI_APP)
 
 
+DEV_TOKEN_FILE = "kefu-dev-token"
+
+
 def ensure_dev_token(settings: Settings) -> str | None:
-    """On the embedded default with no tokens, make one so a new user can try the API."""
+    """On the embedded default with no tokens, an admin token so a new user can try the API:
+    kept in the data folder (beside the SQLite file, readable by its owner only), so a
+    restart keeps it. Delete the file for a new one."""
     if settings.api_tokens or settings.api_tokens_file:
         return None
     if backend_of(settings.database_url) is not Backend.SQLITE:
         return None
-    token = new_token()
+    token = _stored_dev_token(dev_token_path(settings))
     os.environ["KEFU_API_TOKENS"] = f"{token}:developer:admin"
+    return token
+
+
+def dev_token_path(settings: Settings) -> Path:
+    return Path(settings.database_url.removeprefix("sqlite:///")).parent / DEV_TOKEN_FILE
+
+
+def _stored_dev_token(path: Path) -> str:
+    """The token kept in `path`; a new one, written with mode 0600, when there is none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.chmod(0o600)
+        kept = path.read_text(encoding="utf-8").strip()
+        if kept:
+            return kept
+    token = new_token()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(token + "\n")
     return token
 
 

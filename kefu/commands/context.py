@@ -21,6 +21,7 @@ class Context:
     idempotency_key: str | None = None
     request_fingerprint: str = ""
     expected_version: int | None = None
+    sent_by: str | None = None  # the delegating service, when actor_id is its agent
 
     def metadata(self) -> EventMetadata:
         return EventMetadata(
@@ -30,4 +31,5 @@ class Context:
             correlation_id=self.correlation_id,
             causation_id=self.causation_id,
             channel=self.channel,
+            sent_by=self.sent_by,
         )

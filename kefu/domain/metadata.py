@@ -19,3 +19,6 @@ class EventMetadata:
     correlation_id: UUID
     causation_id: UUID | None
     channel: str
+    # A delegating service's actor when it sent the command on behalf of `actor_id` (the
+    # agent at the keyboard, named by X-On-Behalf-Of); None when the actor sent it.
+    sent_by: str | None = None

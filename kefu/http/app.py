@@ -29,6 +29,7 @@ from kefu.http.reports import add_report_routes
 from kefu.http.routes import ApiApp, Operation
 from kefu.http.thread import add_thread_routes
 from kefu.http.tickets import add_ticket_routes
+from kefu.http.tokens import add_token_routes
 from kefu.http.visits import add_visit_routes
 from kefu.http.webhooks import add_webhook_routes
 from kefu.http.work import add_work_routes
@@ -58,6 +59,7 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_quality_routes(app, services)
     add_appraisal_routes(app, services)
     add_webhook_routes(app, services)
+    add_token_routes(app, services)
     add_message_routes(app, services)
     add_console_routes(app, services)
     add_thread_routes(app, services)

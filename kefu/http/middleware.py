@@ -6,19 +6,21 @@ from typing import Any
 
 import falcon
 
-from kefu.auth import Role, TokenRegistry
+from kefu.auth import Authenticator, DelegationRefused, Role
 
 PUBLIC = frozenset[Role]()
 
 
 class AuthMiddleware:
     """Maps the bearer token to a caller; 401 without a valid token, 403 for a wrong role.
+    A delegating token's `X-On-Behalf-Of: <agent id>` makes that agent the actor (its own
+    token stays the sender): 403 for a token that may not delegate, 422 for no such agent.
 
     Each resource declares `roles`: HTTP method → the roles allowed (admin always is).
     A resource with `public = True` needs no token (health checks, the OpenAPI document).
     """
 
-    def __init__(self, tokens: TokenRegistry) -> None:
+    def __init__(self, tokens: Authenticator) -> None:
         self.tokens = tokens
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -54,7 +56,17 @@ class AuthMiddleware:
                 description="send Authorization: Bearer <token>",
                 challenges=['Bearer realm="kefu"'],
             )
-        return caller
+        agent = req.get_header("X-On-Behalf-Of")
+        if agent is None:
+            return caller
+        try:
+            return self.tokens.on_behalf_of(caller, agent.strip())
+        except DelegationRefused as refused:
+            raise falcon.HTTPError(
+                falcon.code_to_http_status(refused.status),
+                title="On behalf of refused",
+                description=refused.message,
+            ) from None
 
 
 def _responds_to(resource: Any, method: str) -> bool:

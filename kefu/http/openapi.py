@@ -47,7 +47,7 @@ PROBLEM_EXAMPLE = {
 PROBLEMS = {
     "400": "Bad request: a malformed parameter, header, cursor or JSON body",
     "401": "No valid bearer token",
-    "403": "The token's role may not do this",
+    "403": "The token's role may not do this (or the token may not send X-On-Behalf-Of)",
     "404": "No such route or record",
     "4XX": "Another client error (405, 406 ...)",
     "503": "Not available now (a read waiting with ?after= timed out; retry after Retry-After)",
@@ -79,6 +79,11 @@ _COMMAND_HEADERS = {
         "0b7e51e2-9d7c-4c55-8c4e-2f0f1f3b6a10",
     ),
     "X-Channel": ("Where the command came from (at most 40 chars), default api", "ivr"),
+    "X-On-Behalf-Of": (
+        "An agent id: the agent at the keyboard is the actor, this token the sender "
+        "(tokens with may_delegate only)",
+        "3d8e5f1a-2b4c-4d6e-8f01-23456789abcd",
+    ),
 }
 _IF_MATCH = ("The version the change is based on; 412 when it is no longer current", '"3"')
 

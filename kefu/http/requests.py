@@ -86,6 +86,7 @@ def command_context(req: falcon.Request, body: bytes) -> Context:
             req.method.encode() + b" " + req.path.encode() + b"\n" + body
         ).hexdigest(),
         expected_version=_if_match(req),
+        sent_by=caller.sent_by,
     )
     req.context.command_id = ctx.command_id  # for the command's log line
     return ctx

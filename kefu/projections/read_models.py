@@ -30,6 +30,8 @@ from kefu.projections.sql import rebuild_class_of, view_class_for
 from kefu.projections.thread_projection import ThreadProjection, ThreadView
 from kefu.projections.ticket_projection import TicketProjection, TicketView
 from kefu.projections.timeline_projection import TimelineProjection, TimelineView
+from kefu.projections.token_projection import TokenProjection, TokenView
+from kefu.projections.token_use import TokenUseView
 from kefu.projections.visit_projection import VisitProjection, VisitView
 from kefu.projections.visit_timers import VisitTimersProjection, VisitTimerStore
 from kefu.projections.webhook_projection import WebhookProjection, WebhookView
@@ -101,6 +103,10 @@ class ReadModels:
         self.projections.append(WebhookProjection(self.webhooks))
         self.threads: ThreadView = self._open(ThreadView)
         self.projections.append(ThreadProjection(self.threads))
+        self.tokens: TokenView = self._open(TokenView)
+        self.projections.append(TokenProjection(self.tokens))
+        # Not a projection: when each managed token was last used (kefu/auth.py notes it).
+        self.token_use: TokenUseView = self._open(TokenUseView)
         self.reports = ReportViews(self._open, timezone)  # buckets in the business time zone
         self.projections.extend(self.reports.projections)
         # Not a projection: where runners leave their heartbeat and park what fails.

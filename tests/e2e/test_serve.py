@@ -211,6 +211,7 @@ def test_a_ticket_walks_from_open_to_archive_and_survives_a_restart(
 
     restarted = start(tmp_path, serve_env)
     try:
+        assert restarted.token == server.token  # the development token is kept
         status, view = restarted.call("GET", f"{ticket}?after={answer['position']}")
         assert status == 200, view
         assert (view["status"], view["rating"], view["urge_count"]) == ("archived", 5, 1)
