@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -100,6 +101,9 @@ class Services:
     intake: MailIntake
     chat_intake: ChatIntake
     standby_models: ReadModels | None = None  # opened by `for_queries`, when there is a standby
+    # What was built on these services and must stop before they close (the console's
+    # wallboard thread reads the views): called first by `close`, shared by `for_queries` copies.
+    before_close: list[Callable[[], None]] = field(default_factory=list)
 
     def for_queries(self) -> Services:
         """These services as the HTTP API reads with them: views on the standby named by
@@ -142,6 +146,8 @@ class Services:
         return self.outbox_parts().notifier()
 
     def close(self) -> None:
+        for stop in self.before_close:
+            stop()
         self.tokens.close()
         self.outbox.close()
         if self.standby_models is not None:

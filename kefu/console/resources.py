@@ -163,6 +163,7 @@ def add_console_routes(
     views = s.read_models
     reader = WallboardReader(views, ZoneInfo(s.settings.timezone), s.settings.service_level_seconds)
     wallboard = Wallboard(reader, s.clock, views.agents.position_waiter)
+    s.before_close.append(wallboard.close)
     routes: dict[str, tuple[Any, str]] = {
         "/console": (PageResource(assets), "The web console's page (no token)"),
         "/console/assets/{version}/{name}": (

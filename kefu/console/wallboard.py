@@ -68,6 +68,7 @@ class Wallboard:
         self._frame: Frame | None = None
         self._demanded = 0.0
         self._runner: threading.Thread | None = None
+        self._closed = False
 
     def latest(self, timeout: float) -> Frame:
         """The current snapshot; waits for the first one (TimeoutError after `timeout`)."""
@@ -86,8 +87,20 @@ class Wallboard:
             self._changed.wait_for(lambda: ready(self._frame), timeout)
             return self._frame if ready(self._frame) else None
 
+    def close(self) -> None:
+        """Stops the thread and waits for it: the views it reads are about to close (a query
+        on a closing SQLite connection from another thread can crash the process)."""
+        with self._changed:
+            self._closed = True
+            runner, self._runner = self._runner, None
+            self._changed.notify_all()
+        if runner is not None and runner is not threading.current_thread():
+            runner.join()
+
     def _ensure_running(self) -> None:
         with self._changed:
+            if self._closed:
+                return
             self._demanded = time.monotonic()
             # A forked child sees its parent's thread as not alive, and starts its own.
             if self._runner is None or not self._runner.is_alive():
@@ -110,6 +123,8 @@ class Wallboard:
         computed_at = 0.0
         while True:
             with self._changed:
+                if self._closed:
+                    return
                 if time.monotonic() - self._demanded > IDLE_SECONDS:
                     self._frame = None  # the next viewer must not be shown an old snapshot
                     self._runner = None
@@ -124,7 +139,7 @@ class Wallboard:
 
     def _wait_for_change(self, seen: dict[str, int], seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
-            self.waiter.wait_until(lambda: self.reader.positions() != seen, seconds)
+            self.waiter.wait_until(lambda: self._closed or self.reader.positions() != seen, seconds)
 
     def _publish(self, body: bytes) -> None:
         with self._changed:
