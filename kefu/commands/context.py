@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from kefu.domain.metadata import EventMetadata
@@ -21,6 +22,8 @@ class Context:
     idempotency_key: str | None = None
     request_fingerprint: str = ""
     expected_version: int | None = None
+    recorded_at: datetime | None = None  # an import's: when it writes history of another time
+    source_system: str | None = None  # an import's: where the history comes from
 
     def metadata(self) -> EventMetadata:
         return EventMetadata(
@@ -30,4 +33,6 @@ class Context:
             correlation_id=self.correlation_id,
             causation_id=self.causation_id,
             channel=self.channel,
+            recorded_at=self.recorded_at,
+            source_system=self.source_system,
         )

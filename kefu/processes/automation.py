@@ -30,6 +30,7 @@ from kefu.application import ServiceDesk
 from kefu.commands.execution import Clock
 from kefu.domain.complaint import Complaint
 from kefu.domain.errors import DomainError
+from kefu.domain.metadata import imported
 from kefu.domain.notice import Notice
 from kefu.domain.sla import SlaSetup
 from kefu.domain.ticket import Ticket
@@ -170,6 +171,8 @@ class Automation:
             return []
 
     def _react(self, event: Any, notices: list[Notice]) -> list[Aggregate]:
+        if imported(event):
+            return []  # history from another system: no rule or SLA policy follows from it
         if isinstance(event, Complaint.ResponsibilityAttributed):
             complaint = self.app.load(Complaint, event.originator_id)
             self.rules.on_complaint(complaint, event, notices)

@@ -34,7 +34,7 @@ from kefu.domain.channels import Channel
 from kefu.domain.customer import Customer
 from kefu.domain.deadlines import Priority
 from kefu.domain.errors import DomainError
-from kefu.domain.metadata import EventMetadata
+from kefu.domain.metadata import EventMetadata, imported
 from kefu.domain.ticket import Ticket
 from kefu.domain.visit import Visit
 from kefu.domain.visit_rules import NO_CONTACT, SALE, TICKET_RESOLVED, business_date
@@ -162,6 +162,8 @@ class VisitPlanner:
             return []
 
     def _react(self, event: Any) -> list[Aggregate]:
+        if imported(event):
+            return []  # history from another system: its visits were planned there
         if isinstance(event, Customer.OrderRecorded):
             return self._plan(event, self._customer_then(event), (SALE, event.ordered_on))
         if isinstance(event, Customer.MilestoneRecorded):
