@@ -1,6 +1,7 @@
 """`kefu import FILE`: another system's history, line by line (docs/import.md).
 
-The file is read as a stream, one line at a time, with a progress bar on a terminal. Each
+The file is read as a stream (`Importer.import_lines` writes a few lines at a time, so they
+share commits), with a progress bar on a terminal. Each
 rejected line is reported with its number, the record's source id and the reason: as JSON lines
 in the `--rejected` file, else on stderr. The exit status is 0 when every line was imported (now
 or before) and `EXIT_REJECTED` when any was rejected; a rerun writes only what is missing.
@@ -46,13 +47,11 @@ def run_import(
     with (
         path.open("rb") as lines,
         _report(rejected) as report,
-        progress.bar("import", _count_lines(path), "line") as advance,
+        progress.bar("import", _count_records(path), "record") as advance,
     ):
-        for number, line in enumerate(lines, 1):
+        numbered = ((n, line) for n, line in enumerate(lines, 1) if line.strip())
+        for result in importer.import_lines(numbered):
             advance(1)
-            if not line.strip():
-                continue
-            result = importer.import_line(number, line)
             if isinstance(result, Rejection):
                 counts["rejected"] += 1
                 _write_rejection(report, result, to_file=rejected is not None)
@@ -65,9 +64,9 @@ def run_import(
     return EXIT_REJECTED if counts["rejected"] else 0
 
 
-def _count_lines(path: Path) -> int:
+def _count_records(path: Path) -> int:
     with path.open("rb") as lines:
-        return sum(1 for _ in lines)
+        return sum(1 for line in lines if line.strip())
 
 
 @contextmanager
