@@ -55,15 +55,27 @@ def _customer(n: int) -> dict[str, Any]:
 
 
 def _ticket(n: int) -> dict[str, Any]:
-    """Every third ticket stays open (dispatched); the others are resolved and closed."""
-    start = 1000 + n * 20  # spread over May: 1,700 tickets x 20 minutes is about 24 days
+    """Every third ticket stays open (dispatched), the others are resolved and closed; every
+    tenth has a thread (the customer's message and a public reply)."""
+    start = 2000 + n * 20  # spread over May: 1,700 tickets 20 minutes apart
     history: list[dict[str, Any]] = [
-        {"at": _at(start + 1), "action": "thread", "kind": "customer_message", "body": "漏水了"},
         {"at": _at(start + 2), "action": "dispatch", "department": "after_sales"},
     ]
     if n % 10 == 0:
-        reply = {"action": "thread", "kind": "public_reply", "body": "已安排上门"}
-        history.append({"at": _at(start + 3), **reply})
+        history += [
+            {
+                "at": _at(start + 3),
+                "action": "thread",
+                "kind": "customer_message",
+                "body": "漏水了",
+            },
+            {
+                "at": _at(start + 4),
+                "action": "thread",
+                "kind": "public_reply",
+                "body": "已安排上门",
+            },
+        ]
     if n % 3:
         history += [
             {"at": _at(start + 9), "action": "resolve", "resolution": "换了水管", "code": "fixed"},
@@ -103,11 +115,11 @@ BAD_LINES = {
     "earlier than",
     json.dumps({**_ticket(1), "id": "future", "at": "2031-01-01T00:00:00+00:00", "history": []}):
     "future",
-    json.dumps({**_ticket(1), "id": "shut", "history": [{"at": _at(2000), "action": "close"}]}):
+    json.dumps({**_ticket(1), "id": "shut", "history": [{"at": _at(3000), "action": "close"}]}):
     "cannot close",
     json.dumps({**_ticket(1), "id": "nowhere", "customer": "no-such-customer"}): "does not exist",
     json.dumps(
-        {**_ticket(1), "id": "dept", "history": [{"at": _at(2000), "action": "dispatch",
+        {**_ticket(1), "id": "dept", "history": [{"at": _at(3000), "action": "dispatch",
                                                   "department": "nowhere"}]}
     ): "not in the directory",
 }  # fmt: skip
@@ -146,7 +158,7 @@ def test_an_import_lands_at_its_original_times_once_and_resumes_after_a_crash(
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # A first run stops after 700 lines (as if killed: the lines in flight finish or not).
+    # A first run stops after 1,000 lines (as if killed: the lines in flight finish or not).
     importer = Importer(
         tickets=services.tickets,
         customers=services.customers,
@@ -159,7 +171,7 @@ def test_an_import_lands_at_its_original_times_once_and_resumes_after_a_crash(
     lines = enumerate(import_file.read_bytes().splitlines(), 1)
     for result in importer.import_lines(lines):
         assert isinstance(result, Written), result
-        if result.line == 700:
+        if result.line == 1000:
             break
 
     # The rerun finishes the file: what was written before is answered, not written again.
@@ -190,7 +202,7 @@ def test_an_import_lands_at_its_original_times_once_and_resumes_after_a_crash(
 
     # Time travel: a ticket as it stood in May 2024, and its metadata says who imported it when.
     ticket_id = imported_id(SOURCE, "ticket", "t4")
-    dispatched = MAY + timedelta(minutes=1000 + 4 * 20 + 2)
+    dispatched = MAY + timedelta(minutes=2000 + 4 * 20 + 2)
     then = state_at(services.app, ticket_id, dispatched + timedelta(seconds=30), None)
     assert then["state"]["status"] == "dispatched"
     meta = then["produced_by"]["metadata"]
