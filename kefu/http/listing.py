@@ -82,7 +82,8 @@ class ListResource:
     def pages(self, req: falcon.Request) -> Iterator[list[Any]]:
         """Every page of what the request asks for, rendered as the list's items, each read
         when the previous one has been consumed (exports, `kefu/http/exports.py`). The query
-        is checked now: a bad parameter is refused before anything is sent.
+        is checked and the first page read now: a bad parameter is refused before anything
+        is sent.
 
         INTEGRATOR (scopes): an export reads through `self._query(req)`, the list's own query,
         so the caller's department scope, applied to the list queries, applies to exports too;
@@ -90,15 +91,19 @@ class ListResource:
         query = replace(self._query(req), limit=EXPORT_PAGE)
         if self.wait is not None:
             self.wait(req)
-        return self._following(query)
+        first = self.view.page(query)  # read now: a bad cursor is refused before the answer
+        return self._following(query, first)
 
-    def _following(self, query: ListQuery) -> Iterator[list[Any]]:
+    def _following(
+        self, query: ListQuery, page: tuple[list[Any], str | None]
+    ) -> Iterator[list[Any]]:
         while True:
-            docs, next_cursor = self.view.page(query)
+            docs, next_cursor = page
             yield [self.render(d) for d in docs]
             if next_cursor is None:
                 return
             query = replace(query, cursor=next_cursor)
+            page = self.view.page(query)
 
     def _query(self, req: falcon.Request) -> ListQuery:
         unknown = set(req.params) - set(self.params) - PAGING_PARAMS - self.own_params
