@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     _outbox_parser(commands)
     _intake_parser(commands)
     _import_parser(commands)
+    _convert_parser(commands)
     docs = commands.add_parser("docs", help="print reference tables")
     docs.add_argument("topic", choices=["transitions"], help="transitions: every lifecycle table")
     token = commands.add_parser("hash-token", help="print a token's line for KEFU_API_TOKENS_FILE")
@@ -157,6 +158,43 @@ def _import_parser(commands: Any) -> None:
     load.add_argument(
         "--rejected", type=Path, help="write rejected lines there as JSON lines (default: stderr)"
     )
+
+
+def _convert_parser(commands: Any) -> None:
+    convert = commands.add_parser("convert", help="another system's export as `kefu import` lines")
+    systems = convert.add_subparsers(dest="system", required=True, metavar="SYSTEM")
+    zammad = systems.add_parser("zammad", help="Zammad tickets (expanded JSON lines) to stdout")
+    zammad.add_argument("file", type=Path, help="one expanded ticket a line (docs/import.md)")
+    zammad.add_argument(
+        "--department",
+        action="append",
+        default=[],
+        metavar="GROUP=DEPARTMENT",
+        help="the kefu department of a Zammad group (repeat)",
+    )
+    zammad.add_argument(
+        "--default-department", default="customer_service", help="for the other groups"
+    )
+
+
+def _convert(args: argparse.Namespace) -> int:
+    import msgspec
+
+    from kefu.cli.zammad import convert
+
+    if not args.file.is_file():
+        return _fail(f"no file {args.file}", EXIT_CONFIGURATION)
+    if any("=" not in pair for pair in args.department):
+        return _fail("--department is GROUP=DEPARTMENT", EXIT_CONFIGURATION)
+    departments = dict(pair.split("=", 1) for pair in args.department)
+    with args.file.open("rb") as lines:
+        tickets = (msgspec.json.decode(line) for line in lines if line.strip())
+        try:
+            for record in convert(tickets, departments, args.default_department):
+                sys.stdout.write(msgspec.json.encode(record).decode() + "\n")
+        except (msgspec.DecodeError, KeyError) as error:
+            return _fail(f"{args.file}: not an expanded Zammad ticket a line: {error}", 1)
+    return 0
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -275,6 +313,8 @@ def _run(args: argparse.Namespace) -> int:
         return _intake(args)
     if args.command == "import":
         return _import(args)
+    if args.command == "convert":
+        return _convert(args)
     if args.command == "audit":
         return _audit(args.action, getattr(args, "digest", None))
     if args.command == "docs":

@@ -295,3 +295,92 @@ def test_a_line_changed_since_its_import_is_refused_and_rejections_name_the_line
     assert isinstance(refused, Rejection)
     assert (refused.line, refused.source_id) == (2, "c1")
     assert "differs" in refused.reason
+
+
+# Two tickets as Zammad answers `GET /api/v1/tickets/{id}?expand=true`, with their articles and
+# customer added as `kefu convert zammad` takes them (docs/import.md).
+ZAMMAD_CUSTOMER = {
+    "id": 7,
+    "login": "wangfang@example.cn",
+    "firstname": "芳",
+    "lastname": "王",
+    "email": "wangfang@example.cn",
+    "mobile": "+86 138 0013 8000",
+    "created_at": "2024-04-30T02:00:00.000Z",
+}
+ZAMMAD_TICKETS = [
+    {
+        "id": 101,
+        "number": "24050210001",
+        "title": "洗衣机漏水",
+        "group": "Service",
+        "state": "closed",
+        "priority": "3 high",
+        "created_at": "2024-05-02T01:00:00.000Z",
+        "updated_at": "2024-05-03T04:00:00.000Z",
+        "close_at": "2024-05-03T04:00:00.000Z",
+        "customer_user": ZAMMAD_CUSTOMER,
+        "articles": [
+            {"id": 1, "type": "email", "sender": "Customer", "internal": False,
+             "from": "王芳 <wangfang@example.cn>", "to": "service@example.cn",
+             "subject": "洗衣机漏水", "body": "<p>漏水了</p>", "content_type": "text/html",
+             "message_id": "<a1@example.cn>", "created_at": "2024-05-02T01:00:00.000Z"},
+            {"id": 2, "type": "note", "sender": "Agent", "internal": True, "body": "已派单",
+             "content_type": "text/plain", "created_at": "2024-05-02T01:30:00.000Z"},
+            {"id": 3, "type": "email", "sender": "Agent", "internal": False,
+             "from": "service@example.cn", "to": "wangfang@example.cn", "subject": "RE: 洗衣机漏水",
+             "body": "已安排上门", "content_type": "text/plain",
+             "created_at": "2024-05-02T02:00:00.000Z"},
+        ],
+    },
+    {
+        "id": 102,
+        "number": "24050610002",
+        "title": "发票",
+        "group": "Billing",
+        "state": "pending reminder",
+        "priority": "2 normal",
+        "created_at": "2024-05-06T03:00:00.000Z",
+        "updated_at": "2024-05-06T05:00:00.000Z",
+        "customer_user": ZAMMAD_CUSTOMER,
+        "articles": [
+            {"id": 4, "type": "phone", "sender": "Customer", "internal": False,
+             "body": "要发票", "content_type": "text/plain",
+             "created_at": "2024-05-06T03:00:00.000Z"},
+            {"id": 5, "type": "phone", "sender": "Agent", "internal": False,
+             "body": "请提供税号", "content_type": "text/plain",
+             "created_at": "2024-05-06T04:00:00.000Z"},
+        ],
+    },
+]  # fmt: skip
+
+
+def test_zammad_tickets_convert_into_lines_that_import_whole(
+    services: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "zammad.jsonl"
+    export.write_text("\n".join(json.dumps(t) for t in ZAMMAD_TICKETS) + "\n", encoding="utf-8")
+    assert main(["convert", "zammad", str(export), "--department", "Billing=billing"]) == 0
+    lines = capsys.readouterr().out.encode().splitlines()
+    assert [json.loads(line)["type"] for line in lines] == ["customer", "ticket", "ticket"]
+
+    importer = Importer(
+        tickets=services.tickets,
+        customers=services.customers,
+        complaints=services.complaints,
+        threads=services.threads,
+        clock=services.clock,
+        source_system=SOURCE,
+        actor_id="ops-li",
+    )
+    results = list(importer.import_lines(enumerate(lines, 1)))
+    assert [r for r in results if isinstance(r, Rejection)] == []
+    closed = services.app.repository.get(imported_id(SOURCE, "ticket", "24050210001"))
+    pending = services.app.repository.get(imported_id(SOURCE, "ticket", "24050610002"))
+    assert (closed.status, closed.department, closed.priority) == (
+        "closed", "customer_service", "important",
+    )  # fmt: skip
+    assert (pending.status, pending.department) == ("pending", "billing")
+    assert closed.customer_id == str(imported_id(SOURCE, "customer", "7"))
+    kinds = [e.entry.kind for e in services.app.events.get(closed.id) if hasattr(e, "entry")]
+    assert kinds == ["customer_message", "internal_note", "public_reply"]
