@@ -69,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     dry.add_argument("--on", help="the event kind (default: ticket_opened or complaint_attributed)")
     _outbox_parser(commands)
     _intake_parser(commands)
+    _import_parser(commands)
+    _convert_parser(commands)
     docs = commands.add_parser("docs", help="print reference tables")
     docs.add_argument("topic", choices=["transitions"], help="transitions: every lifecycle table")
     token = commands.add_parser("hash-token", help="print a token's line for KEFU_API_TOKENS_FILE")
@@ -142,6 +144,80 @@ def _intake_parser(commands: Any) -> None:
     smtp.add_argument("--host", default="127.0.0.1", help="the address to listen on")
     smtp.add_argument("--port", type=int, default=2525, help="the port (default 2525)")
     smtp.add_argument("--lmtp", action="store_true", help="speak LMTP instead of SMTP")
+
+
+def _import_parser(commands: Any) -> None:
+    load = commands.add_parser(
+        "import", help="bring another system's history in, at its own times (docs/import.md)"
+    )
+    load.add_argument("file", type=Path, help="JSON lines: one record's history a line")
+    load.add_argument(
+        "--source", required=True, help="the system it comes from (zammad, znuny...); ids follow"
+    )
+    load.add_argument("--actor", required=True, help="who runs the import (kept on every event)")
+    load.add_argument(
+        "--rejected", type=Path, help="write rejected lines there as JSON lines (default: stderr)"
+    )
+
+
+def _convert_parser(commands: Any) -> None:
+    convert = commands.add_parser("convert", help="another system's export as `kefu import` lines")
+    systems = convert.add_subparsers(dest="system", required=True, metavar="SYSTEM")
+    zammad = systems.add_parser("zammad", help="Zammad tickets (expanded JSON lines) to stdout")
+    zammad.add_argument("file", type=Path, help="one expanded ticket a line (docs/import.md)")
+    zammad.add_argument(
+        "--department",
+        action="append",
+        default=[],
+        metavar="GROUP=DEPARTMENT",
+        help="the kefu department of a Zammad group (repeat)",
+    )
+    zammad.add_argument(
+        "--default-department", default="customer_service", help="for the other groups"
+    )
+
+
+def _convert(args: argparse.Namespace) -> int:
+    import msgspec
+
+    from kefu.cli.zammad import convert
+
+    if not args.file.is_file():
+        return _fail(f"no file {args.file}", EXIT_CONFIGURATION)
+    if any("=" not in pair for pair in args.department):
+        return _fail("--department is GROUP=DEPARTMENT", EXIT_CONFIGURATION)
+    departments = dict(pair.split("=", 1) for pair in args.department)
+    with args.file.open("rb") as lines:
+        tickets = (msgspec.json.decode(line) for line in lines if line.strip())
+        try:
+            for record in convert(tickets, departments, args.default_department):
+                sys.stdout.write(msgspec.json.encode(record).decode() + "\n")
+        except (msgspec.DecodeError, KeyError) as error:
+            return _fail(f"{args.file}: not an expanded Zammad ticket a line: {error}", 1)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from kefu.bootstrap import build_services
+    from kefu.cli.importing import run_import
+    from kefu.cli.progress import TerminalProgress
+
+    if not args.file.is_file():
+        return _fail(f"no file {args.file}", EXIT_CONFIGURATION)
+    if not args.source.strip() or ":" in args.source:
+        return _fail("--source is a name without ':' (zammad, znuny...)", EXIT_CONFIGURATION)
+    services = build_services(Settings.from_env())
+    try:
+        return run_import(
+            services,
+            args.file,
+            source_system=args.source,
+            actor_id=args.actor,
+            rejected=args.rejected,
+            progress=TerminalProgress(),
+        )
+    finally:
+        services.close()
 
 
 def _intake(args: argparse.Namespace) -> int:
@@ -235,6 +311,10 @@ def _run(args: argparse.Namespace) -> int:
         return _outbox(args)
     if args.command == "intake":
         return _intake(args)
+    if args.command == "import":
+        return _import(args)
+    if args.command == "convert":
+        return _convert(args)
     if args.command == "audit":
         return _audit(args.action, getattr(args, "digest", None))
     if args.command == "docs":

@@ -302,21 +302,24 @@ class ComplaintCommands(AggregateCommands[Complaint]):
 
     def register(self, command: RegisterComplaint, ctx: Context) -> Outcome:
         self.check(command)
+        return self.create(ctx, lambda env: self.registered(command, env))
 
-        def make(env: Env) -> Complaint:
-            return Complaint.register(
-                channel=command.channel,
-                customer_id=str(command.customer_id),
-                ticket_id=command.ticket_id,
-                complaint_type=command.type,
-                description=command.description,
-                expectation=command.expectation,
-                contact=command.contact,
-                severity=command.severity,
-                major=command.major,
-                policy=env.policies.complaints,
-                meta=env.meta,
-                at=env.at,
-            )
-
-        return self.create(ctx, make)
+    def registered(
+        self, command: RegisterComplaint, env: Env, record_id: UUID | None = None
+    ) -> Complaint:
+        """The new complaint (unsaved); `record_id` is an import's id for it (else a new one)."""
+        return Complaint.register(
+            channel=command.channel,
+            customer_id=str(command.customer_id),
+            ticket_id=command.ticket_id,
+            complaint_type=command.type,
+            description=command.description,
+            expectation=command.expectation,
+            contact=command.contact,
+            severity=command.severity,
+            major=command.major,
+            policy=env.policies.complaints,
+            meta=env.meta,
+            at=env.at,
+            record_id=record_id,
+        )

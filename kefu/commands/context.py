@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from kefu.domain.metadata import EventMetadata
@@ -22,6 +23,8 @@ class Context:
     request_fingerprint: str = ""
     expected_version: int | None = None
     sent_by: str | None = None  # the delegating service, when actor_id is its agent
+    recorded_at: datetime | None = None  # an import's: when it writes history of another time
+    source_system: str | None = None  # an import's: where the history comes from
 
     def metadata(self) -> EventMetadata:
         return EventMetadata(
@@ -32,4 +35,6 @@ class Context:
             causation_id=self.causation_id,
             channel=self.channel,
             sent_by=self.sent_by,
+            recorded_at=self.recorded_at,
+            source_system=self.source_system,
         )

@@ -264,22 +264,26 @@ class CustomerCommands(AggregateCommands[Customer]):
         super().__init__(app, runner, policies, Customer, actions)
 
     def register(self, command: RegisterCustomer, ctx: Context) -> Outcome:
-        def make(env: Env) -> Customer:
-            return Customer.register(
-                name=command.name,
-                phones=normalised(command.phones),
-                email=command.email,
-                address=command.address,
-                birthday=command.birthday,
-                tier=command.tier,
-                tags=command.tags,
-                source_channel=command.source_channel,
-                external_ref=command.external_ref,
-                meta=env.meta,
-                at=env.at,
-            )
+        return self.create(ctx, lambda env: self.registered(command, env))
 
-        return self.create(ctx, make)
+    def registered(
+        self, command: RegisterCustomer, env: Env, record_id: UUID | None = None
+    ) -> Customer:
+        """The new file (unsaved); `record_id` is an import's id for it (else a new one)."""
+        return Customer.register(
+            name=command.name,
+            phones=normalised(command.phones),
+            email=command.email,
+            address=command.address,
+            birthday=command.birthday,
+            tier=command.tier,
+            tags=command.tags,
+            source_channel=command.source_channel,
+            external_ref=command.external_ref,
+            meta=env.meta,
+            at=env.at,
+            record_id=record_id,
+        )
 
     def _merge(self, customer: Customer, command: MergeCustomer, env: Env) -> Sequence[Aggregate]:
         survivor = find_customer(self.app, command.into)

@@ -81,6 +81,13 @@ class CommandRunner:
             return self._replay_or_raise(ctx, error)
         return Outcome(status_code, Answer(body.id, body.version, body.status, position))
 
+    def first_answer(self, ctx: Context) -> Outcome | None:
+        """The stored answer to `ctx`'s idempotency key, if it was answered before (a
+        different request under that key is `IdempotencyKeyReused`): a caller that can tell
+        a retry before building its change skips the work (an import run again)."""
+        stored = self._stored_answer(ctx)
+        return None if stored is None else _replay(stored, ctx)
+
     def _replay_or_raise(self, ctx: Context, error: Exception) -> Outcome:
         """The first answer if this is a keyed retry; else `error`."""
         stored = self._stored_answer(ctx)

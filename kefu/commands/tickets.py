@@ -320,24 +320,25 @@ class TicketCommands(AggregateCommands[Ticket]):
 
     def open(self, command: OpenTicket, ctx: Context) -> Outcome:
         self.check(command)
+        return self.create(ctx, lambda env: self.opened(command, env))
+
+    def opened(self, command: OpenTicket, env: Env, record_id: UUID | None = None) -> Ticket:
+        """The new ticket (unsaved), under the SLA policy its priority, category and customer
+        select; `record_id` is an import's id for it (else a new one)."""
         tier = customer_tier(self.app, command.customer_id)
-        sla = self.policies.sla.select(command.priority, command.category, tier)
-
-        def make(env: Env) -> Ticket:
-            return Ticket.open(
-                channel=command.channel,
-                customer_id=_text(command.customer_id),
-                category=command.category,
-                priority=command.priority,
-                subject=command.subject,
-                description=command.description,
-                policy=env.policies.deadlines,
-                meta=env.meta,
-                at=env.at,
-                sla=sla,
-            )
-
-        return self.create(ctx, make)
+        return Ticket.open(
+            channel=command.channel,
+            customer_id=_text(command.customer_id),
+            category=command.category,
+            priority=command.priority,
+            subject=command.subject,
+            description=command.description,
+            policy=env.policies.deadlines,
+            meta=env.meta,
+            at=env.at,
+            sla=self.policies.sla.select(command.priority, command.category, tier),
+            record_id=record_id,
+        )
 
 
 def customer_tier(app: ServiceDesk, customer_id: UUID | str | None) -> str:

@@ -207,9 +207,13 @@ class Complaint(Aggregate):
         policy: ComplaintPolicy,
         meta: EventMetadata,
         at: datetime,
+        record_id: UUID | None = None,
     ) -> Complaint:
-        """受理: record a complaint; a major one is reported to the manager in the same save."""
-        complaint = cls(
+        """受理: record a complaint; a major one is reported to the manager in the same save.
+        `record_id`: an id given by the caller (an import's), else a new one."""
+        complaint = cls._create(
+            cls.Registered,
+            id=record_id,
             channel=channel,
             customer_id=customer_id,
             ticket_id=ticket_id,

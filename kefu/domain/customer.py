@@ -193,9 +193,13 @@ class Customer(Aggregate):
         external_ref: str | None = None,
         meta: EventMetadata,
         at: datetime,
+        record_id: UUID | None = None,
     ) -> Customer:
-        """建档: open a file; phone numbers are kept normalised (E.164 where possible)."""
-        return cls(
+        """建档: open a file; phone numbers are kept normalised (E.164 where possible).
+        `record_id`: an id given by the caller (an import's), else a new one."""
+        return cls._create(
+            cls.Registered,
+            id=record_id,
             name=name,
             phones=_normalised(phones, ()),
             email=email,

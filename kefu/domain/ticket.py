@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -308,10 +309,14 @@ class Ticket(Aggregate):
         meta: EventMetadata,
         at: datetime,
         sla: SlaPolicy | None = None,
+        record_id: UUID | None = None,
     ) -> Ticket:
         """受理: accept a new ticket; its deadlines follow from its priority, and its SLA
-        clocks start under `sla` (a policy) if one is given."""
-        return cls(
+        clocks start under `sla` (a policy) if one is given. `record_id`: an id given by the
+        caller (an import's, derived from the source record), else a new one."""
+        return cls._create(
+            cls.Opened,
+            id=record_id,
             channel=channel,
             customer_id=customer_id,
             category=category,

@@ -14,6 +14,7 @@ from kefu.http.case_search import add_search_routes
 from kefu.http.collaboration import add_collaboration_routes
 from kefu.http.complaints import add_complaint_routes
 from kefu.http.customers import add_customer_routes
+from kefu.http.exports import add_export_routes
 from kefu.http.health import HealthResource, ReadyResource
 from kefu.http.intake import add_intake_routes
 from kefu.http.messages import add_message_routes
@@ -53,6 +54,7 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_work_queue_routes(app, services)
     add_work_routes(app, services)
     add_report_routes(app, services)
+    add_export_routes(app, services)
     add_article_routes(app, services)
     add_public_article_routes(app, services)
     add_phrase_routes(app, services)

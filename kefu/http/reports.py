@@ -74,7 +74,7 @@ class ReportResource:
         query = self._query(req)
         report = self.spec.run(self.services.read_models.reports, query)
         if _wants_csv(req):
-            _write_csv(resp, report, f"{self.name}-{query.period}.csv", _wants_bom(req))
+            _write_csv(resp, report, f"{self.name}-{query.period}.csv", wants_bom(req))
         else:
             write_json(resp, self._body(query, report))
 
@@ -148,7 +148,7 @@ def _wants_csv(req: falcon.Request) -> bool:
     return CSV in accept and req.client_prefers([falcon.MEDIA_JSON, CSV]) == CSV
 
 
-def _wants_bom(req: falcon.Request) -> bool:
+def wants_bom(req: falcon.Request) -> bool:
     """A UTF-8 byte-order mark, so Excel reads the Chinese as UTF-8: `?bom=1` or `?bom=0`; by
     default for browsers (every browser's User-Agent starts `Mozilla/`), whose downloads are
     opened in Excel, and not for scripts and tools, which would read the mark as data."""

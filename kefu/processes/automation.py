@@ -30,6 +30,7 @@ from kefu.application import ServiceDesk
 from kefu.commands.execution import Clock
 from kefu.domain.complaint import Complaint
 from kefu.domain.errors import DomainError
+from kefu.domain.metadata import imported
 from kefu.domain.notice import Notice
 from kefu.domain.sla import SlaSetup
 from kefu.domain.ticket import Ticket
@@ -131,8 +132,12 @@ class Automation:
     def follow(self, position: int) -> int:
         total = 0
         while notifications := self._read(position):
+            history_up_to = 0  # imported history read last, its position not recorded yet
             for notification in notifications:
-                self._process(notification)
+                history_up_to = 0 if self._process(notification) else notification.id
+            if history_up_to:
+                with suppress(IntegrityError):  # recorded by a second process meanwhile
+                    self.app.record_processed(Tracking(AUTOMATION_NAME, history_up_to))
             total += len(notifications)
             position = notifications[-1].id
         return total
@@ -142,11 +147,17 @@ class Automation:
             start=after, limit=500, topics=self.topics, inclusive_of_start=False
         )
 
-    def _process(self, notification: Notification) -> None:
+    def _process(self, notification: Notification) -> bool:
         """Reacts to one event and records its position with what it made; a record changed
-        by somebody else meanwhile is read again (a bounded number of times)."""
+        by somebody else meanwhile is read again (a bounded number of times).
+
+        Imported history (docs/import.md) makes nothing whenever it is read, so it is passed
+        over without a write (False): `follow` records the position after a run of it once,
+        not once an event (an import of a million events costs no million commits here)."""
         tracking = Tracking(AUTOMATION_NAME, notification.id)
         event = self.app.mapper.to_domain_event(notification)
+        if imported(event):
+            return False
         for _ in range(_RETRIES):
             notices: list[Notice] = []
             made = self._made_for(event, notices)
@@ -154,12 +165,13 @@ class Automation:
                 self.app.record_processed(tracking, *made, *notices)
             except IntegrityError:
                 if self.app.processed_position(AUTOMATION_NAME) >= notification.id:
-                    return  # processed before: a replay, or a second process
+                    return True  # processed before: a replay, or a second process
                 continue
-            return
+            return True
         log.error("automation: record kept changing; position %s passed over", notification.id)
         with suppress(IntegrityError):
             self.app.record_processed(tracking)
+        return True
 
     def _made_for(self, event: Any, notices: list[Notice]) -> list[Aggregate]:
         try:

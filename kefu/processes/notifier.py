@@ -35,7 +35,7 @@ from kefu.domain.customer import Customer
 from kefu.domain.directory import Directory
 from kefu.domain.errors import DomainError
 from kefu.domain.message import Message, MessageStatus
-from kefu.domain.metadata import EventMetadata
+from kefu.domain.metadata import EventMetadata, imported
 from kefu.domain.notice import Notice
 from kefu.domain.templates import MessageTemplate, TemplateBook, UnknownTemplate, render
 from kefu.domain.ticket import Ticket
@@ -156,6 +156,8 @@ class Notifier:
             return []
 
     def _react(self, event: Any, position: int) -> list[Aggregate]:
+        if imported(event):
+            return []  # history from another system: nobody is told of it again
         if isinstance(event, Complaint.ReportedToManager):
             return self._major_complaint(event)
         if isinstance(event, Ticket.Resolved | Ticket.Urged):

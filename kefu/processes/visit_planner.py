@@ -34,7 +34,7 @@ from kefu.domain.channels import Channel
 from kefu.domain.customer import Customer
 from kefu.domain.deadlines import Priority
 from kefu.domain.errors import DomainError
-from kefu.domain.metadata import EventMetadata
+from kefu.domain.metadata import EventMetadata, imported
 from kefu.domain.ticket import Ticket
 from kefu.domain.visit import Visit
 from kefu.domain.visit_rules import NO_CONTACT, SALE, TICKET_RESOLVED, business_date
@@ -137,8 +137,13 @@ class VisitPlanner:
         )
 
     def _process_all(self, notifications: Sequence[Notification]) -> int:
+        history_up_to = 0  # imported history read last, its position not recorded yet
         for notification in notifications:
             made = self._made_for(notification)
+            if made is None:
+                history_up_to = notification.id
+                continue
+            history_up_to = 0
             tracking = Tracking(PLANNER_NAME, notification.id)
             try:
                 self.app.record_processed(tracking, *made)
@@ -147,16 +152,22 @@ class VisitPlanner:
                 # (their ids): nothing is written twice, and the position is kept if missing.
                 with suppress(IntegrityError):
                     self.app.record_processed(tracking)
+        if history_up_to:
+            with suppress(IntegrityError):  # recorded by a second planner meanwhile
+                self.app.record_processed(Tracking(PLANNER_NAME, history_up_to))
         return len(notifications)
 
-    def _made_for(self, notification: Notification) -> list[Aggregate]:
+    def _made_for(self, notification: Notification) -> list[Aggregate] | None:
         """What the rules make of one event; an event no rule can plan for (a date past what
         the calendar holds, a rule refused by the domain) makes nothing and is logged, so one
-        event never stalls the planner and, with it, the runner."""
+        event never stalls the planner and, with it, the runner. Imported history
+        (docs/import.md) is None: it makes nothing whenever it is read, so its positions are
+        recorded once after a run of it, not once an event."""
         if self._merge_ahead_of_view(notification):
             raise _ViewBehind
         try:
-            return self._react(self.app.mapper.to_domain_event(notification))
+            event = self.app.mapper.to_domain_event(notification)
+            return None if imported(event) else self._react(event)
         except (ArithmeticError, ValueError, DomainError):
             log.exception("visit planner: nothing planned for event %s", notification.id)
             return []

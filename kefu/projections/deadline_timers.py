@@ -12,6 +12,7 @@ import msgspec
 
 from kefu.domain.complaint import Complaint
 from kefu.domain.complaint_deadlines import ComplaintDeadlines, fold_deadlines
+from kefu.domain.metadata import imported
 from kefu.projections.documents import FoldProjection
 from kefu.projections.due_timers import DueTimerView
 
@@ -47,7 +48,8 @@ class ComplaintTimersProjection(FoldProjection[ComplaintTimerStore]):
         deadlines = fold_deadlines(doc.deadlines if doc else None, event)
         return DeadlineDoc(
             deadlines=deadlines,
-            due_at=deadlines.next_due(),
+            # Imported history sets no timer (docs/import.md): the next change made here does.
+            due_at=None if imported(event) else deadlines.next_due(),
             version=event.originator_version,
             position=position,
         )

@@ -19,6 +19,7 @@ from eventsourcing.persistence import Tracking
 from msgspec.structs import replace
 
 from kefu.domain.collaboration import NodeStatus, light
+from kefu.domain.metadata import imported
 from kefu.domain.ticket import Ticket
 from kefu.projections.batch import BatchProjection, Positioned
 from kefu.projections.documents import Column
@@ -170,7 +171,7 @@ def fold_node(row: NodeRow | None, event: Any, position: int) -> NodeRow:
             opened_at=event.timestamp,
             warn_at=event.warn_at,
             deadline=event.due_at,
-            due_at=event.due_at,
+            due_at=None if imported(event) else event.due_at,  # an imported node is not watched
             version=event.originator_version,
             position=position,
         )

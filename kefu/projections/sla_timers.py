@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from kefu.domain.metadata import imported
 from kefu.domain.sla import SlaSetup
 from kefu.domain.sla_clocks import TicketClocks, fold_clocks
 from kefu.domain.thread import TicketEntryPosted
@@ -60,7 +61,8 @@ class SlaTimersProjection(FoldProjection[SlaTimerStore]):
     # An instance method, not the usual staticmethod: due times need the configured calendar.
     def fold(self, doc: TimerDoc | None, event: Any, position: int) -> TimerDoc:  # type: ignore[override]
         clocks = fold_clocks(doc.clocks if doc else None, event)
-        marks = clocks.marks(self.setup.calendar, self.setup.policies)
+        # Imported history sets no timer (docs/import.md): the next change made here does.
+        marks = () if imported(event) else clocks.marks(self.setup.calendar, self.setup.policies)
         return TimerDoc(
             clocks=clocks,
             due_at=marks[0].due_at if marks else None,

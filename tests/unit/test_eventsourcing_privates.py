@@ -130,3 +130,13 @@ def test_an_aggregate_keeps_its_identity_and_pending_events_under_these_names() 
         f"are now {sorted(vars(aggregate))}",
         "kefu/audit/history.py and kefu/audit/snapshots.py (state at a time, snapshot checks)",
     )
+
+
+def test_an_aggregate_is_still_created_under_a_given_id_by_create() -> None:
+    signature = inspect.signature(Aggregate._create)
+    assert {"event_class", "id"} <= set(signature.parameters), upgrade_risk(
+        "Aggregate._create",
+        f"now takes {signature}",
+        "kefu/domain/ticket.py, customer.py and complaint.py (an import creates each record "
+        "under the id derived from its source system and source id)",
+    )
