@@ -1,4 +1,12 @@
-"""Bearer tokens mapped to an actor and a role; tokens are kept only as SHA-256 hashes."""
+"""Bearer tokens mapped to an actor, a role and optional scopes; tokens are kept only as
+SHA-256 hashes.
+
+A token line is `secret:actor:role`, optionally followed by `:departments` and `:queues`,
+each a `+`-separated list (`t0k3n:desk-finance:service:finance+billing`). A line naming
+departments is scoped: the caller may read and act on only the records of those departments
+and, for calls, of those queues; queues omitted mean none (`kefu/http/scoping.py`). An empty
+field is an empty scope (`t0k3n:pbx:service::hotline`: no department, the hotline queue).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +32,15 @@ class Caller:
 
     actor_id: str
     role: Role
+    # Scopes: None is unscoped (every record); a set names the only departments (and call
+    # queues) whose records the caller may read and act on; an empty set is none.
+    departments: frozenset[str] | None = None
+    queues: frozenset[str] | None = None
+
+    @property
+    def scoped(self) -> bool:
+        """Whether this caller is limited to some departments or queues."""
+        return self.departments is not None or self.queues is not None
 
 
 class TokenConfigError(ValueError):
@@ -52,7 +69,8 @@ class TokenRegistry:
 
     @classmethod
     def from_settings(cls, plain: str, hashed_file: str) -> TokenRegistry:
-        """`plain` is `token:actor:role,...`; `hashed_file` has lines `sha256hex:actor:role`."""
+        """`plain` is `token:actor:role[:departments[:queues]],...`; `hashed_file` has lines
+        `sha256hex:actor:role[:departments[:queues]]`."""
         entries = {hash_token(t): c for t, c in _parse(plain.replace(",", "\n"), "KEFU_API_TOKENS")}
         if hashed_file:
             try:
@@ -72,11 +90,22 @@ def _parse(text: str, source: str) -> list[tuple[str, Caller]]:
         if not line or line.startswith("#"):
             continue
         parts = line.split(":")
-        if len(parts) != 3 or not all(parts):
-            raise TokenConfigError(f"{source}: expected secret:actor:role, got {line[:8]}…")
-        secret, actor, role = parts
+        if not 3 <= len(parts) <= 5 or not all(parts[:3]):
+            raise TokenConfigError(
+                f"{source}: expected secret:actor:role[:departments[:queues]], got {line[:8]}…"
+            )
+        secret, actor, role = parts[:3]
         try:
-            parsed.append((secret, Caller(actor, Role(role))))
+            caller = Caller(actor, Role(role))
         except ValueError:
             raise TokenConfigError(f"{source}: unknown role {role!r}") from None
+        if len(parts) > 3:
+            queues = _scope(parts[4]) if len(parts) == 5 else frozenset[str]()
+            caller = Caller(actor, caller.role, _scope(parts[3]), queues)
+        parsed.append((secret, caller))
     return parsed
+
+
+def _scope(field: str) -> frozenset[str]:
+    """`finance+billing` → {"finance", "billing"}; an empty field is the empty scope."""
+    return frozenset(name.strip() for name in field.split("+") if name.strip())

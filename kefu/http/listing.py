@@ -13,6 +13,7 @@ from kefu.auth import Role
 from kefu.http.aggregates import VIEW_READERS
 from kefu.http.params import rfc3339
 from kefu.http.responses import write_json
+from kefu.http.scoping import list_condition
 from kefu.projections.documents import DocumentView
 from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.sql import db_time
@@ -96,6 +97,11 @@ class ListResource:
                 values.update(extra)
             else:
                 filters.append(Filter(param.column, param.op, param.convert(text)))
+        caller = getattr(req.context, "caller", None)  # None on a public list
+        scope = None if caller is None else list_condition(caller, self.view.table)
+        if scope is not None:  # a department-scoped token: its records only, in the SQL
+            where.append(scope[0])
+            values.update(scope[1])
         sort = req.get_param("sort") or next(iter(self.sorts))
         column = self.sorts.get(sort.lstrip("-"))
         if column is None:
