@@ -36,6 +36,9 @@ import falcon
 
 from kefu.auth import Caller
 from kefu.bootstrap import Services
+from kefu.commands.base import Command
+from kefu.commands.errors import UnknownReference
+from kefu.commands.references import Names
 from kefu.domain.agent import Agent
 from kefu.domain.call import Call
 from kefu.domain.complaint import Complaint
@@ -66,6 +69,9 @@ def complaint_departments(complaint: Complaint) -> frozenset[str]:
     return frozenset({FRONT_DESK, *filter(None, (complaint.department,)), *tasks})
 
 
+SCOPED_KINDS = (Ticket, Complaint, Call, Agent)
+
+
 def may_see(caller: Caller, record: object) -> bool:
     """Whether a scoped caller may read and act on this ticket, complaint, call or agent."""
     if not caller.scoped:
@@ -81,6 +87,30 @@ def may_see(caller: Caller, record: object) -> bool:
     if isinstance(record, Agent):
         return bool(set(record.skill_groups) & (departments | queues))
     return False
+
+
+def refuse_unseen_references(req: falcon.Request, command: Command) -> None:
+    """A scoped caller's command may name (`references()`) only tickets, complaints, calls
+    and agents it may see: another is refused exactly as a record that does not exist (422),
+    so a command cannot link to, or probe for, a record outside the scope. Customer files are
+    not checked: they are shared by every desk that serves the customer."""
+    caller: Caller | None = getattr(req.context, "caller", None)
+    app = getattr(req.context, "scope_app", None)
+    if caller is None or app is None or not caller.scoped:
+        return
+    for reference in command.references():
+        if not isinstance(reference, Names) or reference.kind not in SCOPED_KINDS:
+            continue
+        if reference.aggregate_id is None:
+            continue
+        try:
+            record = app.load(reference.kind, reference.aggregate_id)
+        except NotFound:
+            continue  # the command's own check refuses it, with the same words
+        if not may_see(caller, record):
+            name = reference.kind.__name__.lower()
+            message = f"{name} {reference.aggregate_id} does not exist"
+            raise UnknownReference(reference.field, message)
 
 
 # --- The same rules as SQL on the views (lists, search, export) ---
@@ -300,6 +330,7 @@ class ScopeMiddleware:
         caller: Caller | None = getattr(req.context, "caller", None)
         if resource is None or caller is None or not caller.scoped:
             return
+        req.context.scope_app = self.s.app  # for `refuse_unseen_references`
         policy = policy_for(req.uri_template, req.method)
         if policy is None:
             raise OutOfScope(
