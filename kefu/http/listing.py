@@ -14,6 +14,7 @@ from kefu.http.aggregates import VIEW_READERS
 from kefu.http.params import rfc3339
 from kefu.http.responses import write_json
 from kefu.http.scoping import list_condition
+from kefu.http.words_search import WordsCondition
 from kefu.projections.documents import DocumentView
 from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.sql import db_time
@@ -26,13 +27,15 @@ Condition = Callable[[str], tuple[str, dict[str, object]]]
 
 @dataclass(frozen=True)
 class Param:
-    """A query parameter: compared to `column` with `op`, or turned into SQL by `condition`."""
+    """A query parameter: compared to `column` with `op`, or turned into SQL by `condition`,
+    or by `search` (`?q=`), which also is given the caller's scope."""
 
     name: str
     column: str = ""
     op: str = "eq"
     convert: Callable[[str], object] = str
     condition: Condition | None = None
+    search: WordsCondition | None = None
 
 
 def time_param(text: str) -> object:
@@ -86,6 +89,8 @@ class ListResource:
                 title="Unknown query parameter",
                 description=f"unknown: {', '.join(sorted(unknown))}; known: {known}",
             )
+        caller = getattr(req.context, "caller", None)  # None on a public list
+        scope = None if caller is None else list_condition(caller, self.view.table)
         filters, where, values = [], [], {}
         for name, param in self.params.items():
             text = req.get_param(name)
@@ -95,10 +100,13 @@ class ListResource:
                 sql, extra = param.condition(text)
                 where.append(sql)
                 values.update(extra)
+            elif param.search is not None:
+                within = None if caller is None else list_condition(caller, self.view.table, "b.")
+                sql, extra = param.search(text, within)
+                where.append(sql)
+                values.update(extra)
             else:
                 filters.append(Filter(param.column, param.op, param.convert(text)))
-        caller = getattr(req.context, "caller", None)  # None on a public list
-        scope = None if caller is None else list_condition(caller, self.view.table)
         if scope is not None:  # a department-scoped token: its records only, in the SQL
             where.append(scope[0])
             values.update(scope[1])
