@@ -13,7 +13,7 @@ from kefu.auth import Role
 from kefu.http.aggregates import VIEW_READERS
 from kefu.http.params import rfc3339
 from kefu.http.responses import write_json
-from kefu.http.scoping import list_condition
+from kefu.http.scoping import list_condition, within_scope
 from kefu.http.words_search import WordsCondition
 from kefu.projections.documents import DocumentView
 from kefu.projections.listing import Filter, ListQuery
@@ -90,7 +90,6 @@ class ListResource:
                 description=f"unknown: {', '.join(sorted(unknown))}; known: {known}",
             )
         caller = getattr(req.context, "caller", None)  # None on a public list
-        scope = None if caller is None else list_condition(caller, self.view.table)
         filters, where, values = [], [], {}
         for name, param in self.params.items():
             text = req.get_param(name)
@@ -107,16 +106,13 @@ class ListResource:
                 values.update(extra)
             else:
                 filters.append(Filter(param.column, param.op, param.convert(text)))
-        if scope is not None:  # a department-scoped token: its records only, in the SQL
-            where.append(scope[0])
-            values.update(scope[1])
         sort = req.get_param("sort") or next(iter(self.sorts))
         column = self.sorts.get(sort.lstrip("-"))
         if column is None:
             raise falcon.HTTPBadRequest(
                 title="Bad sort", description=f"sort by one of: {', '.join(self.sorts)}"
             )
-        return ListQuery(
+        query = ListQuery(
             filters=filters,
             order_by=column,
             descending=sort.startswith("-"),
@@ -125,6 +121,8 @@ class ListResource:
             extra_where=where,
             extra_params=values,
         )
+        # A department-scoped token: its records only, in the SQL (pages stay right).
+        return query if caller is None else within_scope(caller, self.view.table, query)
 
 
 def _sort_names(sorts: Mapping[str, str]) -> list[str]:

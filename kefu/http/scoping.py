@@ -28,7 +28,7 @@ departments, and unscoped tokens (admin, auditor, reporter) read them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -44,6 +44,7 @@ from kefu.domain.call import Call
 from kefu.domain.complaint import Complaint
 from kefu.domain.errors import NotFound
 from kefu.domain.ticket import Ticket
+from kefu.projections.listing import ListQuery
 
 FRONT_DESK = "customer_service"  # 客服部: accepts every ticket and complaint, answers the hotline
 
@@ -217,6 +218,21 @@ def list_condition(caller: Caller, table: str, alias: str = "") -> SqlCondition 
         raise OutOfScope(f"{table} is not readable with a department-scoped token")
     marks = _Marks()
     return rule(caller, marks, alias), marks.params
+
+
+def within_scope(caller: Caller, table: str, query: ListQuery) -> ListQuery:
+    """`query` on the view `table` kept to the caller's records: what a list does, for any
+    reader that pages a view for a caller (the user export). Unchanged for an unscoped caller;
+    OutOfScope (403) for a scoped caller on a view that has no rule."""
+    scope = list_condition(caller, table)
+    if scope is None:
+        return query
+    where, params = scope
+    return replace(
+        query,
+        extra_where=[*query.extra_where, where],
+        extra_params={**query.extra_params, **params},
+    )
 
 
 # --- Requests: the route table and the middleware that applies it ---

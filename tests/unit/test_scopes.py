@@ -16,8 +16,10 @@ from kefu.http.scoping import (
     list_condition,
     may_see,
     policy_for,
+    within_scope,
 )
 from kefu.projections.agent_projection import groups_column
+from kefu.projections.listing import ListQuery
 from tests.unit.complaint_builders import A as C
 from tests.unit.complaint_builders import complaint_in, walk
 from tests.unit.test_ticket import later, meta, open_ticket
@@ -85,10 +87,11 @@ def _rows(sql_rows: list[tuple[str, str | None, str]], caller: Caller) -> list[s
     with sqlite3.connect(":memory:") as db:
         db.execute("CREATE TABLE ticket_views (id TEXT, department TEXT, departments TEXT)")
         db.executemany("INSERT INTO ticket_views VALUES (?, ?, ?)", sql_rows)
-        condition = list_condition(caller, "ticket_views")
-        assert condition is not None
-        where, params = condition
-        found = db.execute(f"SELECT id FROM ticket_views WHERE {where} ORDER BY id", params)
+        query = within_scope(caller, "ticket_views", ListQuery())
+        where = " AND ".join(query.extra_where)
+        found = db.execute(
+            f"SELECT id FROM ticket_views WHERE {where} ORDER BY id", query.extra_params
+        )
         return [row[0] for row in found]
 
 
