@@ -44,6 +44,7 @@ from kefu.domain.call import Call
 from kefu.domain.complaint import Complaint
 from kefu.domain.errors import NotFound
 from kefu.domain.ticket import Ticket
+from kefu.http.middleware import responds_to
 from kefu.projections.listing import ListQuery
 
 FRONT_DESK = "customer_service"  # 客服部: accepts every ticket and complaint, answers the hotline
@@ -257,7 +258,10 @@ class OneRecord:
 
 @dataclass(frozen=True)
 class OneCustomer:
-    """A customer file named by the path: in scope when a record in scope names it."""
+    """A customer file named by the path: in scope when a record in scope names it.
+    A merge is refused: it joins the histories of two files, the other one possibly unseen."""
+
+    refused_actions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -307,7 +311,7 @@ ROUTES: dict[str, Methods] = {
     **_aggregate_routes("/agents", Agent, opens=None),
     "/customers": {"GET": Listed(), "POST": Shared()},
     "/customers/{aggregate_id:uuid}": {"GET": OneCustomer()},
-    "/customers/{aggregate_id:uuid}/{action}": {"POST": OneCustomer()},
+    "/customers/{aggregate_id:uuid}/{action}": {"POST": OneCustomer(frozenset({"merge"}))},
     "/customers/{aggregate_id:uuid}/history": {"GET": OneCustomer()},
     "/departments/{name}/board": {"GET": OwnDepartment()},
     "/departments/{name}/work": {"GET": OwnDepartment()},
@@ -346,6 +350,8 @@ class ScopeMiddleware:
         caller: Caller | None = getattr(req.context, "caller", None)
         if resource is None or caller is None or not caller.scoped:
             return
+        if not responds_to(resource, req.method):
+            return  # falcon answers 405 with Allow, as to everyone
         req.context.scope_app = self.s.app  # for `refuse_unseen_references`
         policy = policy_for(req.uri_template, req.method)
         if policy is None:
@@ -358,6 +364,8 @@ class ScopeMiddleware:
             if not may_see(caller, record):
                 raise NotFound(policy.kind.__name__.lower(), params["aggregate_id"])
         elif isinstance(policy, OneCustomer):
+            if params.get("action") in policy.refused_actions:
+                raise OutOfScope(f"a department-scoped token may not {params['action']} files")
             self._customer(caller, params["aggregate_id"])
         elif isinstance(policy, Opens) and FRONT_DESK not in (caller.departments or ()):
             raise OutOfScope(

@@ -139,8 +139,9 @@ _KINDS = {
 }  # fmt: skip
 _UUID_FIELDS = {
     "ticket_id": "ticket", "original_id": "ticket", "complaint_id": "complaint",
-    "customer_id": "customer", "agent_id": "agent", "owner_agent_id": "agent",
-    "owner_id": "agent", "agent_ids": "agent", "call_id": "call", "callback_for": "call",
+    "customer_id": "customer", "into": "customer", "agent_id": "agent", "owner_agent_id": "agent",
+    "owner_id": "agent", "owner": "agent", "to": "agent", "assignee_id": "agent",
+    "agent_ids": "agent", "call_id": "call", "callback_for": "call",
 }  # fmt: skip
 
 
