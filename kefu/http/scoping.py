@@ -10,17 +10,20 @@ A token scoped to departments (and call queues) sees and changes only their reco
   the responsible department once attributed (定责) and each task's department (执行);
 - a call: its queue group (`queues`); a call not queued yet is the hotline's, the front desk's;
 - an agent: its skill groups, each matched against the token's departments and queues;
-- a customer file: the files of which the token can see a ticket, complaint or call (the file is
-  shared by every desk that serves the customer: 服务中台; a scoped token sees no other file).
+- a customer file: every file for the front desk (it receives every customer and finds returning
+  ones by phone); for another scope, the files of which it sees a ticket, complaint or call
+  (a file is shared by the desks that serve its customer: 服务中台; no other file is shown).
 
 How each kind of request is scoped is one table, `ROUTES`, keyed by falcon's route template;
 a route not in it is refused (403) to a scoped token, so a new endpoint is closed until someone
 decides its scope. `ScopeMiddleware` applies the table: a single record outside the scope
 answers 404 exactly as a record that does not exist (its existence does not leak); a command
-on it is refused the same way, before its body is read; opening a ticket, complaint or call
-needs the front desk in the scope (they open there), else 403. Lists filter in SQL through
-`list_condition` (so pagination stays right), and so does `GET /search`; exports reuse
-`list_condition` with the caller. Reports, audit, the event stream, webhooks, the wallboard and
+on it is refused the same way, before its body is read, and a command naming such a record
+(`refuse_unseen_references`) is refused as naming one that does not exist; opening a ticket,
+complaint, call or customer file needs the front desk in the scope (they open there), else
+403. Lists filter in SQL through `list_condition` (so pagination stays right), and so does
+`GET /search`; `within_scope(caller, table, query)` is the same for any reader that pages a
+view for a caller (the user export). Reports, audit, the event stream, webhooks, the wallboard and
 the other routes of every department answer 403 to a scoped token: their figures mix
 departments, and unscoped tokens (admin, auditor, reporter) read them.
 """
@@ -42,6 +45,7 @@ from kefu.commands.references import Names
 from kefu.domain.agent import Agent
 from kefu.domain.call import Call
 from kefu.domain.complaint import Complaint
+from kefu.domain.customer import Customer
 from kefu.domain.errors import NotFound
 from kefu.domain.ticket import Ticket
 from kefu.http.middleware import responds_to
@@ -92,24 +96,18 @@ def may_see(caller: Caller, record: object) -> bool:
 
 
 def refuse_unseen_references(req: falcon.Request, command: Command) -> None:
-    """A scoped caller's command may name (`references()`) only tickets, complaints, calls
-    and agents it may see: another is refused exactly as a record that does not exist (422),
-    so a command cannot link to, or probe for, a record outside the scope. Customer files are
-    not checked: they are shared by every desk that serves the customer."""
+    """A scoped caller's command may name (`references()`) only tickets, complaints, calls,
+    agents and customer files it may see: another is refused exactly as a record that does not
+    exist (422), so a command can neither link to, nor probe for, a record outside the scope
+    (nor gain sight of a file by naming it in a new ticket)."""
     caller: Caller | None = getattr(req.context, "caller", None)
-    app = getattr(req.context, "scope_app", None)
-    if caller is None or app is None or not caller.scoped:
+    scope: ScopeMiddleware | None = getattr(req.context, "scope", None)
+    if caller is None or scope is None or not caller.scoped:
         return
     for reference in command.references():
-        if not isinstance(reference, Names) or reference.kind not in SCOPED_KINDS:
+        if not isinstance(reference, Names) or reference.aggregate_id is None:
             continue
-        if reference.aggregate_id is None:
-            continue
-        try:
-            record = app.load(reference.kind, reference.aggregate_id)
-        except NotFound:
-            continue  # the command's own check refuses it, with the same words
-        if not may_see(caller, record):
+        if not scope.may_name(caller, reference.kind, reference.aggregate_id):
             name = reference.kind.__name__.lower()
             message = f"{name} {reference.aggregate_id} does not exist"
             raise UnknownReference(reference.field, message)
@@ -175,6 +173,8 @@ def _agents(caller: Caller, marks: _Marks, alias: str) -> str:
 
 
 def _customers(caller: Caller, marks: _Marks, alias: str) -> str:
+    if FRONT_DESK in (caller.departments or ()):
+        return "1 = 1"  # the front desk receives every customer
     seen = (
         f"SELECT customer_id FROM ticket_views WHERE customer_id IS NOT NULL "
         f"AND {_tickets(caller, marks, '')}",
@@ -309,7 +309,7 @@ ROUTES: dict[str, Methods] = {
     **_aggregate_routes("/calls", Call, opens="call"),
     "/callbacks": {"GET": Listed()},
     **_aggregate_routes("/agents", Agent, opens=None),
-    "/customers": {"GET": Listed(), "POST": Shared()},
+    "/customers": {"GET": Listed(), "POST": Opens("customer file")},
     "/customers/{aggregate_id:uuid}": {"GET": OneCustomer()},
     "/customers/{aggregate_id:uuid}/{action}": {"POST": OneCustomer(frozenset({"merge"}))},
     "/customers/{aggregate_id:uuid}/history": {"GET": OneCustomer()},
@@ -352,7 +352,7 @@ class ScopeMiddleware:
             return
         if not responds_to(resource, req.method):
             return  # falcon answers 405 with Allow, as to everyone
-        req.context.scope_app = self.s.app  # for `refuse_unseen_references`
+        req.context.scope = self  # for `refuse_unseen_references`
         policy = policy_for(req.uri_template, req.method)
         if policy is None:
             raise OutOfScope(
@@ -376,6 +376,14 @@ class ScopeMiddleware:
             raise OutOfScope(f"department {params['name']} is not among this token's departments")
 
     def _customer(self, caller: Caller, customer_id: UUID) -> None:
+        if not self.sees_customer(caller, customer_id):
+            raise NotFound("customer", customer_id)
+
+    def sees_customer(self, caller: Caller, customer_id: UUID) -> bool:
+        """The front desk sees every file at once; another scope sees a file when the views
+        show one of its records naming it (a moment after that record is written)."""
+        if FRONT_DESK in (caller.departments or ()):
+            return True
         condition = list_condition(caller, "customer_views")
         assert condition is not None  # the caller is scoped
         where, values = condition
@@ -384,5 +392,19 @@ class ScopeMiddleware:
             f"SELECT 1 AS found FROM {view.table} WHERE id = :customer_id AND {where}",
             {**values, "customer_id": str(customer_id)},
         )
-        if not found:
-            raise NotFound("customer", customer_id)
+        return bool(found)
+
+    def may_name(self, caller: Caller, kind: type[Any], aggregate_id: UUID) -> bool:
+        """Whether a command of the caller may name this record (one that does not exist is
+        left to the command's own check, which refuses it with the same words)."""
+        if kind is Customer:
+            return not self.s.app.exists(Customer, aggregate_id) or self.sees_customer(
+                caller, aggregate_id
+            )
+        if kind not in SCOPED_KINDS:
+            return True
+        try:
+            record = self.s.app.load(kind, aggregate_id)
+        except NotFound:
+            return True
+        return may_see(caller, record)

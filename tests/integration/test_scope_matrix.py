@@ -30,7 +30,7 @@ from kefu.settings import Settings
 ROLES = ("service", "reporter", "auditor", "admin")
 SCOPED = {role: f"{role}-finance" for role in ROLES}  # token per role, scoped to finance
 TOKENS = ",".join(
-    ["root-token:root:admin"]
+    ["root-token:root:admin", "desk-token:front-desk:service:customer_service"]
     + [f"{token}:{role}-fin:{role}:finance:billing_line" for role, token in SCOPED.items()]
 )
 EXAMPLE_UUID = "6f1c2a4e-1111-4a0b-9c39-4d4c2a7b9e01"  # kefu/http/body_examples.py
@@ -252,3 +252,14 @@ def _reads_its_own_records(desk: Desk) -> None:
         f"/tickets/{inside.ids['ticket']}/follow-ups", json={"note": "called"}, headers=headers
     )
     assert action.status_code == 200, action.text
+    # The front desk finds every customer file and opens tickets for any of them.
+    front = {"Authorization": "Bearer desk-token"}
+    files = desk.client.simulate_get("/customers", headers=front).json["items"]
+    assert {f["id"] for f in files} == {inside.ids["customer"], desk.refunds.ids["customer"]}
+    opened = desk.client.simulate_post(
+        "/tickets",
+        json={"channel": "phone", "category": "billing", "subject": "again",
+              "customer_id": desk.refunds.ids["customer"]},
+        headers=front,
+    )  # fmt: skip
+    assert opened.status_code == 201, opened.text
