@@ -56,6 +56,14 @@ class Desk:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.client = falcon.testing.TestClient(create_app(services))
+        # the knowledge base is shared: one article, named in both departments' paths
+        self.article = str(
+            self.admin(
+                "POST",
+                "/articles",
+                {"title": "退款流程", "category": "billing", "author_id": "root"},
+            )["id"]
+        )
         self.finance = self._department("finance", "billing_line")
         self.refunds = self._department("refunds", "refund_line")
         # refunds' ticket with a finance node (协同工单): finance sees it through its node
@@ -111,7 +119,8 @@ class Desk:
             "ticket": ticket, "complaint": complaint, "customer": customer, "agent": agent,
             "call": call,
         }  # fmt: skip
-        return Department(name, queue, {kind: str(i) for kind, i in ids.items()})
+        named = {kind: str(i) for kind, i in ids.items()}
+        return Department(name, queue, {**named, "article": self.article})
 
     def versions(self, ids: set[str]) -> dict[str, int]:
         return {i: self.services.app.repository.get(UUID(i)).version for i in ids}
@@ -135,7 +144,7 @@ def desk(database_url: str, tmp_path: Path) -> Iterator[Desk]:
 # Path parameters (as /openapi.json names them) → which record of a department they name.
 _KINDS = {
     "ticket_id": "ticket", "complaint_id": "complaint", "customer_id": "customer",
-    "agent_id": "agent", "call_id": "call", "stream_id": "ticket",
+    "agent_id": "agent", "call_id": "call", "stream_id": "ticket", "article_id": "article",
 }  # fmt: skip
 _UUID_FIELDS = {
     "ticket_id": "ticket", "original_id": "ticket", "complaint_id": "complaint",
@@ -159,14 +168,16 @@ def _path(template: str, department: Department) -> str:
     return re.sub(r"\{(\w+)\}", value, template)
 
 
-def _body(example: Any, department: Department, field: str = "") -> Any:
-    """The document's example body with every id naming the department's record of its kind."""
+def _body(example: Any, department: Department, kind: str = "ticket") -> Any:
+    """The document's example body with every id naming the department's record of its kind
+    (by the field's name; `case_id` by its `case_kind`)."""
     if isinstance(example, dict):
-        return {k: _body(v, department, k) for k, v in example.items()}
+        kinds = {**_UUID_FIELDS, "case_id": example.get("case_kind", "ticket")}
+        return {k: _body(v, department, kinds.get(k, "ticket")) for k, v in example.items()}
     if isinstance(example, list):
-        return [_body(v, department, field) for v in example]
+        return [_body(v, department, kind) for v in example]
     if example == EXAMPLE_UUID:
-        return department.ids[_UUID_FIELDS.get(field, "ticket")]
+        return department.ids[kind]
     return example
 
 
@@ -192,8 +203,10 @@ def test_a_scoped_token_reads_and_changes_nothing_outside_its_departments(desk: 
     _reads_its_own_records(desk)
     inside, outside = desk.finance, desk.refunds
     nowhere = Department("nowhere", "", {kind: str(uuid4()) for kind in inside.ids})
-    secrets = {outside.mark, *outside.ids.values()}
-    before = desk.versions(set(outside.ids.values()))
+    nowhere.ids["article"] = desk.article
+    own = {kind: i for kind, i in outside.ids.items() if kind != "article"}  # not shared
+    secrets = {outside.mark, *own.values()}
+    before = desk.versions(set(own.values()))
     leaks: list[str] = []
     for method, path, operation in _operations(desk):
         example = (
@@ -217,7 +230,7 @@ def test_a_scoped_token_reads_and_changes_nothing_outside_its_departments(desk: 
                 )
                 answers.append(result.status_code)
                 said = f"{role} {method} {url} {json.dumps(body, ensure_ascii=False)}"
-                named = {i for i in outside.ids.values() if i in url or i in json.dumps(body)}
+                named = {i for i in own.values() if i in url or i in json.dumps(body)}
                 shown = {s for s in secrets - named if s in result.text}
                 if shown:
                     leaks.append(f"{said}: {result.status_code} shows {shown}")
