@@ -257,8 +257,9 @@ def _reads_its_own_records(desk: Desk) -> None:
         listed = desk.client.simulate_get(f"/{kind}s", headers=headers).json["items"]
         expected = {inside.ids[kind], *([desk.shared] if kind == "ticket" else [])}
         assert {item["id"] for item in listed} == expected, kind
-    found = desk.client.simulate_get("/search", params={"q": "发票金额"}, headers=headers)
-    assert {item["id"] for item in found.json["items"]} == {inside.ids["ticket"], desk.shared}
+    for searched in ("/search", "/tickets"):  # GET /search and a list's ?q=
+        found = desk.client.simulate_get(searched, params={"q": "发票金额"}, headers=headers)
+        assert {i["id"] for i in found.json["items"]} == {inside.ids["ticket"], desk.shared}
     nodes = desk.client.simulate_get("/ticket-nodes", headers=headers).json["items"]
     assert [node["ticket_id"] for node in nodes] == [desk.shared]
     action = desk.client.simulate_post(
