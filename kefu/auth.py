@@ -1,10 +1,18 @@
-"""Bearer tokens mapped to an actor and a role; tokens are kept only as SHA-256 hashes.
+"""Bearer tokens mapped to an actor, a role and optional scopes; tokens are kept only as
+SHA-256 hashes.
 
 Two kinds of token authenticate: the static ones of KEFU_API_TOKENS and KEFU_API_TOKENS_FILE
 (read at start, for bootstrapping), and the managed ones (`AccessToken` records in the log,
 issued, expired, revoked and rotated over the API: docs/api.md). A managed token names its
 record (`kefu_<id>_<secret>`), which is checked against the log on every request, so a change
 takes effect on every worker with the next request: see `ManagedTokens`.
+
+A static token line is `secret:actor:role`, optionally followed by `:departments` and
+`:queues`, each a `+`-separated list (`t0k3n:desk-finance:service:finance+billing`). A line
+naming departments is scoped: the caller may read and act on only the records of those
+departments and, for calls, of those queues; queues omitted mean none (`kefu/http/scoping.py`).
+An empty field is an empty scope (`t0k3n:pbx:service::hotline`: no department, the hotline
+queue). A managed token keeps its scopes on its record.
 """
 
 from __future__ import annotations
@@ -45,11 +53,18 @@ class Caller:
 
     actor_id: str
     role: Role
-    departments: frozenset[str] | None = None  # None: unscoped
-    queues: frozenset[str] | None = None  # None: unscoped
+    # Scopes: None is unscoped (every record); a set names the only departments (and call
+    # queues) whose records the caller may read and act on; an empty set is none.
+    departments: frozenset[str] | None = None
+    queues: frozenset[str] | None = None
     may_delegate: bool = False  # may name the agent at the keyboard (X-On-Behalf-Of)
     token_id: UUID | None = None  # the managed token's record; None for a static token
     sent_by: str | None = None  # the delegating service, when actor_id is its agent
+
+    @property
+    def scoped(self) -> bool:
+        """Whether this caller is limited to some departments or queues."""
+        return self.departments is not None or self.queues is not None
 
 
 class TokenConfigError(ValueError):
@@ -81,7 +96,8 @@ class TokenRegistry:
 
     @classmethod
     def from_settings(cls, plain: str, hashed_file: str) -> TokenRegistry:
-        """`plain` is `token:actor:role,...`; `hashed_file` has lines `sha256hex:actor:role`."""
+        """`plain` is `token:actor:role[:departments[:queues]],...`; `hashed_file` has lines
+        `sha256hex:actor:role[:departments[:queues]]`."""
         entries = {hash_token(t): c for t, c in _parse(plain.replace(",", "\n"), "KEFU_API_TOKENS")}
         if hashed_file:
             try:
@@ -101,14 +117,25 @@ def _parse(text: str, source: str) -> list[tuple[str, Caller]]:
         if not line or line.startswith("#"):
             continue
         parts = line.split(":")
-        if len(parts) != 3 or not all(parts):
-            raise TokenConfigError(f"{source}: expected secret:actor:role, got {line[:8]}…")
-        secret, actor, role = parts
+        if not 3 <= len(parts) <= 5 or not all(parts[:3]):
+            raise TokenConfigError(
+                f"{source}: expected secret:actor:role[:departments[:queues]], got {line[:8]}…"
+            )
+        secret, actor, role = parts[:3]
         try:
-            parsed.append((secret, Caller(actor, Role(role))))
+            caller = Caller(actor, Role(role))
         except ValueError:
             raise TokenConfigError(f"{source}: unknown role {role!r}") from None
+        if len(parts) > 3:
+            queues = _scope(parts[4]) if len(parts) == 5 else frozenset[str]()
+            caller = Caller(actor, caller.role, _scope(parts[3]), queues)
+        parsed.append((secret, caller))
     return parsed
+
+
+def _scope(field: str) -> frozenset[str]:
+    """`finance+billing` → {"finance", "billing"}; an empty field is the empty scope."""
+    return frozenset(name.strip() for name in field.split("+") if name.strip())
 
 
 class DelegationRefused(Exception):
@@ -187,8 +214,8 @@ class ManagedTokens:
         return Caller(
             actor_id=record.actor_id,
             role=Role(record.role),
-            departments=_scope(record.departments),
-            queues=_scope(record.queues),
+            departments=_record_scope(record.departments),
+            queues=_record_scope(record.queues),
             may_delegate=record.may_delegate,
             token_id=token_id,
         )
@@ -212,7 +239,7 @@ class ManagedTokens:
 _ISSUED = get_topic(AccessToken.Issued)
 
 
-def _scope(names: tuple[str, ...] | None) -> frozenset[str] | None:
+def _record_scope(names: tuple[str, ...] | None) -> frozenset[str] | None:
     return None if names is None else frozenset(names)
 
 

@@ -40,8 +40,9 @@ environment:
   KEFU_OTLP_ENDPOINT    an OpenTelemetry collector (http://collector:4318): a trace span per
                         request over OTLP/HTTP (needs `pip install 'kefu[tracing]'`)
   KEFU_API_TOKENS       development/test tokens: token:actor:role[,token:actor:role...]
-                        roles: service, auditor, reporter, admin
-  KEFU_API_TOKENS_FILE  production tokens: a file of lines sha256hex:actor:role
+                        roles: service, auditor, reporter, admin; a token may be
+                        scoped: token:actor:role:dept+dept[:queue+queue]
+  KEFU_API_TOKENS_FILE  production tokens: a file of lines sha256hex:actor:role[:...]
   KEFU_DEADLINES        response/resolution times by priority, e.g.
                         urgent=10m/4h,important=1h/24h,normal=4h/72h (the default)
   KEFU_TIMEZONE         business time zone for reports (default Asia/Shanghai)

@@ -77,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("token")
     token.add_argument("actor")
     token.add_argument("role", choices=["service", "auditor", "reporter", "admin"])
+    token.add_argument("--departments", help="scope: departments joined by + (finance+billing)")
+    token.add_argument("--queues", help="scope: call queues joined by + (needs --departments)")
     return parser
 
 
@@ -343,7 +345,12 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     from kefu.auth import hash_token
 
-    print(f"{hash_token(args.token)}:{args.actor}:{args.role}")
+    line = [hash_token(args.token), args.actor, args.role]
+    if args.departments is not None or args.queues is not None:
+        line.append(args.departments or "")  # a scoped line: secret:actor:role:departments
+        if args.queues is not None:
+            line.append(args.queues)
+    print(":".join(line))
     return 0
 
 

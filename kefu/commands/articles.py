@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 from uuid import UUID
 
@@ -14,6 +15,8 @@ from kefu.commands.context import Context
 from kefu.commands.errors import require
 from kefu.commands.execution import CommandRunner, Outcome
 from kefu.commands.policies import Policies
+from kefu.commands.references import Names
+from kefu.commands.references import Reference as NamedRecord
 from kefu.domain.article import Article
 from kefu.domain.article_lifecycle import ArticleAction
 from kefu.domain.article_values import ArticleContent, CaseKind, MediaKind, MediaLink, Visibility
@@ -123,6 +126,10 @@ class UseArticle(Command, frozen=True):
     case_kind: CaseKind
     case_id: UUID
     agent_id: Name
+
+    def references(self) -> Sequence[NamedRecord]:
+        kind = Ticket if self.case_kind is CaseKind.TICKET else Complaint
+        return (Names("case_id", kind, self.case_id),)
 
 
 class ArticleFeedback(Command, frozen=True):
@@ -240,8 +247,6 @@ class ArticleCommands(AggregateCommands[Article]):
         edit(a, c, e)
 
     def _use(self, a: Article, c: UseArticle, e: Env) -> None:
-        kind = Ticket if c.case_kind is CaseKind.TICKET else Complaint
-        require(self.app, kind, c.case_id, "case_id")
         a.use_for(
             case_kind=c.case_kind, case_id=c.case_id, agent_id=c.agent_id, meta=e.meta, at=e.at
         )

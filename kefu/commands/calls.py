@@ -103,6 +103,9 @@ class RouteCall(Command, frozen=True):
 class OfferCall(Command, frozen=True):
     agent_ids: Annotated[tuple[UUID, ...], msgspec.Meta(min_length=1, max_length=100)]
 
+    def references(self) -> Sequence[Reference]:
+        return tuple(Names("agent_ids", Agent, agent_id) for agent_id in self.agent_ids)
+
 
 class MissOffer(Command, frozen=True):
     pass
@@ -110,6 +113,9 @@ class MissOffer(Command, frozen=True):
 
 class AnswerCall(Command, frozen=True):
     agent_id: UUID | None = None
+
+    def references(self) -> Sequence[Reference]:
+        return (Names("agent_id", Agent, self.agent_id),)
 
 
 class HoldCall(Command, frozen=True):
@@ -125,6 +131,9 @@ class TransferCall(Command, frozen=True):
 
     agent_id: UUID | None = None
     group: Group | None = None
+
+    def references(self) -> Sequence[Reference]:
+        return (Names("agent_id", Agent, self.agent_id),)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -24,6 +24,7 @@ from kefu.http.reading import ReadYourWrites, wait_for_position
 from kefu.http.requests import command_context, decode, read_body
 from kefu.http.responses import write_json, write_outcome
 from kefu.http.routes import ApiApp, Operation, Paths
+from kefu.http.scoping import refuse_unseen_references
 from kefu.projections.batch import BatchProjection
 
 WRITERS = frozenset({Role.SERVICE})
@@ -56,7 +57,9 @@ class CreateResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_body(req)
-        outcome = self.create(decode(body, self.command), command_context(req, body))
+        command = decode(body, self.command)
+        refuse_unseen_references(req, command)
+        outcome = self.create(command, command_context(req, body))
         write_outcome(resp, outcome, location=f"{self.prefix}/{outcome.answer.id}")
 
 
@@ -91,11 +94,11 @@ class AggregateResource:
     def on_post_action(
         self, req: falcon.Request, resp: falcon.Response, aggregate_id: UUID, action: str
     ) -> None:
-        command = self.commands.command_for(action)
+        command_type = self.commands.command_for(action)
         body = read_body(req)
-        outcome = self.commands.act(
-            aggregate_id, action, decode(body, command), command_context(req, body)
-        )
+        command = decode(body, command_type)
+        refuse_unseen_references(req, command)
+        outcome = self.commands.act(aggregate_id, action, command, command_context(req, body))
         write_outcome(resp, outcome)
 
 

@@ -28,6 +28,7 @@ from kefu.http.public_articles import add_public_article_routes
 from kefu.http.quality import add_quality_routes
 from kefu.http.reports import add_report_routes
 from kefu.http.routes import ApiApp, Operation
+from kefu.http.scoping import ScopeMiddleware
 from kefu.http.thread import add_thread_routes
 from kefu.http.tickets import add_ticket_routes
 from kefu.http.tokens import add_token_routes
@@ -40,7 +41,8 @@ from kefu.http.work_queues import add_work_queue_routes
 def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response]:
     services = services.for_queries()  # views on the standby, when one is configured
     observe = ObservabilityMiddleware(pool_stats(services))
-    app = ApiApp(middleware=[observe, *_tracing(services), AuthMiddleware(services.tokens)])
+    auth = AuthMiddleware(services.tokens)
+    app = ApiApp(middleware=[observe, *_tracing(services), auth, ScopeMiddleware(services)])
     app.req_options.strip_url_path_trailing_slash = True
     add_problem_handlers(app)
     _add_public_routes(app, services)

@@ -10,19 +10,21 @@ data). `match=exact` asks for the phrase, `fuzzy` (default) for similar text; `k
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 from uuid import UUID
 
 import falcon
 import msgspec
 
-from kefu.auth import Role
+from kefu.auth import Caller, Role
 from kefu.bootstrap import Services
 from kefu.http.aggregates import VIEW_READERS
 from kefu.http.article_search import search_params
 from kefu.http.customers import CUSTOMER_READERS
 from kefu.http.responses import write_json
 from kefu.http.routes import ApiApp, Operation
+from kefu.http.scoping import list_condition
 from kefu.projections.article_projection import Audience
 from kefu.search.index import SearchQuery
 
@@ -53,24 +55,33 @@ class SearchResource:
             raise falcon.HTTPBadRequest(
                 title="Bad query parameter", description=f"kinds: some of {', '.join(KINDS)}"
             )
+        caller = req.context.caller
         query = SearchQuery(params.text, params.exact, limit=params.limit)
         threads = self.s.read_models.threads
         found: list[Found] = []
         if "ticket" in kinds:
-            found += [Found("ticket", UUID(h.doc_id), h.score, h.snippet)
-                      for h in threads.search_tickets(query)]  # fmt: skip
+            tickets = threads.search_tickets(scoped(query, caller, "ticket_views"))
+            found += [Found("ticket", UUID(h.doc_id), h.score, h.snippet) for h in tickets]
         if "complaint" in kinds:
-            found += [Found("complaint", UUID(h.doc_id), h.score, h.snippet)
-                      for h in threads.search_complaints(query)]  # fmt: skip
+            complaints = threads.search_complaints(scoped(query, caller, "complaint_views"))
+            found += [Found("complaint", UUID(h.doc_id), h.score, h.snippet) for h in complaints]
         if "article" in kinds:
-            public = req.context.caller.role is Role.REPORTER
+            public = caller.role is Role.REPORTER
             articles = self.s.read_models.articles.search(params.request(Audience(public)))
             found += [Found("article", a.id, a.score, a.snippet) for a in articles]
-        if "customer" in kinds and may_read_customers(req.context.caller.role):
-            found += [Found("customer", UUID(h.doc_id), h.score, h.snippet)
-                      for h in self.s.read_models.customers.search(query)]  # fmt: skip
+        if "customer" in kinds and may_read_customers(caller.role):
+            files = self.s.read_models.customers.search(scoped(query, caller, "customer_views"))
+            found += [Found("customer", UUID(h.doc_id), h.score, h.snippet) for h in files]
         ranked = sorted(found, key=lambda f: (-f.score, f.kind, str(f.id)))[: params.limit]
         write_json(resp, SearchResults(ranked))
+
+
+def scoped(query: SearchQuery, caller: Caller, table: str) -> SearchQuery:
+    """The search among the records of the caller's scope (in the SQL, before the limit)."""
+    scope = list_condition(caller, table, alias="b.")
+    if scope is None:
+        return query
+    return replace(query, where=(*query.where, scope[0]), params={**query.params, **scope[1]})
 
 
 def may_read_customers(role: Role) -> bool:

@@ -85,7 +85,7 @@ def complaint_list(s: Services) -> ListResource:
         Param("registered_from", "registered_at", "ge", time_param),
         Param("registered_to", "registered_at", "lt", time_param),
         Param("overdue", condition=lambda kind: ComplaintView.overdue_condition(kind, s.clock())),
-        Param("q", condition=words_condition(s.read_models.threads.search_complaints)),
+        Param("q", search=words_condition(s.read_models.threads.search_complaints)),
     ]
     sorts = {
         "registered": "registered_at",

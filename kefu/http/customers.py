@@ -54,7 +54,7 @@ def customer_list(s: Services) -> ListResource:
         Param("owner", "owner_id"),
         Param("status", "status"),
         Param("tag", condition=lambda tag: CustomerView.key_condition("tag", tag)),
-        Param("q", condition=words_condition(s.read_models.customers.search)),
+        Param("q", search=words_condition(s.read_models.customers.search)),
     ]
     sorts = {"registered": "registered_at", "name": "name"}
     return ListResource(

@@ -13,6 +13,8 @@ from kefu.auth import Role
 from kefu.http.aggregates import VIEW_READERS
 from kefu.http.params import rfc3339
 from kefu.http.responses import write_json
+from kefu.http.scoping import list_condition, within_scope
+from kefu.http.words_search import WordsCondition
 from kefu.projections.documents import DocumentView
 from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.sql import db_time
@@ -26,13 +28,15 @@ Condition = Callable[[str], tuple[str, dict[str, object]]]
 
 @dataclass(frozen=True)
 class Param:
-    """A query parameter: compared to `column` with `op`, or turned into SQL by `condition`."""
+    """A query parameter: compared to `column` with `op`, or turned into SQL by `condition`,
+    or by `search` (`?q=`), which also is given the caller's scope."""
 
     name: str
     column: str = ""
     op: str = "eq"
     convert: Callable[[str], object] = str
     condition: Condition | None = None
+    search: WordsCondition | None = None
 
 
 def time_param(text: str) -> object:
@@ -83,11 +87,8 @@ class ListResource:
         """Every page of what the request asks for, rendered as the list's items, each read
         when the previous one has been consumed (exports, `kefu/http/exports.py`). The query
         is checked and the first page read now: a bad parameter is refused before anything
-        is sent.
-
-        INTEGRATOR (scopes): an export reads through `self._query(req)`, the list's own query,
-        so the caller's department scope, applied to the list queries, applies to exports too;
-        it must stay the one place where that filter joins the query."""
+        is sent. It reads through `_query`, the list's own query, so a department-scoped
+        caller's export holds only the records its list would show."""
         query = replace(self._query(req), limit=EXPORT_PAGE)
         if self.wait is not None:
             self.wait(req)
@@ -113,6 +114,7 @@ class ListResource:
                 title="Unknown query parameter",
                 description=f"unknown: {', '.join(sorted(unknown))}; known: {known}",
             )
+        caller = getattr(req.context, "caller", None)  # None on a public list
         filters, where, values = [], [], {}
         for name, param in self.params.items():
             text = req.get_param(name)
@@ -120,6 +122,11 @@ class ListResource:
                 continue
             if param.condition is not None:
                 sql, extra = param.condition(text)
+                where.append(sql)
+                values.update(extra)
+            elif param.search is not None:
+                within = None if caller is None else list_condition(caller, self.view.table, "b.")
+                sql, extra = param.search(text, within)
                 where.append(sql)
                 values.update(extra)
             else:
@@ -130,7 +137,7 @@ class ListResource:
             raise falcon.HTTPBadRequest(
                 title="Bad sort", description=f"sort by one of: {', '.join(self.sorts)}"
             )
-        return ListQuery(
+        query = ListQuery(
             filters=filters,
             order_by=column,
             descending=sort.startswith("-"),
@@ -139,6 +146,8 @@ class ListResource:
             extra_where=where,
             extra_params=values,
         )
+        # A department-scoped token: its records only, in the SQL (pages stay right).
+        return query if caller is None else within_scope(caller, self.view.table, query)
 
 
 def _sort_names(sorts: Mapping[str, str]) -> list[str]:

@@ -38,7 +38,7 @@ class AuthMiddleware:
         caller = self._authenticate(req)
         req.context.caller = caller
         roles: dict[str, frozenset[Role]] = getattr(resource, "roles", {})
-        if req.method not in roles and not _responds_to(resource, req.method):
+        if req.method not in roles and not responds_to(resource, req.method):
             return  # falcon answers 405 with Allow: no role may do what does not exist
         allowed = roles.get(req.method, PUBLIC)
         if caller.role is not Role.ADMIN and caller.role not in allowed:
@@ -69,6 +69,6 @@ class AuthMiddleware:
             ) from None
 
 
-def _responds_to(resource: Any, method: str) -> bool:
+def responds_to(resource: Any, method: str) -> bool:
     prefix = f"on_{method.lower()}"
     return any(name == prefix or name.startswith(prefix + "_") for name in dir(resource))

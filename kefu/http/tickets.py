@@ -42,7 +42,7 @@ def ticket_list(s: Services) -> ListResource:
         Param("updated_from", "updated_at", "ge", time_param),
         Param("updated_to", "updated_at", "lt", time_param),
         Param("overdue", condition=lambda kind: TicketView.overdue_condition(kind, s.clock())),
-        Param("q", condition=words_condition(s.read_models.threads.search_tickets)),
+        Param("q", search=words_condition(s.read_models.threads.search_tickets)),
     ]
     sorts = {
         "opened": "opened_at",

@@ -70,6 +70,7 @@ class ComplaintDocument(msgspec.Struct, frozen=True, kw_only=True):
     current_proposal: ProposalView | None = None
     proposal_count: int = 0
     open_tasks: tuple[TaskView, ...] = ()
+    task_departments: tuple[str, ...] = ()  # every department given a task, once each
     contact_attempts: int = 0
     resolved: bool | None = None
     satisfaction: int | None = None
@@ -219,7 +220,8 @@ def _(event: C.TaskAssigned, view: ComplaintDocument) -> ComplaintDocument:
         due_at=event.due_at,
         description=event.description,
     )
-    return replace(view, open_tasks=(*view.open_tasks, task))
+    departments = tuple(dict.fromkeys((*view.task_departments, event.department)))
+    return replace(view, open_tasks=(*view.open_tasks, task), task_departments=departments)
 
 
 @_apply.register

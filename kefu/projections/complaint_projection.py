@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from kefu.domain.complaint import Complaint
+from kefu.projections.agent_projection import groups_column
 from kefu.projections.complaint_document import ComplaintDocument
 from kefu.projections.complaint_document import fold as fold_complaint
 from kefu.projections.documents import Column, DocumentView, FoldProjection
@@ -24,6 +25,12 @@ MISSED_DEADLINE = {
 }
 
 
+def complaint_departments(view: ComplaintDocument) -> str:
+    """The `departments` column: responsible and task departments as `|a|b|`."""
+    named = (view.responsible_department, *view.task_departments)
+    return groups_column(tuple(dict.fromkeys(d for d in named if d is not None)))
+
+
 class ComplaintView(DocumentView[ComplaintDocument]):
     """One row per complaint, with the columns the complaint lists filter and sort on."""
 
@@ -39,6 +46,8 @@ class ComplaintView(DocumentView[ComplaintDocument]):
         "customer_id": ("TEXT NOT NULL", lambda v: v.customer_id),
         "ticket_id": ("TEXT", lambda v: None if v.ticket_id is None else str(v.ticket_id)),
         "responsible_department": ("TEXT", lambda v: v.responsible_department),
+        # `|a|b|`: the responsible department and every task's (department scopes)
+        "departments": ("TEXT NOT NULL", complaint_departments),
         "registered_at": ("TEXT NOT NULL", lambda v: db_time(v.registered_at)),
         "updated_at": ("TEXT NOT NULL", lambda v: db_time(v.updated_at)),
         "first_reply_due_at": ("TEXT NOT NULL", lambda v: db_time(v.first_reply_due_at)),

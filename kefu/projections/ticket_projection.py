@@ -11,6 +11,7 @@ from eventsourcing.persistence import Tracking
 
 from kefu.domain.thread import TicketEntryPosted
 from kefu.domain.ticket import Ticket
+from kefu.projections.agent_projection import groups_column
 from kefu.projections.batch import Positioned
 from kefu.projections.documents import Column, DocumentView, FoldProjection
 from kefu.projections.listing import BadFilter, Filter, ListQuery
@@ -36,6 +37,12 @@ RESPONSE_LATE_NOW = f"({UNRESOLVED} AND first_response_at IS NULL AND response_d
 RESOLUTION_LATE_NOW = f"({UNRESOLVED} AND resolution_due_at < :now)"
 
 
+def ticket_departments(view: TicketDocument) -> str:
+    """The `departments` column: the ticket's department and its nodes' as `|a|b|`."""
+    named = (view.department, *(node.department for node in view.nodes))
+    return groups_column(tuple(dict.fromkeys(d for d in named if d is not None)))
+
+
 class TicketView(DocumentView[TicketDocument]):
     """One row per ticket, with the columns the ticket lists filter and sort on."""
 
@@ -49,6 +56,8 @@ class TicketView(DocumentView[TicketDocument]):
         "category": ("TEXT NOT NULL", lambda v: v.category),
         "customer_id": ("TEXT", lambda v: v.customer_id),
         "department": ("TEXT", lambda v: v.department),
+        # `|a|b|`: the department and every collaborative node's (department scopes)
+        "departments": ("TEXT NOT NULL", ticket_departments),
         "assignee_id": ("TEXT", lambda v: v.assignee_id),
         "opened_at": ("TEXT NOT NULL", lambda v: db_time(v.opened_at)),
         "updated_at": ("TEXT NOT NULL", lambda v: db_time(v.updated_at)),
