@@ -29,7 +29,7 @@ def issue(client: Client, auth: Callable[..., Headers], **body: Any) -> dict[str
 def test_an_issued_token_works_until_revoked_and_is_shown_only_once(
     client: Client, auth: Callable[..., Headers], catch_up: Callable[[], int]
 ) -> None:
-    answer = issue(client, auth, departments=["after_sales"])
+    answer = issue(client, auth, departments=["customer_service"])  # the front desk opens
     token = answer["token"]
     assert token.startswith(f"kefu_{answer['id'].replace('-', '')}_")
     opened = client.simulate_post("/tickets", json=VALID_TICKET, headers=bearer(token))
@@ -39,7 +39,7 @@ def test_an_issued_token_works_until_revoked_and_is_shown_only_once(
     read = client.simulate_get(f"/tokens/{answer['id']}", headers=auth("admin"))
     assert listed.status_code == read.status_code == 200
     assert [item["id"] for item in listed.json["items"]] == [answer["id"]]
-    assert read.json["departments"] == ["after_sales"] and read.json["status"] == "active"
+    assert read.json["departments"] == ["customer_service"] and read.json["status"] == "active"
     secret = token.split("_", 2)[2]  # kefu_<id>_<secret: may hold "_">
     assert len(secret) == 43  # 32 random bytes, URL-safe base64
     assert secret not in listed.text and secret not in read.text
