@@ -21,6 +21,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, Recording, Trackin
 from eventsourcing.utils import get_topic
 
 from kefu.domain.agent import Agent
+from kefu.domain.customer import Customer
 from kefu.domain.errors import NotFound
 from kefu.domain.personal_data import PERSONAL_FIELDS
 from kefu.domain.ticket import Ticket
@@ -128,6 +129,25 @@ class ServiceDesk(Application[UUID]):
         """The personal data keys: erasure destroys them (kefu/commands/privacy.py)."""
         assert self.personal.keys is not None
         return self.personal.keys
+
+    def subject_records(self, customer: Customer) -> tuple[UUID, ...]:
+        """The records holding the customer's personal data: the file, the files merged into
+        it, and every record the key store links to any of them (in id order)."""
+        files = (customer.id, *customer.duplicates)
+        linked = {record for file in files for record in self.data_keys.store.linked(str(file))}
+        return tuple(sorted({*files, *linked}, key=str))
+
+    def forget_snapshots(self, record_ids: Sequence[UUID]) -> None:
+        """Deletes the records' snapshots (they hold decoded state, personal fields included);
+        later loads replay the events, which read as erased once the keys are gone."""
+        if self.snapshots is None:
+            return
+        recorder = self._kefu_recorder()
+        table = self.snapshots.recorder.events_table_name  # type: ignore[attr-defined]
+        recorder.write(
+            f"DELETE FROM {table} WHERE originator_id = ?",
+            [(recorder.stream_key(r),) for r in record_ids],
+        )
 
     def _kefu_recorder(self) -> KefuSQLiteRecorder | KefuPostgresRecorder:
         recorder = self.recorder

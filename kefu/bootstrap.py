@@ -21,6 +21,7 @@ from kefu.commands.intake import MailIntake
 from kefu.commands.messages import MessageCommands
 from kefu.commands.phrases import PhraseCommands
 from kefu.commands.policies import Policies
+from kefu.commands.privacy import PersonalDataCommands
 from kefu.commands.quality import InspectionCommands, ScorecardCommands
 from kefu.commands.thread import ThreadCommands
 from kefu.commands.tickets import TicketCommands
@@ -97,6 +98,7 @@ class Services:
     threads: ThreadCommands
     intake: MailIntake
     chat_intake: ChatIntake
+    privacy: PersonalDataCommands
     standby_models: ReadModels | None = None  # opened by `for_queries`, when there is a standby
 
     def for_queries(self) -> Services:
@@ -202,7 +204,7 @@ class Outbox:
 def build_outbox(settings: Settings, clock: Clock = utc_now) -> Outbox:
     return Outbox(
         settings,
-        ServiceDesk(settings.database_url),
+        ServiceDesk(settings.database_url, settings.personal_data_key()),
         OutboxStore(settings.database_url),
         load_templates(settings.templates_file),
         load_directory(settings.directory_file),
@@ -211,7 +213,7 @@ def build_outbox(settings: Settings, clock: Clock = utc_now) -> Outbox:
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
-    app = ServiceDesk(settings.database_url)
+    app = ServiceDesk(settings.database_url, settings.personal_data_key())
     runner = CommandRunner(app, clock)
     policies = Policies(deadlines=settings.deadline_policy())
     policies = replace(
@@ -282,6 +284,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         chat_intake=ChatIntake(
             app, runner, policies, threads, CallerRecognition(app, read_models.customers)
         ),
+        privacy=PersonalDataCommands(app, runner),
     )
 
 

@@ -308,7 +308,8 @@ def _audit(action: str, digest: str | None) -> int:
             return run_replay(services)
         finally:
             services.close()
-    app = ServiceDesk(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    app = ServiceDesk(settings.database_url, settings.personal_data_key())
     try:
         return print_digest(app) if action == "digest" else run_verify(app, digest)
     finally:

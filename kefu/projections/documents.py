@@ -15,6 +15,7 @@ import msgspec
 from eventsourcing.persistence import PersistenceError, Tracking
 
 from kefu.projections.batch import BatchProjection, Positioned
+from kefu.projections.erasure import chunks
 from kefu.projections.listing import BadCursor, ListQuery, encode_cursor, page_selects
 from kefu.projections.sql import Row, SqlView, Tx
 
@@ -28,12 +29,16 @@ class DocumentView(SqlView, Generic[TDoc]):
     Subclasses set `table`, `document` (the Struct stored per row), `columns` (name → SQL type
     and extractor from the document) and `indexes` (column lists to index, each optionally
     with ` WHERE condition`: a partial index, used by queries that state the same condition).
+    A view holding personal data says how a document reads once erased (`erased`, from
+    kefu/projections/erased_documents.py) and which column names the record a row belongs to
+    (`record_column`; kefu/projections/erasure.py).
     """
 
     table: ClassVar[str]
     document: ClassVar[type[Any]]
     columns: ClassVar[Mapping[str, tuple[str, Column]]]
     indexes: ClassVar[tuple[str, ...]] = ()
+    record_column: ClassVar[str] = "id"
 
     def create_statements(self) -> tuple[str, ...]:
         columns = ", ".join(f"{name} {kind}" for name, (kind, _) in self.columns.items())
@@ -90,6 +95,31 @@ class DocumentView(SqlView, Generic[TDoc]):
                     tx.execute(sql, params)
                     rows += tx.fetchall()[: query.limit + 1 - len(rows)]
         return rows
+
+    def erase_personal_data(self, tx: Tx, record_ids: Sequence[str]) -> None:
+        self.rewrite(tx, self.erased_documents(tx, record_ids))
+
+    def erased_documents(self, tx: Tx, record_ids: Sequence[str]) -> dict[UUID, TDoc]:
+        """The documents of these records' rows, with their personal values erased."""
+        decoder = _decoder(self.document)
+        erased: dict[UUID, TDoc] = {}
+        for params in chunks(record_ids):
+            marks = ", ".join(":" + k for k in params)
+            tx.execute(
+                f"SELECT id, doc FROM {self.table} WHERE {self.record_column} IN ({marks})",
+                params,
+            )
+            for row in tx.fetchall():
+                erased[UUID(row["id"])] = self.erased(decoder.decode(row["doc"]))
+        return erased
+
+    def erased(self, doc: TDoc) -> TDoc:
+        """The document once its record's personal data is erased (as a rebuild makes it)."""
+        raise NotImplementedError(f"{type(self).__name__} holds no personal data")
+
+    def rewrite(self, tx: Tx, docs: Mapping[UUID, TDoc]) -> None:
+        if docs:
+            tx.executemany(self._upsert(), [self._row(i, d) for i, d in docs.items()])
 
     def save(self, tx: Tx, docs: Mapping[UUID, TDoc], tracking: Tracking) -> None:
         tx.executemany(self._upsert(), [self._row(i, d) for i, d in docs.items()])
