@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from kefu.application import ServiceDesk
@@ -48,6 +49,8 @@ from kefu.processes.message_sender import MessageSender
 from kefu.processes.notification_config import load_directory, load_templates
 from kefu.processes.notifier import Notifier, NotifierPolicy
 from kefu.processes.outbox_service import OutboxService
+from kefu.processes.retention import Retention
+from kefu.processes.retention_config import RecordKind, load_retention
 from kefu.processes.rules_config import RuleSource
 from kefu.processes.sla_config import sla_setup
 from kefu.processes.visit_planner import VisitPlanner
@@ -99,6 +102,7 @@ class Services:
     intake: MailIntake
     chat_intake: ChatIntake
     privacy: PersonalDataCommands
+    retention: Retention
     standby_models: ReadModels | None = None  # opened by `for_queries`, when there is a standby
 
     def for_queries(self) -> Services:
@@ -117,7 +121,7 @@ class Services:
         return replace(self, read_models=self.standby_models)
 
     def projection_runner(self) -> ProjectionRunner:
-        processes: list[LogProcess] = [self.visit_planner, self.wrap_up_timer]
+        processes: list[LogProcess] = [self.visit_planner, self.wrap_up_timer, self.retention]
         if self.settings.automation == "on":
             processes.extend((self.automation, self.collaboration_watch))
         return ProjectionRunner(
@@ -285,7 +289,21 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
             app, runner, policies, threads, CallerRecognition(app, read_models.customers)
         ),
         privacy=PersonalDataCommands(app, runner),
+        retention=Retention(
+            app,
+            partial(closed_records, read_models),
+            load_retention(settings.retention_file),
+            clock,
+        ),
     )
+
+
+def closed_records(
+    read_models: ReadModels, kind: RecordKind, since: datetime | None, until: datetime
+) -> list[tuple[UUID, datetime]]:
+    """The cases of `kind` closed in [since, until), from their view (for retention)."""
+    view = read_models.tickets if kind == "ticket" else read_models.complaints
+    return view.times_between("closed_at", since, until)
 
 
 def channel_senders(s: Settings) -> dict[str, ChannelSender]:

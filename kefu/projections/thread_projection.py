@@ -87,7 +87,7 @@ class ThreadView(DocumentView[ThreadEntry]):
     """The entries, paged by case in log order; the case text index beside them."""
 
     table = "thread_entries"
-    record_column = "record_id"
+    record_columns = ("record_id",)
     document = ThreadEntry
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "record_id": ("TEXT NOT NULL", lambda e: str(e.record_id)),

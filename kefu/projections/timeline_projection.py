@@ -28,7 +28,7 @@ class TimelineView(DocumentView[TimelineEntry]):
     """One row per timeline entry, found by customer and ordered by time."""
 
     table = "timeline_entries"
-    record_column = "customer_id"
+    record_columns = ("id", "customer_id")
     document = TimelineEntry
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "customer_id": ("TEXT NOT NULL", lambda e: e.customer_id),

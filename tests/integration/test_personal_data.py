@@ -3,7 +3,7 @@ while the chain still verifies and the read models equal a replay; on both backe
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -16,21 +16,31 @@ from kefu.audit.history import state_at, stream_events
 from kefu.audit.replay import replay
 from kefu.audit.subject_access import personal_data
 from kefu.audit.verify import Tamper
-from kefu.bootstrap import Services
+from kefu.bootstrap import Services, build_services
 from kefu.commands.customers import RecordSurvey, RegisterCustomer
 from kefu.commands.privacy import EraseCustomer
 from kefu.commands.thread import PostEntry
-from kefu.commands.tickets import OpenTicket
+from kefu.commands.tickets import (
+    CloseTicket,
+    DispatchTicket,
+    OpenTicket,
+    ResolveTicket,
+    ReviewTicket,
+    StartTicket,
+)
 from kefu.domain.channels import Channel
 from kefu.domain.customer import Customer, CustomerAction
+from kefu.domain.erasure import erasure_id
 from kefu.domain.errors import ActionNotAllowed
 from kefu.domain.thread import EntryKind
 from kefu.domain.ticket import Ticket
+from kefu.domain.ticket_lifecycle import TicketAction
 from kefu.projections.listing import ListQuery
 from kefu.projections.rebuild import rebuild_all
+from kefu.settings import Settings
 from kefu.store.database import Backend, backend_of
 from kefu.store.personal_fields import ERASED
-from tests.integration.conftest import context
+from tests.integration.conftest import MovableClock, context
 from tests.integration.test_tamper_evidence import check, raw, stream_param
 
 # Distinctive strings, so that finding one anywhere in the database is a real finding.
@@ -173,3 +183,42 @@ def test_a_changed_ciphertext_is_caught_by_verify_and_refused_on_reading(
     assert [(f.kind, f.version) for f in findings] == [(Tamper.MODIFIED, 1)]
     with pytest.raises(Exception, match="deserialise"):
         s.app.load(Customer, customer)
+
+
+def test_retention_erases_a_closed_ticket_once_its_period_is_over_and_records_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    rules = tmp_path / "retention.json"
+    rules.write_text('[{"rule": "closed-tickets", "kind": "ticket", "keep": "30d"}]')
+    clock = MovableClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+    s = build_services(Settings(database_url=database_url, retention_file=str(rules)), clock)
+    try:
+        opened = OpenTicket(channel=Channel.PHONE, category="billing", subject=SUBJECT)
+        closed, still_open = (s.tickets.open(opened, context()).answer.id for _ in range(2))
+        steps = (
+            (TicketAction.REVIEW, ReviewTicket()),
+            (TicketAction.DISPATCH, DispatchTicket(department="billing")),
+            (TicketAction.START, StartTicket()),
+            (TicketAction.RESOLVE, ResolveTicket(resolution="refunded", code="refund")),
+            (TicketAction.CLOSE, CloseTicket()),
+        )
+        for action, command in steps:
+            s.tickets.act(closed, action, command, context())
+        runner = s.projection_runner()
+        runner.catch_up()
+        assert s.retention.catch_up() == 0  # closed today: kept
+
+        clock.now += timedelta(days=31)
+        assert s.retention.catch_up() == 1
+        assert s.retention.catch_up() == 0  # at most one sweep an hour
+        clock.now += timedelta(hours=2)
+        assert s.retention.catch_up() == 0  # erased once
+        runner.catch_up()
+
+        assert s.read_models.tickets.get(closed).subject == ERASED  # type: ignore[union-attr]
+        assert s.read_models.tickets.get(still_open).subject == SUBJECT  # type: ignore[union-attr]
+        (erasure,) = stream_events(s.app, erasure_id("closed-tickets", closed), None, None)
+        assert list(erasure["data"]["records"]) == [str(closed)]
+        assert check(s).ok
+    finally:
+        s.close()
