@@ -62,14 +62,14 @@ class MasterKey:
             raise MasterKeyError(f"data key {key_id} was not wrapped by this master key") from None
 
 
-def seal(key: bytes, plaintext: bytes, associated: bytes) -> bytes:
+def seal(key: AESGCM, plaintext: bytes, associated: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, associated)
+    return nonce + key.encrypt(nonce, plaintext, associated)
 
 
-def open_sealed(key: bytes, sealed: bytes, associated: bytes) -> bytes:
+def open_sealed(key: AESGCM, sealed: bytes, associated: bytes) -> bytes:
     """The plaintext; raises `InvalidTag` when the ciphertext or its context was altered."""
-    return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated)
+    return key.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated)
 
 
 class DataKeys:
@@ -92,29 +92,30 @@ class DataKeys:
         self.master = master
         self._cache_seconds = cache_seconds
         self._clock = clock
-        self._writing: dict[UUID, tuple[UUID, bytes, float]] = {}
-        self._reading: dict[UUID, tuple[bytes | None, float]] = {}
+        self._writing: dict[UUID, tuple[UUID, AESGCM, float]] = {}
+        self._reading: dict[UUID, tuple[AESGCM | None, float]] = {}
         self._links: set[tuple[str, UUID]] = set()
 
-    def key_for_writing(self, record_id: UUID, *, new_record: bool) -> tuple[UUID, bytes]:
+    def key_for_writing(self, record_id: UUID, *, new_record: bool) -> tuple[UUID, AESGCM]:
         now = self._clock()
         cached = self._writing.get(record_id)
         if cached is not None and now - cached[2] < self._cache_seconds:
             return cached[0], cached[1]
         stored = None if new_record else self.store.current_key(record_id)
         if stored is None or stored.wrapped is None:
-            key_id, key = uuid4(), AESGCM.generate_key(bit_length=KEY_BYTES * 8)
-            wrapped = self.master.wrap(key, key_id)
+            key_id, secret = uuid4(), AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+            wrapped = self.master.wrap(secret, key_id)
             self.store.add_key(
                 StoredKey(key_id, record_id, wrapped, self.master.key_id), datetime.now(UTC)
             )
+            key = AESGCM(secret)
         else:
             key_id, key = stored.key_id, self._unwrap(stored)
         self._writing[record_id] = (key_id, key, now)
         self._reading[key_id] = (key, now)
         return key_id, key
 
-    def key_for_reading(self, key_id: UUID) -> bytes | None:
+    def key_for_reading(self, key_id: UUID) -> AESGCM | None:
         now = self._clock()
         cached = self._reading.get(key_id)
         if cached is not None and (cached[0] is None or now - cached[1] < self._cache_seconds):
@@ -138,9 +139,9 @@ class DataKeys:
         self._reading.clear()
         return destroyed
 
-    def _unwrap(self, stored: StoredKey) -> bytes:
+    def _unwrap(self, stored: StoredKey) -> AESGCM:
         assert stored.wrapped is not None
-        return self.master.unwrap(stored.wrapped, stored.key_id)
+        return AESGCM(self.master.unwrap(stored.wrapped, stored.key_id))
 
 
 def rewrap_all(store: KeyStore, old: MasterKey, new: MasterKey) -> int:

@@ -101,7 +101,7 @@ def is_sealed(data: bytes) -> bool:
 
 
 def _associated(record_id: UUID, version: int, topic: str) -> bytes:
-    return b"|".join((record_id.bytes, str(version).encode(), topic.encode()))
+    return b"%b|%d|%b" % (record_id.bytes, version, topic.encode())
 
 
 def _take(state: dict[str, Any], path: str) -> Any:
