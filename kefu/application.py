@@ -108,7 +108,7 @@ class ServiceDesk(Application[UUID]):
         seal_personal_data: bool = True,
     ) -> None:
         """`master_key` wraps the personal data keys (docs/privacy.md); without one, the
-        development key beside the database is used (made on first use, with a warning).
+        development key of the database is used (kefu/store/master_key.py, with a warning).
         `seal_personal_data=False` stores new personal fields in plaintext (for comparison
         only: such events can never be shredded)."""
         self.database_url = database_url

@@ -95,7 +95,8 @@ environment:
                         adapter as JSON {to, text, reference} (see docs/conversations.md)
   KEFU_MASTER_KEY       the master key that wraps personal data keys: 32 bytes as base64
                         (`kefu keys new`); or KEFU_MASTER_KEY_FILE, a file holding it.
-                        Neither: a development key file beside the database, with a warning
+                        Neither: a development key (a file beside a SQLite database, else
+                        derived from the database's address), with a warning
                         (docs/privacy.md, docs/operations.md)
   KEFU_RETENTION_FILE   retention periods per record kind (JSON, docs/privacy.md)
   KEFU_INTAKE_ADDRESS   the address customers write to (kefu intake smtp takes mail for it)
@@ -203,7 +204,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     def personal_data_key(self) -> MasterKey:
         """The master key of personal data: KEFU_MASTER_KEY, KEFU_MASTER_KEY_FILE, or the
-        development key beside the database."""
+        development key (kefu/store/master_key.py)."""
         try:
             if self.master_key:
                 return parse_master_key(self.master_key)

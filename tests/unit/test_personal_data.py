@@ -3,8 +3,10 @@ it is destroyed; data keys are wrapped by the master key and survive its rotatio
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
@@ -20,7 +22,12 @@ from kefu.domain.thread import EntryContent, EntryKind, post_entry
 from kefu.domain.ticket import Ticket
 from kefu.store.key_store import StoredKey
 from kefu.store.mapper import MsgspecMapper
-from kefu.store.master_key import new_master_key_text, parse_master_key
+from kefu.store.master_key import (
+    default_master_key,
+    new_master_key_text,
+    parse_master_key,
+    read_master_key_file,
+)
 from kefu.store.personal_crypto import DataKeys, MasterKey, MasterKeyError, rewrap_all
 from kefu.store.personal_fields import ERASED, PersonalFields, erased_value
 
@@ -216,3 +223,16 @@ def test_new_records_get_a_key_of_their_own_and_reuse_it() -> None:
     keys.destroy([record], AT)
     assert keys.key_for_reading(first[0]) is None
     assert keys.key_for_writing(record, new_record=False)[0] != first[0]
+
+
+def test_the_development_key_is_a_private_file_beside_sqlite_and_shared_by_postgres_processes(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "data" / "kefu.sqlite3"
+    made = default_master_key(f"sqlite:///{database}")
+    key_file = database.parent / "kefu-master.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert read_master_key_file(key_file) == made
+    url = "postgresql://kefu:secret@db.example:5433/kefu"
+    assert default_master_key(url) == default_master_key(url.replace("secret", "other"))
+    assert default_master_key(url) != default_master_key(url.replace("/kefu", "/kefu2"))
