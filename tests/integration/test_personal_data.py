@@ -36,7 +36,6 @@ from kefu.domain.thread import EntryKind
 from kefu.domain.ticket import Ticket
 from kefu.domain.ticket_lifecycle import TicketAction
 from kefu.projections.listing import ListQuery
-from kefu.projections.rebuild import rebuild_all
 from kefu.settings import Settings
 from kefu.store.database import Backend, backend_of
 from kefu.store.personal_fields import ERASED
@@ -150,10 +149,9 @@ def test_an_erased_customer_leaves_no_plaintext_on_any_read_path(
 
     assert leaked(everything_stored(s)) == []
     assert check(s).ok  # the chain covers the ciphertext: shredding keeps it whole
+    # Every view rebuilt from the log into a scratch store equals the live, rewritten one.
     result = replay(s.app, s.read_models, quiet)
     assert result.ok, [str(d) for d in result.differences]
-    rebuild_all(s.app, s.read_models, quiet)
-    assert views.tickets.get(ticket).subject == ERASED  # type: ignore[union-attr]
     again = RecordSurvey(answered_on=date(2026, 3, 2), rating=5)
     with pytest.raises(ActionNotAllowed):
         s.customers.act(customer, CustomerAction.SURVEYS, again, context())
