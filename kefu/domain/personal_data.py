@@ -9,8 +9,9 @@ record's key too. Customer events need none: the file is the subject. Fields are
 What is personal (docs/privacy.md): names, phone numbers, emails, addresses, birthdays,
 preferences, and free text customers wrote or that tells their story (ticket subject and
 description, thread entries, complaint texts, survey and rating comments, call notes and
-recordings' references). Kept readable, because reports and the audit need them and they
-identify nobody: ids, times, statuses, channels, categories, amounts, ratings, agents' ids.
+recordings' references), and what kefu writes to them (a message's address and text). Kept
+readable, because reports and the audit need them and they identify nobody: ids, times,
+statuses, channels, categories, amounts, ratings, agents' ids.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, NamedTuple
 from kefu.domain.call import Call
 from kefu.domain.complaint import Complaint
 from kefu.domain.customer import Customer
+from kefu.domain.message import Message
 from kefu.domain.thread import ComplaintEntryPosted, TicketEntryPosted
 from kefu.domain.ticket import Ticket
 from kefu.domain.visit import Visit
@@ -60,4 +62,5 @@ PERSONAL_FIELDS: dict[type[Any], Personal] = {
     Visit.MovedToCustomer: Personal((), subject="customer_id"),
     Visit.NotReached: Personal(("note",)),
     Visit.Done: Personal(("comment", "new_need")),
+    Message.Queued: Personal(("address", "subject", "body"), subject="recipient_id"),
 }

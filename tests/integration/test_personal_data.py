@@ -39,7 +39,9 @@ from kefu.projections.listing import ListQuery
 from kefu.settings import Settings
 from kefu.store.database import Backend, backend_of
 from kefu.store.personal_fields import ERASED
+from tests.integration import test_notifications
 from tests.integration.conftest import MovableClock, context
+from tests.integration.test_notifications import Desk, customer, resolved_ticket
 from tests.integration.test_tamper_evidence import check, raw, stream_param
 
 # Distinctive strings, so that finding one anywhere in the database is a real finding.
@@ -51,6 +53,8 @@ SUBJECT = "Refund for Mimi 退款秘密"
 DESCRIPTION = "my card ending 4242 was charged twice"
 MESSAGE = "please call me back at home tonight"
 SURVEY = "the engineer Mimi liked was polite"
+desk = test_notifications.desk  # their SMTP server, SMS gateway and clock, for one test here
+
 PLAINTEXTS = (NAME, PHONE, EMAIL, ADDRESS, SUBJECT, DESCRIPTION, MESSAGE, SURVEY, "甄秘密")
 
 
@@ -220,3 +224,23 @@ def test_retention_erases_a_closed_ticket_once_its_period_is_over_and_records_it
         assert check(s).ok
     finally:
         s.close()
+
+
+def test_a_message_queued_for_a_customer_who_is_then_erased_is_cancelled_not_sent(
+    desk: Desk,
+) -> None:
+    cid = customer(desk, phones=("13900000002",))
+    resolved_ticket(desk, cid)
+    outbox = desk.services.outbox_service()
+    assert outbox.notifier is not None
+    outbox.follower.catch_up()
+    outbox.notifier.catch_up()  # the resolution's text message is queued, not sent yet
+    outbox.worker.close()
+
+    erase = EraseCustomer(reason="PIPL erasure request", request_ref="REQ-9")
+    desk.services.privacy.erase(cid, erase, context(actor="admin"))
+    desk.deliver()
+
+    assert desk.gateway.received == []
+    [record] = desk.messages(rule="ticket_resolved")
+    assert record["status"] == "cancelled"
