@@ -18,7 +18,7 @@ from eventsourcing.persistence import PersistenceError, Tracking
 from kefu.projections.batch import BatchProjection, Positioned
 from kefu.projections.erasure import chunks
 from kefu.projections.listing import BadCursor, ListQuery, encode_cursor, page_selects
-from kefu.projections.sql import Row, SqlView, Tx, db_time, from_db_time
+from kefu.projections.sql import Row, SqlView, Tx, db_time
 
 TDoc = TypeVar("TDoc", bound=msgspec.Struct)
 Column = Callable[[Any], object]
@@ -110,7 +110,7 @@ class DocumentView(SqlView, Generic[TDoc]):
             f"WHERE {column} < :until{low} ORDER BY {column}, id",
             {"until": db_time(until), "since": db_time(since)},
         )
-        return [(UUID(row["id"]), from_db_time(row["moment"])) for row in rows]  # type: ignore[misc]
+        return [(UUID(row["id"]), datetime.fromisoformat(row["moment"])) for row in rows]
 
     def erase_personal_data(self, tx: Tx, record_ids: Sequence[str]) -> None:
         self.rewrite(tx, self.erased_documents(tx, record_ids))

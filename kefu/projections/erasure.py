@@ -3,7 +3,7 @@
 The views hold plaintext copies of personal fields (that is what clients read). When the log
 records an erasure (`Customer.Erased`: a customer's request; `Erasure.Recorded`: a retention
 period that ran out), every projection whose view holds personal data rewrites the rows of
-the erased records in the same transaction as its position (`ProjectionRunner`), so a crash
+the erased records in the same transaction as its position (`BatchProjection.process`), so a crash
 never leaves a copy behind and a replay never erases twice. Counts, times and statuses are
 untouched: statistics stay as they were. A rebuild reads the events with their keys
 destroyed, so it makes the same erased rows.

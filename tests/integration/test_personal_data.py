@@ -125,6 +125,8 @@ def test_an_erased_customer_leaves_no_plaintext_on_any_read_path(
 
     erase = EraseCustomer(reason="PIPL erasure request", request_ref="REQ-2026-001")
     s.privacy.erase(customer, erase, context(actor="admin"))
+    later = PostEntry(kind=EntryKind.INTERNAL_NOTE, body="called after the erasure")
+    s.threads.post(Ticket, ticket, later, context())  # after the erasure, in the same batch
     runner.catch_up()
 
     views = s.read_models
@@ -134,7 +136,7 @@ def test_an_erased_customer_leaves_no_plaintext_on_any_read_path(
     assert case is not None and (case.subject, case.description) == (ERASED, ERASED)
     assert case.customer_id == str(customer) and case.channel == "email"  # the facts remain
     entries, _ = views.threads.thread(ticket, 10, None)
-    assert [e.body for e in entries] == [ERASED]
+    assert [e.body for e in entries] == [ERASED, "called after the erasure"]  # a new key
     timeline, _ = views.timeline.for_customers([str(customer)], ListQuery(order_by="at"))
     assert timeline and leaked(msgspec.json.encode(timeline).decode()) == []
     for record in (customer, ticket):
