@@ -301,7 +301,10 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
 def closed_records(
     read_models: ReadModels, kind: RecordKind, since: datetime | None, until: datetime
 ) -> list[tuple[UUID, datetime]]:
-    """The cases of `kind` closed in [since, until), from their view (for retention)."""
+    """The records of `kind` closed (a call: ended) in [since, until), from their view (for
+    retention)."""
+    if kind == "call":
+        return read_models.calls.times_between("ended_at", since, until)
     view = read_models.tickets if kind == "ticket" else read_models.complaints
     return view.times_between("closed_at", since, until)
 

@@ -3,8 +3,9 @@
 `KEFU_RETENTION_FILE` is a JSON list of rules `{"rule": "closed-tickets", "kind": "ticket",
 "keep": "1095d"}`: the personal data of each record of that kind is erased once it has been
 closed for `keep` (durations like `30d`, `12h`). Kinds: `ticket` and `complaint` (by the time
-they were closed; a reopened case counts from its last closing). No file: no retention, kefu
-keeps personal data until a customer's erasure (docs/privacy.md).
+they were closed; a reopened case counts from its last closing) and `call` (by the time it
+ended: its number, notes and recording references). No file: no retention, kefu keeps personal
+data until a customer's erasure (docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import msgspec
 
 from kefu.settings import SettingsError, duration
 
-RecordKind = Literal["ticket", "complaint"]
+RecordKind = Literal["ticket", "complaint", "call"]
 
 
 class _Rule(msgspec.Struct, forbid_unknown_fields=True):
