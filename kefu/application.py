@@ -21,12 +21,18 @@ from eventsourcing.persistence import IntegrityError, Mapper, Recording, Trackin
 from eventsourcing.utils import get_topic
 
 from kefu.domain.agent import Agent
+from kefu.domain.customer import Customer
 from kefu.domain.errors import NotFound
+from kefu.domain.personal_data import PERSONAL_FIELDS
 from kefu.domain.ticket import Ticket
 from kefu.store.batch_plan import AnswerExists
 from kefu.store.database import Backend, backend_of, eventsourcing_env
 from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
+from kefu.store.key_store import SqlKeyStore
 from kefu.store.mapper import MsgspecMapper
+from kefu.store.master_key import default_master_key
+from kefu.store.personal_crypto import DataKeys, MasterKey
+from kefu.store.personal_fields import PersonalFields
 from kefu.store.recorders import (
     IDEMPOTENCY_KWARG,
     AnswerStore,
@@ -94,12 +100,59 @@ class ServiceDesk(Application[UUID]):
         Agent: SNAPSHOT_EVERY,
     }
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        master_key: MasterKey | None = None,
+        *,
+        seal_personal_data: bool = True,
+    ) -> None:
+        """`master_key` wraps the personal data keys (docs/privacy.md); without one, the
+        development key of the database is used (kefu/store/master_key.py, with a warning).
+        `seal_personal_data=False` stores new personal fields in plaintext (for comparison
+        only: such events can never be shredded)."""
         self.database_url = database_url
+        self.personal = PersonalFields(PERSONAL_FIELDS, sealing=seal_personal_data)
         super().__init__(env=store_env(database_url))
+        master = master_key or default_master_key(database_url)
+        self.personal.keys = DataKeys(SqlKeyStore(self._kefu_recorder()), master)
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
+        return MsgspecMapper(
+            compressor=self.factory.compressor(),
+            cipher=self.factory.cipher(),
+            personal=self.personal,
+        )
+
+    @property
+    def data_keys(self) -> DataKeys:
+        """The personal data keys: erasure destroys them (kefu/commands/privacy.py)."""
+        assert self.personal.keys is not None
+        return self.personal.keys
+
+    def subject_records(self, customer: Customer) -> tuple[UUID, ...]:
+        """The records holding the customer's personal data: the file, the files merged into
+        it, and every record the key store links to any of them (in id order)."""
+        files = (customer.id, *customer.duplicates)
+        linked = {record for file in files for record in self.data_keys.store.linked(str(file))}
+        return tuple(sorted({*files, *linked}, key=str))
+
+    def forget_snapshots(self, record_ids: Sequence[UUID]) -> None:
+        """Deletes the records' snapshots (they hold decoded state, personal fields included);
+        later loads replay the events, which read as erased once the keys are gone."""
+        if self.snapshots is None:
+            return
+        recorder = self._kefu_recorder()
+        table = self.snapshots.recorder.events_table_name  # type: ignore[attr-defined]
+        recorder.write(
+            f"DELETE FROM {table} WHERE originator_id = ?",
+            [(recorder.stream_key(r),) for r in record_ids],
+        )
+
+    def _kefu_recorder(self) -> KefuSQLiteRecorder | KefuPostgresRecorder:
+        recorder = self.recorder
+        assert isinstance(recorder, KefuSQLiteRecorder | KefuPostgresRecorder)
+        return recorder
 
     @property
     def chain(self) -> ChainQueries:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from kefu.application import ServiceDesk
@@ -22,6 +23,7 @@ from kefu.commands.intake import MailIntake
 from kefu.commands.messages import MessageCommands
 from kefu.commands.phrases import PhraseCommands
 from kefu.commands.policies import Policies
+from kefu.commands.privacy import PersonalDataCommands
 from kefu.commands.quality import InspectionCommands, ScorecardCommands
 from kefu.commands.thread import ThreadCommands
 from kefu.commands.tickets import TicketCommands
@@ -49,6 +51,8 @@ from kefu.processes.message_sender import MessageSender
 from kefu.processes.notification_config import load_directory, load_templates
 from kefu.processes.notifier import Notifier, NotifierPolicy
 from kefu.processes.outbox_service import OutboxService
+from kefu.processes.retention import Retention
+from kefu.processes.retention_config import RecordKind, load_retention
 from kefu.processes.rules_config import RuleSource
 from kefu.processes.sla_config import sla_setup
 from kefu.processes.visit_planner import VisitPlanner
@@ -100,6 +104,8 @@ class Services:
     threads: ThreadCommands
     intake: MailIntake
     chat_intake: ChatIntake
+    privacy: PersonalDataCommands
+    retention: Retention
     standby_models: ReadModels | None = None  # opened by `for_queries`, when there is a standby
     # What was built on these services and must stop before they close (the console's
     # wallboard thread reads the views): called first by `close`, shared by `for_queries` copies.
@@ -121,7 +127,7 @@ class Services:
         return replace(self, read_models=self.standby_models)
 
     def projection_runner(self) -> ProjectionRunner:
-        processes: list[LogProcess] = [self.visit_planner, self.wrap_up_timer]
+        processes: list[LogProcess] = [self.visit_planner, self.wrap_up_timer, self.retention]
         if self.settings.automation == "on":
             processes.extend((self.automation, self.collaboration_watch))
         return ProjectionRunner(
@@ -211,7 +217,7 @@ class Outbox:
 def build_outbox(settings: Settings, clock: Clock = utc_now) -> Outbox:
     return Outbox(
         settings,
-        ServiceDesk(settings.database_url),
+        ServiceDesk(settings.database_url, settings.personal_data_key()),
         OutboxStore(settings.database_url),
         load_templates(settings.templates_file),
         load_directory(settings.directory_file),
@@ -220,7 +226,7 @@ def build_outbox(settings: Settings, clock: Clock = utc_now) -> Outbox:
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
-    app = ServiceDesk(settings.database_url)
+    app = ServiceDesk(settings.database_url, settings.personal_data_key())
     runner = CommandRunner(app, clock)
     policies = Policies(deadlines=settings.deadline_policy())
     policies = replace(
@@ -300,7 +306,25 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
             CallerRecognition(app, read_models.customers),
             read_models.customers,
         ),
+        privacy=PersonalDataCommands(app, runner),
+        retention=Retention(
+            app,
+            partial(closed_records, read_models),
+            load_retention(settings.retention_file),
+            clock,
+        ),
     )
+
+
+def closed_records(
+    read_models: ReadModels, kind: RecordKind, since: datetime | None, until: datetime
+) -> list[tuple[UUID, datetime]]:
+    """The records of `kind` closed (a call: ended) in [since, until), from their view (for
+    retention)."""
+    if kind == "call":
+        return read_models.calls.times_between("ended_at", since, until)
+    view = read_models.tickets if kind == "ticket" else read_models.complaints
+    return view.times_between("closed_at", since, until)
 
 
 def channel_senders(s: Settings) -> dict[str, ChannelSender]:

@@ -30,6 +30,8 @@ from kefu.store.database import (
     backend_of,
     eventsourcing_env,
 )
+from kefu.store.master_key import default_master_key, parse_master_key, read_master_key_file
+from kefu.store.personal_crypto import MasterKey, MasterKeyError
 
 ENVIRONMENT_HELP = """\
 environment:
@@ -92,6 +94,12 @@ environment:
                         else var/attachments); KEFU_ATTACHMENT_MAX_BYTES (20 MiB)
   KEFU_CHAT_WEBHOOK_URL, KEFU_CHAT_WEBHOOK_TOKEN  replies on chat and WeChat go to this
                         adapter as JSON {to, text, reference} (see docs/conversations.md)
+  KEFU_MASTER_KEY       the master key that wraps personal data keys: 32 bytes as base64
+                        (`kefu keys new`); or KEFU_MASTER_KEY_FILE, a file holding it.
+                        Neither: a development key (a file beside a SQLite database, else
+                        derived from the database's address), with a warning
+                        (docs/privacy.md, docs/operations.md)
+  KEFU_RETENTION_FILE   retention periods per record kind (JSON, docs/privacy.md)
   KEFU_INTAKE_ADDRESS   the address customers write to (kefu intake smtp takes mail for it)
 """
 
@@ -168,6 +176,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     chat_webhook_url: str = ""
     chat_webhook_token: str = ""
     intake_address: str = ""
+    master_key: str = ""
+    master_key_file: str = ""
+    retention_file: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -188,7 +199,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         settings.check_database_url()
         settings.check_timezone()
         settings.check_tracing()
+        if settings.master_key or settings.master_key_file:
+            settings.personal_data_key()
         return settings
+
+    def personal_data_key(self) -> MasterKey:
+        """The master key of personal data: KEFU_MASTER_KEY, KEFU_MASTER_KEY_FILE, or the
+        development key (kefu/store/master_key.py)."""
+        try:
+            if self.master_key:
+                return parse_master_key(self.master_key)
+            if self.master_key_file:
+                return read_master_key_file(Path(self.master_key_file))
+        except (MasterKeyError, OSError) as e:
+            name = "KEFU_MASTER_KEY" if self.master_key else "KEFU_MASTER_KEY_FILE"
+            raise SettingsError(f"{name}: {e}") from None
+        return default_master_key(self.database_url)
 
     def check_tracing(self) -> None:
         if self.otlp_endpoint and not _installed("opentelemetry.exporter.otlp.proto.http"):

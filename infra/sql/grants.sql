@@ -48,3 +48,9 @@ ALTER DEFAULT PRIVILEGES FOR ROLE kefu_owner IN SCHEMA public
 -- `kefu projections rebuild`; a table it did not create stays out of its reach (no ALTER, DROP
 -- or TRUNCATE without ownership).
 GRANT CREATE ON SCHEMA public TO kefu_worker;
+-- Personal data keys (docs/privacy.md): kept apart from the events. The API makes a record's
+-- key with its first sealed event and, on an erasure, destroys keys (an UPDATE blanks the
+-- wrapped key; rows are never deleted) and deletes the erased records' snapshots; the worker
+-- does the same for retention.
+GRANT SELECT, INSERT, UPDATE ON personal_keys, personal_links TO kefu_api, kefu_worker;
+GRANT DELETE ON kefu_snapshots TO kefu_api, kefu_worker;

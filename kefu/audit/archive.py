@@ -30,11 +30,13 @@ from eventsourcing.persistence import StoredEvent
 
 from kefu.application import ServiceDesk
 from kefu.audit.history import aggregate_state
+from kefu.domain.personal_data import PERSONAL_FIELDS
 from kefu.domain.thread import ENTRY_EVENTS
 from kefu.projections.progress import Progress, counting
 from kefu.store.attachments import AttachmentStore
 from kefu.store.chain import GENESIS, ChainLink, format_digest, stream_hash
 from kefu.store.mapper import MsgspecMapper
+from kefu.store.personal_fields import PersonalFields
 
 FORMAT = "kefu-archive/1"
 
@@ -307,8 +309,11 @@ def _sha256(tar: tarfile.TarFile, name: str) -> str:
 
 
 def state_from_archive(path: Path, stream: UUID, at: datetime | None) -> dict[str, object]:
-    """A record as it stood at `at` (or its last version), rebuilt from the file alone."""
-    mapper = MsgspecMapper()
+    """A record as it stood at `at` (or its last version), rebuilt from the file alone.
+
+    Personal fields are stored sealed, and their keys are not in the file: they read as
+    erased here (docs/privacy.md); the database's `GET /audit/...` reads show them."""
+    mapper = MsgspecMapper(personal=PersonalFields(PERSONAL_FIELDS))
     aggregate: Any = None
     with tarfile.open(path, "r") as tar:
         for line in read_events(tar):

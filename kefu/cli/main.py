@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from kefu.cli.keys import add_keys_parser, run_keys
 from kefu.settings import ENVIRONMENT_HELP, Settings
 
 EXIT_CONFIGURATION = 2  # like a usage error: the command cannot run as configured
@@ -28,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kefu {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _serve_parser(commands)
+    add_keys_parser(commands)
     projections = commands.add_parser("projections", help="the read models")
     what = projections.add_subparsers(dest="action", required=True, metavar="ACTION")
     what.add_parser("run", help="follow the event log and keep every read model current")
@@ -319,6 +321,8 @@ def _run(args: argparse.Namespace) -> int:
         return _convert(args)
     if args.command == "audit":
         return _audit(args.action, getattr(args, "digest", None))
+    if args.command == "keys":
+        return run_keys(args)
     if args.command == "docs":
         from kefu.domain import (
             agent_presence,
@@ -395,7 +399,8 @@ def _audit(action: str, digest: str | None) -> int:
             return run_replay(services)
         finally:
             services.close()
-    app = ServiceDesk(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    app = ServiceDesk(settings.database_url, settings.personal_data_key())
     try:
         return print_digest(app) if action == "digest" else run_verify(app, digest)
     finally:

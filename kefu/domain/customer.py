@@ -50,6 +50,7 @@ class CustomerAction(StrEnum):
 
 
 ACTIVE_ACTIONS = tuple(action.value for action in CustomerAction)
+ERASED_ACTIONS: tuple[str, ...] = ()
 
 
 class Customer(Aggregate):
@@ -152,6 +153,16 @@ class Customer(Aggregate):
         duplicate_id: UUID
         meta: EventMetadata
 
+    class Erased(Aggregate.Event):
+        """被遗忘权: the customer's personal data was erased on request: the data keys of
+        `records` (this file, the files merged into it, and every record linked to them)
+        were destroyed. `request_ref` is the request's reference (a ticket, a letter)."""
+
+        reason: str
+        request_ref: str
+        records: tuple[UUID, ...]
+        meta: EventMetadata
+
     @event(Registered)
     def __init__(
         self,
@@ -177,6 +188,8 @@ class Customer(Aggregate):
         self.quiet_hours: tuple[QuietHours, ...] = ()
         self.channel_ids: dict[str, tuple[str, ...]] = {}
         self.merged_into: UUID | None = None
+        self.duplicates: tuple[UUID, ...] = ()
+        self.erased = False
 
     @classmethod
     def register(
@@ -215,11 +228,35 @@ class Customer(Aggregate):
 
     @property
     def status(self) -> str:
+        if self.erased:
+            return "erased"
         return "active" if self.merged_into is None else "merged"
 
     @property
     def allowed_now(self) -> tuple[str, ...]:
+        if self.erased:
+            return ERASED_ACTIONS
         return ACTIVE_ACTIONS if self.merged_into is None else ()
+
+    def erase(
+        self,
+        *,
+        reason: str,
+        request_ref: str,
+        records: Sequence[UUID],
+        meta: EventMetadata,
+        at: datetime,
+    ) -> None:
+        """Records that the personal data of these records was erased (the keys are destroyed
+        by the command, beside the log); an erased file takes no further command. A merged
+        file may be erased too (erasing the survivor covers it)."""
+        if self.erased:
+            raise ActionNotAllowed(f"customer {self.id} was erased already", ERASED_ACTIONS)
+        if not reason.strip():
+            raise RuleViolated("an erasure needs a reason", self.allowed_now)
+        self._erased(
+            reason=reason, request_ref=request_ref, records=tuple(records), meta=meta, timestamp=at
+        )
 
     def change_details(
         self,
@@ -368,6 +405,11 @@ class Customer(Aggregate):
         survivor._absorbed(duplicate_id=self.id, meta=meta, timestamp=at)
 
     def _check_active(self) -> None:
+        if self.erased:
+            raise ActionNotAllowed(
+                f"customer {self.id} was erased: its file takes no further commands",
+                ERASED_ACTIONS,
+            )
         if self.merged_into is not None:
             raise ActionNotAllowed(
                 f"customer {self.id} was merged into {self.merged_into}; "
@@ -469,7 +511,18 @@ class Customer(Aggregate):
 
     @event(Absorbed)
     def _absorbed(self, duplicate_id: UUID, meta: EventMetadata, timestamp: datetime) -> None:
-        pass  # the survivor's state is unchanged; the event versions it
+        self.duplicates = (*self.duplicates, duplicate_id)
+
+    @event(Erased)
+    def _erased(
+        self,
+        reason: str,
+        request_ref: str,
+        records: tuple[UUID, ...],
+        meta: EventMetadata,
+        timestamp: datetime,
+    ) -> None:
+        self.erased = True
 
 
 def _normalised(phones: Sequence[str], allowed_now: tuple[str, ...]) -> tuple[str, ...]:

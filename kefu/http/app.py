@@ -23,6 +23,7 @@ from kefu.http.middleware import AuthMiddleware
 from kefu.http.observability import ObservabilityMiddleware
 from kefu.http.openapi import OpenApiResource
 from kefu.http.phrases import add_phrase_routes
+from kefu.http.privacy import add_privacy_routes
 from kefu.http.problems import add_problem_handlers
 from kefu.http.public_articles import add_public_article_routes
 from kefu.http.quality import add_quality_routes
@@ -52,6 +53,7 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_audit_routes(app, services)
     add_complaint_routes(app, services)
     add_customer_routes(app, services)
+    add_privacy_routes(app, services)
     add_visit_routes(app, services)
     add_work_queue_routes(app, services)
     add_work_routes(app, services)

@@ -23,9 +23,11 @@ from kefu.domain.message import Message
 from kefu.domain.metadata import EventMetadata
 from kefu.processes.channel_senders import ChannelSender, ProviderAnswer, Unconfigured
 from kefu.processes.outbox_ports import MessageQueue
+from kefu.store.personal_fields import ERASED
 
 log = logging.getLogger("kefu.messages")
 SENDER_ACTOR = "message-sender"
+ERASED_REASON = "the recipient's personal data was erased"
 BATCH = 50
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:kefu:message-sender")
 
@@ -63,8 +65,11 @@ class MessageSender:
         message: Message = self.app.repository.get(message_id)
         if not message.is_due(self.clock()):
             return False
-        answer = self._sender(message.channel).send(message)
-        self._record(message, answer)
+        if message.address == ERASED:  # its recipient's personal data was erased meanwhile
+            now = self.clock()
+            message.cancel(reason=ERASED_REASON, meta=self._meta(message, "erased"), at=now)
+        else:
+            self._record(message, self._sender(message.channel).send(message))
         try:
             self.app.save(message)
         except IntegrityError:

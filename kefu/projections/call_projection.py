@@ -8,6 +8,7 @@ from kefu.domain.call import Call
 from kefu.projections.call_document import CallDocument
 from kefu.projections.call_document import fold as fold_call
 from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.erased_documents import erased_call
 from kefu.projections.sql import db_time
 
 
@@ -29,6 +30,10 @@ class CallView(DocumentView[CallDocument]):
         "called_back_at": ("TEXT", lambda v: db_time(v.called_back_at)),
         "updated_at": ("TEXT NOT NULL", lambda v: db_time(v.updated_at)),
     }
+
+    def erased(self, doc: CallDocument) -> CallDocument:
+        return erased_call(doc)
+
     # (filter, sort, id): each list order and its cursor is a range of one index (listing.py).
     indexes = (
         "started_at, id",
@@ -42,6 +47,8 @@ class CallView(DocumentView[CallDocument]):
 
 class CallProjection(FoldProjection[CallView]):
     """Keeps one row per call up to date."""
+
+    erases_personal_data = True
 
     name = "call_views"
     event_classes = (

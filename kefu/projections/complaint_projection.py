@@ -10,6 +10,7 @@ from kefu.projections.agent_projection import groups_column
 from kefu.projections.complaint_document import ComplaintDocument
 from kefu.projections.complaint_document import fold as fold_complaint
 from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.erased_documents import erased_complaint
 from kefu.projections.listing import BadFilter
 from kefu.projections.sql import db_time
 from kefu.projections.ticket_projection import PRIORITY_RANK
@@ -56,6 +57,10 @@ class ComplaintView(DocumentView[ComplaintDocument]):
         "answered_at": ("TEXT", lambda v: db_time(v.answered_at)),
         "closed_at": ("TEXT", lambda v: db_time(v.closed_at)),
     }
+
+    def erased(self, doc: ComplaintDocument) -> ComplaintDocument:
+        return erased_complaint(doc)
+
     # (filter, sort, id): each list order and its cursor is a range of one index (listing.py).
     indexes = (
         "registered_at, id",
@@ -77,6 +82,8 @@ class ComplaintView(DocumentView[ComplaintDocument]):
 
 class ComplaintProjection(FoldProjection[ComplaintView]):
     """Keeps one row per complaint up to date."""
+
+    erases_personal_data = True
 
     name = "complaint_views"
     event_classes = (

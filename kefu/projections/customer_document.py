@@ -138,6 +138,9 @@ def _registered(event: Customer.Registered, position: int) -> CustomerDocument:
     )
 
 
+ERASED_STATUS = "erased"
+
+
 @singledispatch
 def _apply(event: Any, view: CustomerDocument) -> CustomerDocument:
     return view
@@ -211,3 +214,8 @@ def _(event: Customer.ChannelIdsSet, view: CustomerDocument) -> CustomerDocument
 @_apply.register
 def _(event: Customer.MergedInto, view: CustomerDocument) -> CustomerDocument:
     return replace(view, status="merged", merged_into=event.survivor_id)
+
+
+@_apply.register
+def _(event: Customer.Erased, view: CustomerDocument) -> CustomerDocument:
+    return replace(view, status=ERASED_STATUS)  # the values: CustomerView.erase_personal_data

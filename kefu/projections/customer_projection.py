@@ -12,9 +12,10 @@ from eventsourcing.persistence import Tracking
 from kefu.domain.customer import Customer
 from kefu.phones import lookup_key, written_forms
 from kefu.projections.batch import Positioned
-from kefu.projections.customer_document import CustomerDocument, absorb
+from kefu.projections.customer_document import ERASED_STATUS, CustomerDocument, absorb
 from kefu.projections.customer_document import fold as fold_customer
 from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.erased_documents import erased_customer
 from kefu.projections.sql import Tx, db_time
 from kefu.search.index import SearchIndex, SearchQuery
 from kefu.search.ranking import Hit
@@ -35,6 +36,10 @@ class CustomerView(DocumentView[CustomerDocument]):
         "owner_id": ("TEXT", lambda v: v.owner_id),
         "registered_at": ("TEXT NOT NULL", lambda v: db_time(v.registered_at)),
     }
+
+    def erased(self, doc: CustomerDocument) -> CustomerDocument:
+        return erased_customer(doc)
+
     indexes = ("name, id", "owner_id", "registered_at, id")  # sorts: a range of one index
     words = SearchIndex("customer", "customer_views")
 
@@ -49,6 +54,15 @@ class CustomerView(DocumentView[CustomerDocument]):
 
     def save(self, tx: Tx, docs: Mapping[UUID, CustomerDocument], tracking: Tracking) -> None:
         super().save(tx, docs, tracking)
+        self._keep_lookups(tx, docs)
+
+    def erase_personal_data(self, tx: Tx, record_ids: Sequence[str]) -> None:
+        """The files' personal values erased; their lookup keys and words go with them."""
+        docs = self.erased_documents(tx, record_ids)
+        self.rewrite(tx, docs)
+        self._keep_lookups(tx, docs)
+
+    def _keep_lookups(self, tx: Tx, docs: Mapping[UUID, CustomerDocument]) -> None:
         for customer_id, doc in docs.items():
             tx.execute(
                 f"DELETE FROM {KEYS_TABLE} WHERE customer_id = :id", {"id": str(customer_id)}
@@ -127,14 +141,14 @@ class CustomerView(DocumentView[CustomerDocument]):
 
 
 def _keys(doc: CustomerDocument) -> list[tuple[str, str]]:
-    if doc.merged_into is not None:
-        return []  # a merged file is found through its survivor
+    if doc.merged_into is not None or doc.status == ERASED_STATUS:
+        return []  # a merged file is found through its survivor; an erased one not at all
     return _identity_keys(doc) + [("tag", t) for t in dict.fromkeys(doc.tags)]
 
 
 def _words(doc: CustomerDocument) -> tuple[str, str] | None:
-    """The file's title (its name) and text as searched; none for a merged file."""
-    if doc.merged_into is not None:
+    """The file's title (its name) and text as searched; none for a merged or erased file."""
+    if doc.merged_into is not None or doc.status == ERASED_STATUS:
         return None
     phones = dict.fromkeys(f for p in doc.lookup_phones() for f in written_forms(p))
     orders = [" ".join([o.number, o.package or "", *o.items, *o.add_ons]) for o in doc.orders]
@@ -165,12 +179,14 @@ def _sender_kind(channel: str) -> str:
 class CustomerProjection(FoldProjection[CustomerView]):
     """Keeps one row per customer file; a merge also updates the survivor's row."""
 
+    erases_personal_data = True
+
     name = "customer_views"
     event_classes = (
         Customer.Registered, Customer.DetailsChanged, Customer.OwnerAssigned,
         Customer.OrderRecorded, Customer.MilestoneRecorded, Customer.StaffRecorded,
         Customer.SurveyRecorded, Customer.PreferencesMarked, Customer.ChannelIdsSet,
-        Customer.MergedInto, Customer.Absorbed,
+        Customer.MergedInto, Customer.Absorbed, Customer.Erased,
     )  # fmt: skip
 
     fold = staticmethod(fold_customer)

@@ -8,6 +8,7 @@ columns; its projection declares the events it reads and names the document modu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
@@ -15,8 +16,9 @@ import msgspec
 from eventsourcing.persistence import PersistenceError, Tracking
 
 from kefu.projections.batch import BatchProjection, Positioned
+from kefu.projections.erasure import chunks
 from kefu.projections.listing import BadCursor, ListQuery, encode_cursor, page_selects
-from kefu.projections.sql import Row, SqlView, Tx
+from kefu.projections.sql import Row, SqlView, Tx, db_time
 
 TDoc = TypeVar("TDoc", bound=msgspec.Struct)
 Column = Callable[[Any], object]
@@ -28,12 +30,16 @@ class DocumentView(SqlView, Generic[TDoc]):
     Subclasses set `table`, `document` (the Struct stored per row), `columns` (name → SQL type
     and extractor from the document) and `indexes` (column lists to index, each optionally
     with ` WHERE condition`: a partial index, used by queries that state the same condition).
+    A view holding personal data says how a document reads once erased (`erased`, from
+    kefu/projections/erased_documents.py) and which column names the record a row belongs to
+    (`record_columns`, any of them; kefu/projections/erasure.py).
     """
 
     table: ClassVar[str]
     document: ClassVar[type[Any]]
     columns: ClassVar[Mapping[str, tuple[str, Column]]]
     indexes: ClassVar[tuple[str, ...]] = ()
+    record_columns: ClassVar[tuple[str, ...]] = ("id",)
 
     def create_statements(self) -> tuple[str, ...]:
         columns = ", ".join(f"{name} {kind}" for name, (kind, _) in self.columns.items())
@@ -90,6 +96,44 @@ class DocumentView(SqlView, Generic[TDoc]):
                     tx.execute(sql, params)
                     rows += tx.fetchall()[: query.limit + 1 - len(rows)]
         return rows
+
+    def times_between(
+        self, column: str, since: datetime | None, until: datetime
+    ) -> list[tuple[UUID, datetime]]:
+        """The rows whose time `column` is in [since, until) (any time before `until` when
+        `since` is None), in time order, with that time: e.g. cases closed long enough ago."""
+        if column not in self.columns:
+            raise ValueError(f"{self.table} has no column {column}")
+        low = "" if since is None else f" AND {column} >= :since"
+        rows = self.query(
+            f"SELECT id, {column} AS moment FROM {self.table} "
+            f"WHERE {column} < :until{low} ORDER BY {column}, id",
+            {"until": db_time(until), "since": db_time(since)},
+        )
+        return [(UUID(row["id"]), datetime.fromisoformat(row["moment"])) for row in rows]
+
+    def erase_personal_data(self, tx: Tx, record_ids: Sequence[str]) -> None:
+        self.rewrite(tx, self.erased_documents(tx, record_ids))
+
+    def erased_documents(self, tx: Tx, record_ids: Sequence[str]) -> dict[UUID, TDoc]:
+        """The documents of these records' rows, with their personal values erased."""
+        decoder = _decoder(self.document)
+        erased: dict[UUID, TDoc] = {}
+        for params in chunks(record_ids):
+            marks = ", ".join(":" + k for k in params)
+            where = " OR ".join(f"{column} IN ({marks})" for column in self.record_columns)
+            tx.execute(f"SELECT id, doc FROM {self.table} WHERE {where}", params)
+            for row in tx.fetchall():
+                erased[UUID(row["id"])] = self.erased(decoder.decode(row["doc"]))
+        return erased
+
+    def erased(self, doc: TDoc) -> TDoc:
+        """The document once its record's personal data is erased (as a rebuild makes it)."""
+        raise NotImplementedError(f"{type(self).__name__} holds no personal data")
+
+    def rewrite(self, tx: Tx, docs: Mapping[UUID, TDoc]) -> None:
+        if docs:
+            tx.executemany(self._upsert(), [self._row(i, d) for i, d in docs.items()])
 
     def save(self, tx: Tx, docs: Mapping[UUID, TDoc], tracking: Tracking) -> None:
         tx.executemany(self._upsert(), [self._row(i, d) for i, d in docs.items()])

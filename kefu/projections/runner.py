@@ -150,7 +150,7 @@ class ProjectionRunner:
                 idle.append(tracking)
                 continue
             with projection.view.joined(tx.on(projection.view)):
-                projection.process_batch(events, tracking)
+                projection.process(events, tracking)
         tx.track_all(idle)  # nothing to write but the position: one round trip for all
         tx.announce()
 
@@ -266,7 +266,7 @@ class ProjectionRunner:
             if tx.position(projection.name) == position:
                 events = self._decode(notifications, self._topics[projection.name], decoded)
                 tracking = Tracking(projection.name, notifications[-1].id)
-                projection.process_batch(events, tracking)
+                projection.process(events, tracking)
 
     def _positions(self, projections: Sequence[BatchProjection[Any]]) -> dict[str, int]:
         """Every projection's position: one query when they share a tracking table."""

@@ -313,6 +313,11 @@ class SqlView(TrackingRecorder):
                 raise
             connection.commit()
 
+    def erase_personal_data(self, tx: Tx, record_ids: Sequence[str]) -> None:
+        """Rewrites the rows of these records with their personal values erased (a view
+        holding personal data overrides it: kefu/projections/erasure.py)."""
+        raise NotImplementedError(f"{type(self).__name__} holds no personal data")
+
     @contextmanager
     def read(self) -> Iterator[Tx]:
         datastore: Any = getattr(self, "datastore")  # noqa: B009

@@ -31,6 +31,7 @@ from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.sql import Tx, db_time
 from kefu.search.index import SearchIndex, SearchQuery
 from kefu.search.ranking import Hit
+from kefu.store.personal_fields import ERASED
 
 
 class Attachment(msgspec.Struct, frozen=True):
@@ -86,6 +87,7 @@ class ThreadView(DocumentView[ThreadEntry]):
     """The entries, paged by case in log order; the case text index beside them."""
 
     table = "thread_entries"
+    record_columns = ("record_id",)
     document = ThreadEntry
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "record_id": ("TEXT NOT NULL", lambda e: str(e.record_id)),
@@ -150,6 +152,16 @@ class ThreadView(DocumentView[ThreadEntry]):
                 found[str(doc.message_id)] = doc
         return found
 
+    def erased(self, doc: ThreadEntry) -> ThreadEntry:
+        return replace(doc, body=ERASED, html=ERASED, subject=ERASED, address=ERASED)
+
+    def erase_personal_data(self, tx: Tx, record_ids: Sequence[str]) -> None:
+        """The entries' texts erased, and the cases' words dropped from the index (what is
+        indexed is all the customer's words: subject, description, thread)."""
+        super().erase_personal_data(tx, record_ids)
+        for record_id in record_ids:
+            self.cases.drop(tx, record_id)
+
     def add_case_text(self, tx: Tx, added: Mapping[UUID, CaseText]) -> None:
         """Adds each case's new text to its indexed words (and sets its title when given):
         one re-index of the whole batch's cases, which writes only the postings they gain."""
@@ -158,13 +170,17 @@ class ThreadView(DocumentView[ThreadEntry]):
         docs: dict[str, tuple[str, str]] = {}
         for doc_id, new in zip(ids, added.values(), strict=True):
             old_title, old_body = indexed.get(doc_id, ("", ""))
-            body = "\n".join(t for t in (old_body, *new.texts) if t)
-            docs[doc_id] = (new.title or old_title, body)
+            body = "\n".join(t for t in (old_body, *map(_unerased, new.texts)) if t)
+            title = new.title or old_title
+            if title or body or doc_id in indexed:
+                docs[doc_id] = (title, body)
         self.cases.put_many(tx, docs)
 
 
 class ThreadProjection(BatchProjection[ThreadView]):
     """Keeps the thread entries, their replies' delivery, and the case text index."""
+
+    erases_personal_data = True
 
     name = "thread_entries"
     event_classes = (*ENTRY_EVENTS, *MESSAGE_EVENTS, *CASE_TEXT_EVENTS)
@@ -186,7 +202,8 @@ class ThreadProjection(BatchProjection[ThreadView]):
                 elif isinstance(event, CASE_TEXT_EVENTS):
                     title, text = _case_text(event)
                     case = texts.setdefault(event.originator_id, CaseText())
-                    case.title = title
+                    if ERASED not in text:  # an erased case keeps no title either
+                        case.title = title
                     case.texts.insert(0, text)
                 elif (found := by_message.get(str(event.originator_id))) is not None:
                     changed = _delivered(found, event)
@@ -229,6 +246,11 @@ def _delivered(entry: ThreadEntry, event: Any) -> ThreadEntry:
         status = _DELIVERY[type(event)]
     answer = getattr(event, "answer", None) or getattr(event, "reason", "")
     return replace(entry, delivery=status, delivery_answer=answer, delivery_at=event.timestamp)
+
+
+def _unerased(text: str) -> str:
+    """The text without its erased parts: erased words are not indexed (as after erasure)."""
+    return "\n".join(line for line in text.split("\n") if line != ERASED)
 
 
 def _words(entry: ThreadEntry) -> str:

@@ -14,6 +14,7 @@ from kefu.domain.ticket import Ticket
 from kefu.projections.agent_projection import groups_column
 from kefu.projections.batch import Positioned
 from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.erased_documents import erased_ticket
 from kefu.projections.listing import BadFilter, Filter, ListQuery
 from kefu.projections.sql import db_time
 from kefu.projections.ticket_document import TicketDocument, with_duplicate
@@ -67,6 +68,10 @@ class TicketView(DocumentView[TicketDocument]):
         "resolved_at": ("TEXT", lambda v: db_time(v.resolved_at)),
         "closed_at": ("TEXT", lambda v: db_time(v.closed_at)),
     }
+
+    def erased(self, doc: TicketDocument) -> TicketDocument:
+        return erased_ticket(doc)
+
     # (filter, sort, id): each list order and its cursor is a range of one index (listing.py).
     indexes = (
         "opened_at, id",
@@ -125,6 +130,8 @@ class TicketView(DocumentView[TicketDocument]):
 
 class TicketProjection(FoldProjection[TicketView]):
     """Keeps one row per ticket up to date."""
+
+    erases_personal_data = True
 
     name = "ticket_views"
     event_classes = (

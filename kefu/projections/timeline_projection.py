@@ -10,6 +10,7 @@ from eventsourcing.persistence import Tracking
 
 from kefu.projections.batch import BatchProjection, Positioned
 from kefu.projections.documents import Column, DocumentView
+from kefu.projections.erased_documents import erased_timeline_entry
 from kefu.projections.listing import ListQuery
 from kefu.projections.sql import db_time, from_db_time
 from kefu.projections.timeline import (
@@ -27,6 +28,7 @@ class TimelineView(DocumentView[TimelineEntry]):
     """One row per timeline entry, found by customer and ordered by time."""
 
     table = "timeline_entries"
+    record_columns = ("id", "customer_id")
     document = TimelineEntry
     columns: ClassVar[dict[str, tuple[str, Column]]] = {
         "customer_id": ("TEXT NOT NULL", lambda e: e.customer_id),
@@ -35,6 +37,10 @@ class TimelineView(DocumentView[TimelineEntry]):
         "at": ("TEXT NOT NULL", lambda e: db_time(e.at)),
         "contact_at": ("TEXT", lambda e: db_time(e.contact_at)),
     }
+
+    def erased(self, doc: TimelineEntry) -> TimelineEntry:
+        return erased_timeline_entry(doc)
+
     indexes = ("customer_id, at, id",)
 
     def for_customers(
@@ -73,6 +79,8 @@ def _time(text: str) -> datetime:
 
 class TimelineProjection(BatchProjection[TimelineView]):
     """Keeps every customer's timeline: cases (tickets, visits, ...) and file facts."""
+
+    erases_personal_data = True
 
     name = "customer_timeline"
     event_classes = (

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from kefu.domain.visit import Visit
 from kefu.projections.documents import Column, DocumentView, FoldProjection
+from kefu.projections.erased_documents import erased_visit
 from kefu.projections.listing import BadFilter
 from kefu.projections.sql import db_time
 from kefu.projections.visit_document import VisitDocument
@@ -38,6 +39,10 @@ class VisitView(DocumentView[VisitDocument]):
         "finish_by": ("TEXT", lambda v: v.finish_by.isoformat() if v.finish_by else None),
         "scheduled_at": ("TEXT NOT NULL", lambda v: db_time(v.scheduled_at)),
     }
+
+    def erased(self, doc: VisitDocument) -> VisitDocument:
+        return erased_visit(doc)
+
     # (filter, sort, id): each list order and its cursor is a range of one index (listing.py).
     indexes = ("due_on, id", "scheduled_at, id", "status, due_on, id", "assignee_id", "customer_id")
 
@@ -64,6 +69,8 @@ class VisitView(DocumentView[VisitDocument]):
 
 class VisitProjection(FoldProjection[VisitView]):
     """Keeps one row per visit task up to date."""
+
+    erases_personal_data = True
 
     name = VISIT_VIEWS
     event_classes = (

@@ -22,6 +22,8 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, resolve_topic
 
+from kefu.store.personal_fields import PersonalFields, is_sealed
+
 _ORIGINATOR_FIELDS = frozenset({"originator_id", "originator_version"})
 
 # decimal_format="string" is msgspec's default: Decimals are stored as exact strings.
@@ -48,6 +50,9 @@ class MsgspecMapper(Mapper[UUID]):
     eventsourcing's ``Snapshot`` declares ``state: dict[str, Any]``, so snapshot state
     comes back as plain JSON values; typed snapshot state is left to the audit work.
 
+    Personal fields are sealed per record by `personal` (`kefu/store/personal_fields.py`)
+    before the state is encoded, and opened (or read as erased) before it is decoded.
+
     The transcoder argument exists only to match ``Mapper.__init__`` (and eventsourcing's
     factory, which always passes one); it is never used.
     """
@@ -57,8 +62,10 @@ class MsgspecMapper(Mapper[UUID]):
         transcoder: Transcoder | None = None,
         compressor: Compressor | None = None,
         cipher: Cipher | None = None,
+        personal: PersonalFields | None = None,
     ) -> None:
         super().__init__(transcoder or _UnusedTranscoder(), compressor, cipher)
+        self.personal = personal
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         """Encodes the event's own state with msgspec, then compresses and encrypts it."""
@@ -68,10 +75,15 @@ class MsgspecMapper(Mapper[UUID]):
         class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
+        topic = get_topic(type(domain_event))
+        if self.personal is not None:
+            state = self.personal.seal_state(
+                type(domain_event), originator_id, originator_version, topic, state
+            )
         return StoredEvent(
             originator_id=originator_id,
             originator_version=originator_version,
-            topic=get_topic(type(domain_event)),
+            topic=topic,
             state=self._seal(_encoder.encode(state)),
         )
 
@@ -79,7 +91,18 @@ class MsgspecMapper(Mapper[UUID]):
         """Rebuilds the event, with the types its class declares, as the base Mapper does."""
         cls = resolve_topic(stored_event.topic)
         try:
-            state = _decode_state(cls, self._unseal(stored_event.state))
+            data = self._unseal(stored_event.state)
+            if self.personal is not None and is_sealed(data):
+                opened = self.personal.open_state(
+                    cls,
+                    UUID(str(stored_event.originator_id)),
+                    stored_event.originator_version,
+                    stored_event.topic,
+                    data,
+                )
+                state = _convert_state(cls, opened)
+            else:
+                state = _decode_state(cls, data)
         except Exception as error:
             msg = _deserialisation_failure(stored_event, error)
             raise MapperDeserialisationError(msg) from error
@@ -122,6 +145,16 @@ def _decode_state(event_cls: type, data: bytes) -> dict[str, Any]:
     if class_version == 1:
         return msgspec.structs.asdict(_typed_decoder(event_cls).decode(data))
     return _upcast_and_convert(event_cls, class_version, _untyped_decoder.decode(data))
+
+
+def _convert_state(event_cls: type, state: dict[str, Any]) -> dict[str, Any]:
+    """A state given as JSON values (an opened sealed state), typed as its class declares."""
+    class_version: int = getattr(event_cls, "class_version", 1)
+    if class_version == 1:
+        return msgspec.structs.asdict(
+            msgspec.convert(state, _state_struct(event_cls), str_keys=True)
+        )
+    return _upcast_and_convert(event_cls, class_version, state)
 
 
 def _upcast_and_convert(

@@ -25,6 +25,7 @@ from psycopg.sql import SQL, Identifier
 from kefu.store.batching import IDEMPOTENCY_KWARG
 from kefu.store.chain import GENESIS, ChainLink
 from kefu.store.idempotency import StoredAnswer
+from kefu.store.key_store import key_tables_ddl
 from kefu.store.postgres_batch import PostgresBatchCommit
 from kefu.store.schema import create_tables_serially
 from kefu.store.single_attempt import SingleAttempt
@@ -135,12 +136,22 @@ class KefuSQLiteRecorder(SQLiteBatchCommit, ChainQueries, SQLiteProcessRecorder)
         super().__init__(datastore, events_table_name=events_table_name)
         self.create_table_statements.append(_SQLITE_DDL)
         self.create_table_statements.extend(_SQLITE_CHAIN_DDL)
+        self.create_table_statements.extend(key_tables_ddl("BLOB", "TEXT"))
         self._start_batching()
 
     def fetch(self, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(statement, params)
             return [dict(row) for row in c.fetchall()]
+
+    def write(self, statement: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Runs `statement` once per row, in one transaction of its own; rows changed."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("SELECT total_changes()")
+            before = c.fetchone()[0]
+            c.executemany(statement, rows)
+            c.execute("SELECT total_changes()")
+            return int(c.fetchone()[0] - before)
 
     def stream_key(self, stream: UUID) -> object:
         return stream.hex
@@ -182,6 +193,12 @@ class KefuPostgresRecorder(
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement.replace("?", "%s"), params, prepare=True)
             return [dict(row) for row in curs.fetchall()]
+
+    def write(self, statement: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Runs `statement` once per row, in one transaction of its own; rows changed."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.executemany(statement.replace("?", "%s"), rows)
+            return int(curs.rowcount)
 
     def stream_key(self, stream: UUID) -> object:
         return stream
@@ -225,6 +242,7 @@ _POSTGRES_DDL = (
     "ON {schema}.event_chain (originator_id, occurred_at)",
     "CREATE INDEX IF NOT EXISTS event_chain_time "
     "ON {schema}.event_chain (occurred_at, originator_id)",
+    *key_tables_ddl("bytea", "uuid", "{schema}."),
 )
 
 

@@ -1,0 +1,164 @@
+"""Authenticated encryption of personal fields: data keys per record, wrapped by a master key.
+
+AES-256-GCM from the maintained `cryptography` library (OpenSSL underneath): one random 96-bit
+nonce per seal, the associated data binds a ciphertext to its record, version and event type
+(a ciphertext copied into another event does not open). Data keys are random 256-bit keys,
+stored wrapped (AES-GCM again) by the master key, which never enters the database; the wrap's
+associated data is the data key's id, so a wrapped key cannot be swapped for another row's.
+
+Unwrapped keys are cached per process for `cache_seconds`: a process that read a key just
+before it was destroyed elsewhere may decrypt with it for that long (the process that destroys
+a key forgets it at once; see docs/privacy.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from kefu.store.key_store import KeyStore, StoredKey
+
+NONCE_BYTES = 12
+KEY_BYTES = 32
+
+
+class MasterKeyError(ValueError):
+    """A master key that is not 32 bytes, or a wrapped key it did not wrap."""
+
+
+@dataclass(frozen=True)
+class MasterKey:
+    """The key that wraps every data key; its id (a digest prefix) says which master wrapped
+    a stored key, so a rotation can tell old wraps from new."""
+
+    secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.secret) != KEY_BYTES:
+            raise MasterKeyError(f"a master key is {KEY_BYTES} bytes, not {len(self.secret)}")
+
+    @property
+    def key_id(self) -> str:
+        return hashlib.sha256(b"kefu-master-key" + self.secret).hexdigest()[:16]
+
+    def wrap(self, data_key: bytes, key_id: UUID) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + AESGCM(self.secret).encrypt(nonce, data_key, key_id.bytes)
+
+    def unwrap(self, wrapped: bytes, key_id: UUID) -> bytes:
+        try:
+            return AESGCM(self.secret).decrypt(
+                wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], key_id.bytes
+            )
+        except InvalidTag:
+            raise MasterKeyError(f"data key {key_id} was not wrapped by this master key") from None
+
+
+def seal(key: AESGCM, plaintext: bytes, associated: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + key.encrypt(nonce, plaintext, associated)
+
+
+def open_sealed(key: AESGCM, sealed: bytes, associated: bytes) -> bytes:
+    """The plaintext; raises `InvalidTag` when the ciphertext or its context was altered."""
+    return key.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated)
+
+
+class DataKeys:
+    """Each record's data key: created on its first sealed event, found by id to open one.
+
+    `keys_for_writing` answers the record's live key (creating one when it has none: a new
+    record, or one whose keys were destroyed, whose later events get a key of their own);
+    `key_for_reading` answers the key a sealed event names, or None when it was destroyed.
+    """
+
+    def __init__(
+        self,
+        store: KeyStore,
+        master: MasterKey,
+        *,
+        cache_seconds: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.master = master
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._writing: dict[UUID, tuple[UUID, AESGCM, float]] = {}
+        self._reading: dict[UUID, tuple[AESGCM | None, float]] = {}
+        self._links: set[tuple[str, UUID]] = set()
+
+    def key_for_writing(self, record_id: UUID, *, new_record: bool) -> tuple[UUID, AESGCM]:
+        now = self._clock()
+        cached = self._writing.get(record_id)
+        if cached is not None and now - cached[2] < self._cache_seconds:
+            return cached[0], cached[1]
+        stored = None if new_record else self.store.current_key(record_id)
+        if stored is None or stored.wrapped is None:
+            key_id, secret = uuid4(), AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+            wrapped = self.master.wrap(secret, key_id)
+            self.store.add_key(
+                StoredKey(key_id, record_id, wrapped, self.master.key_id), datetime.now(UTC)
+            )
+            key = AESGCM(secret)
+        else:
+            key_id, key = stored.key_id, self._unwrap(stored)
+        self._writing[record_id] = (key_id, key, now)
+        self._reading[key_id] = (key, now)
+        return key_id, key
+
+    def key_for_reading(self, key_id: UUID) -> AESGCM | None:
+        now = self._clock()
+        cached = self._reading.get(key_id)
+        if cached is not None and (cached[0] is None or now - cached[1] < self._cache_seconds):
+            return cached[0]
+        stored = self.store.find_key(key_id)
+        key = None if stored is None or stored.wrapped is None else self._unwrap(stored)
+        self._reading[key_id] = (key, now)
+        return key
+
+    def link(self, subject: str, record_id: UUID) -> None:
+        if (subject, record_id) not in self._links:
+            self.store.link(subject, record_id)
+            self._links.add((subject, record_id))
+
+    def destroy(self, record_ids: list[UUID], at: datetime) -> int:
+        """Destroys the records' keys and forgets them in this process at once."""
+        destroyed = self.store.destroy(record_ids, at)
+        gone = set(record_ids)
+        for record_id in gone:
+            self._writing.pop(record_id, None)
+        self._reading.clear()
+        return destroyed
+
+    def _unwrap(self, stored: StoredKey) -> AESGCM:
+        assert stored.wrapped is not None
+        return AESGCM(self.master.unwrap(stored.wrapped, stored.key_id))
+
+
+def rewrap_all(store: KeyStore, old: MasterKey, new: MasterKey) -> int:
+    """Master-key rotation: every live data key re-wrapped by `new`; answers how many.
+
+    Keys already wrapped by `new` are left as they are, so an interrupted rotation is simply
+    run again (with both keys still at hand)."""
+    rewrapped = [
+        StoredKey(
+            k.key_id, k.record_id, new.wrap(old.unwrap(k.wrapped, k.key_id), k.key_id), new.key_id
+        )
+        for k in store.live_keys()
+        if k.wrapped is not None and k.master_id != new.key_id
+    ]
+    store.rewrap(rewrapped)
+    return len(rewrapped)
+
+
+def _rewrapped(wrapped: bytes, key_id: UUID, old: MasterKey, new: MasterKey) -> bytes:
+    return new.wrap(old.unwrap(wrapped, key_id), key_id)
