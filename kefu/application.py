@@ -24,6 +24,7 @@ from kefu.domain.agent import Agent
 from kefu.domain.errors import NotFound
 from kefu.domain.ticket import Ticket
 from kefu.store.batch_plan import AnswerExists
+from kefu.store.chain_keys import Keyring
 from kefu.store.database import Backend, backend_of, eventsourcing_env
 from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
 from kefu.store.mapper import MsgspecMapper
@@ -94,9 +95,11 @@ class ServiceDesk(Application[UUID]):
         Agent: SNAPSHOT_EVERY,
     }
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, keyring: Keyring) -> None:
+        """`keyring`: the chain keys this process links new events with and verifies with."""
         self.database_url = database_url
         super().__init__(env=store_env(database_url))
+        self.chain.use_keyring(keyring)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())

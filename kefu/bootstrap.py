@@ -202,7 +202,7 @@ class Outbox:
 def build_outbox(settings: Settings, clock: Clock = utc_now) -> Outbox:
     return Outbox(
         settings,
-        ServiceDesk(settings.database_url),
+        ServiceDesk(settings.database_url, settings.chain_keyring()),
         OutboxStore(settings.database_url),
         load_templates(settings.templates_file),
         load_directory(settings.directory_file),
@@ -211,7 +211,7 @@ def build_outbox(settings: Settings, clock: Clock = utc_now) -> Outbox:
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
-    app = ServiceDesk(settings.database_url)
+    app = ServiceDesk(settings.database_url, settings.chain_keyring())
     runner = CommandRunner(app, clock)
     policies = Policies(deadlines=settings.deadline_policy())
     policies = replace(

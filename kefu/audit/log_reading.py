@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from eventsourcing.persistence import Notification
 
 from kefu.application import ServiceDesk
+from kefu.audit.verify import Progress, Verification, verify
 from kefu.store.chain import ChainLink
 
 BATCH = 2000
@@ -26,3 +27,10 @@ def all_links(app: ServiceDesk, batch: int = BATCH) -> Iterator[ChainLink]:
     while links := app.chain.select_links(position, batch):
         yield from links
         position = links[-1].position
+
+
+def verify_log(
+    app: ServiceDesk, digest: tuple[int, bytes] | None = None, progress: Progress | None = None
+) -> Verification:
+    """The whole log and its chains verified with the store's key markers and `app`'s keys."""
+    return verify(all_events(app), all_links(app), app.chain.keying(), digest, progress)

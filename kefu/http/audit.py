@@ -13,9 +13,8 @@ from uuid import UUID
 import falcon
 
 from kefu.audit.history import diff, state_at, stream_events
-from kefu.audit.log_reading import all_events, all_links
+from kefu.audit.log_reading import verify_log
 from kefu.audit.snapshots import verify_snapshots
-from kefu.audit.verify import verify
 from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.commands.access import AccessLog
@@ -106,10 +105,12 @@ class VerificationResource(_Audited):
         except ValueError as e:
             raise falcon.HTTPBadRequest(title="Bad query parameter", description=str(e)) from None
         app = self.services.app
-        result = verify(all_events(app), all_links(app), published)
+        result = verify_log(app, published)
         result.findings.extend(verify_snapshots(app))
         body = {
             "ok": result.ok,
+            "keyed_from": result.keyed_from,
+            "missing_keys": sorted(result.missing_keys),
             "checked": result.checked,
             "head": format_digest(result.head_position, result.head_hash),
             "extends_digest": result.extends_digest,
