@@ -8,6 +8,8 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from kefu.application import ServiceDesk
+from kefu.audit.access_recorder import AccessRecorder
+from kefu.audit.access_tables import AccessLogStore
 from kefu.auth import TokenRegistry
 from kefu.commands.agents import AgentCommands
 from kefu.commands.articles import ArticleCommands
@@ -97,6 +99,7 @@ class Services:
     threads: ThreadCommands
     intake: MailIntake
     chat_intake: ChatIntake
+    access_log: AccessRecorder  # reads of personal data over HTTP (docs/audit.md)
     standby_models: ReadModels | None = None  # opened by `for_queries`, when there is a standby
 
     def for_queries(self) -> Services:
@@ -140,6 +143,7 @@ class Services:
         return self.outbox_parts().notifier()
 
     def close(self) -> None:
+        self.access_log.close()
         self.outbox.close()
         if self.standby_models is not None:
             self.standby_models.close()
@@ -282,6 +286,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         chat_intake=ChatIntake(
             app, runner, policies, threads, CallerRecognition(app, read_models.customers)
         ),
+        access_log=AccessRecorder(lambda: AccessLogStore(settings.database_url), app.chain.keyring),
     )
 
 

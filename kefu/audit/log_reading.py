@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from eventsourcing.persistence import Notification
 
 from kefu.application import ServiceDesk
+from kefu.audit.access_tables import AccessLogStore
+from kefu.audit.snapshots import verify_snapshots
 from kefu.audit.verify import Progress, Verification, verify
 from kefu.store.chain import ChainLink
 
@@ -34,3 +36,16 @@ def verify_log(
 ) -> Verification:
     """The whole log and its chains verified with the store's key markers and `app`'s keys."""
     return verify(all_events(app), all_links(app), app.chain.keying(), digest, progress)
+
+
+def verify_all(
+    app: ServiceDesk,
+    access_log: AccessLogStore,
+    digest: tuple[int, bytes] | None = None,
+    progress: Progress | None = None,
+) -> Verification:
+    """`kefu audit verify`: the log, its snapshots and the access log."""
+    result = verify_log(app, digest, progress)
+    result.findings.extend(verify_snapshots(app))
+    access_log.verify(app.chain.keyring).add_to(result)
+    return result

@@ -35,6 +35,8 @@ class Tamper(StrEnum):
     CHAIN_BROKEN = "chain-broken"  # the chain rows themselves were altered
     SNAPSHOT_ALTERED = "snapshot-altered"  # a snapshot no longer equals its events (no position)
     MARKER_ALTERED = "key-marker-altered"  # a key marker's seal fails (stream: its key id)
+    ACCESS_ALTERED = "access-log-altered"  # an access-log batch no longer verifies (its number)
+    ACCESS_DELETED = "access-log-deleted"  # an access-log batch is missing (its number)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from uuid import UUID
 import msgspec
 
 from kefu.application import ServiceDesk
+from kefu.audit.access_tables import AccessLogStore
 from kefu.audit.archive import export_archive, state_from_archive, verify_archive
-from kefu.audit.log_reading import verify_log
+from kefu.audit.log_reading import verify_all, verify_log
 from kefu.audit.replay import replay
 from kefu.audit.selection import active_streams, archived_streams, customer_streams
-from kefu.audit.snapshots import verify_snapshots
 from kefu.audit.verify import Verification
 from kefu.bootstrap import Services
 from kefu.cli.progress import TerminalProgress
@@ -80,8 +80,11 @@ def run_verify(app: ServiceDesk, digest: str | None) -> int:
     except ValueError as e:
         print(f"kefu audit verify: {e}", file=sys.stderr)
         return 2
-    result = verify_log(app, published, progress=_progress)
-    result.findings.extend(verify_snapshots(app))
+    access_log = AccessLogStore(app.database_url)
+    try:
+        result = verify_all(app, access_log, published, progress=_progress)
+    finally:
+        access_log.close()
     for finding in result.findings:
         print(finding)
     if result.unkeyed:

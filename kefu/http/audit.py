@@ -12,9 +12,9 @@ from uuid import UUID
 
 import falcon
 
+from kefu.audit.access_tables import AccessQuery
 from kefu.audit.history import diff, state_at, stream_events
-from kefu.audit.log_reading import verify_log
-from kefu.audit.snapshots import verify_snapshots
+from kefu.audit.log_reading import verify_all
 from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.commands.access import AccessLog
@@ -105,8 +105,7 @@ class VerificationResource(_Audited):
         except ValueError as e:
             raise falcon.HTTPBadRequest(title="Bad query parameter", description=str(e)) from None
         app = self.services.app
-        result = verify_log(app, published)
-        result.findings.extend(verify_snapshots(app))
+        result = verify_all(app, self.services.access_log.store, published)
         body = {
             "ok": result.ok,
             "keyed_from": result.keyed_from,
@@ -133,6 +132,48 @@ class ReadsResource(_Audited):
         self.answer(req, resp, None, _page(rows, window))
 
 
+class AccessLogResource(_Audited):
+    """GET /audit/access: who read which customer file, timeline, ticket or complaint, and
+    which personal fields they saw (?record=, ?actor=, ?from=, ?to=, ?limit=, ?cursor=)."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        query = AccessQuery(
+            record_id=req.get_param("record"),
+            actor_id=req.get_param("actor"),
+            since=_time(req, "from"),
+            until=_time(req, "to"),
+            limit=req.get_param_as_int("limit", min_value=1, max_value=1000, default=100),
+            cursor=_access_cursor(req.get_param("cursor")),
+        )
+        rows = self.services.access_log.store.page(query)
+        items = [
+            {
+                "at": row["at"],
+                "actor_id": row["actor_id"],
+                "actor_role": row["actor_role"],
+                "kind": row["kind"],
+                "record_id": row["record_id"],
+                "route": row["route"],
+                "fields": row["fields"].split(",") if row["fields"] else [],
+            }
+            for row in rows
+        ]
+        more = len(rows) == query.limit
+        cursor = f"{rows[-1]['batch']}-{rows[-1]['n']}" if more else None
+        self.answer(req, resp, None, {"items": items, "next_cursor": cursor})
+
+
+def _access_cursor(text: str | None) -> tuple[int, int]:
+    if text is None:
+        return 0, 0
+    batch, _, n = text.partition("-")
+    if not (batch.isdecimal() and n.isdecimal()) or int(batch) > MAX_QUERY_INT:
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter", description="cursor: give the next_cursor of a page"
+        )
+    return int(batch), min(int(n), MAX_QUERY_INT)
+
+
 def _page(rows: list[dict[str, Any]], window: Window) -> dict[str, Any]:
     more = len(rows) == window.limit
     return {"items": rows, "next_cursor": rows[-1]["position"] if more else None}
@@ -155,6 +196,7 @@ def add_audit_routes(app: ApiApp, s: Services) -> None:
         ),
         "/audit/actors/{actor_id}/events": (ActorEventsResource, "What one actor did"),
         "/audit/reads": (ReadsResource, "Who read what through /audit (admins)"),
+        "/audit/access": (AccessLogResource, "Who read which personal data (access log)"),
         "/audit/verify": (VerificationResource, "Re-compute the hash chains (?digest=)"),
     }
     for template, (resource, summary) in routes.items():
