@@ -114,6 +114,19 @@ def ensure_dev_token(settings: Settings) -> str | None:
     return token
 
 
+def chain_key_warning(settings: Settings) -> str | None:
+    """PostgreSQL (production) with no chain key configured: said loudly at start-up."""
+    if backend_of(settings.database_url) is not Backend.POSTGRES:
+        return None
+    if settings.chain_key or settings.chain_keys_file:
+        return None
+    return (
+        "kefu: WARNING PostgreSQL without KEFU_CHAIN_KEY or KEFU_CHAIN_KEYS_FILE: the log "
+        f"chain is keyed with a development key in {settings.data_folder() / 'chain.keys'} on "
+        "this host only; configure the key on every host (docs/operations.md)"
+    )
+
+
 def check_timeout(timeout: int, read_wait_seconds: float) -> None:
     """A `?after=` read must end before gunicorn's worker timeout could cut it off."""
     if timeout and timeout < read_wait_seconds + READ_WAIT_MARGIN_SECONDS:
@@ -151,6 +164,9 @@ def serve(options: ServeOptions) -> int:
     server = _Gunicorn(options)
     check_timeout(server.cfg.timeout, settings.read_wait_seconds)
     check_addresses(server.cfg.address)
+    warning = chain_key_warning(settings)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     token = ensure_dev_token(settings)
     if token:
         where = server.cfg.bind[0]

@@ -13,6 +13,7 @@ Fields are length-prefixed so that no two different events can hash the same inp
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
@@ -55,11 +56,18 @@ def log_hash(
     previous: bytes, position: int, this_stream_hash: bytes, secret: bytes | None = None
 ) -> bytes:
     """The link of one event into the log: keyed with `secret`, or plain when None."""
-    digest = hashlib.sha256() if secret is None else hmac.new(secret, digestmod=hashlib.sha256)
+    digest = hashlib.sha256() if secret is None else _keyed(secret).copy()
     digest.update(previous)
     digest.update(_field(str(position).encode()))
     digest.update(_field(this_stream_hash))
     return digest.digest()
+
+
+@functools.lru_cache(maxsize=16)
+def _keyed(secret: bytes) -> hmac.HMAC:
+    """An HMAC with the key's pads already hashed: each link copies it (half the cost of a
+    fresh one)."""
+    return hmac.new(secret, digestmod=hashlib.sha256)
 
 
 class _Timestamped(msgspec.Struct):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kefu.cli.serve import chain_key_warning
 from kefu.settings import Settings, SettingsError
 from kefu.store.chain_keys import (
     ChainKeyError,
@@ -105,3 +106,13 @@ def test_new_key_lines_parse_and_differ() -> None:
     first, second = new_key_line("2027-01"), new_key_line("2027-01")
     assert first != second
     assert parse_keyring(first, "line").active == "2027-01"
+
+
+def test_serve_warns_about_postgresql_without_a_configured_chain_key() -> None:
+    postgres = "postgresql://kefu@db/kefu"
+
+    warning = chain_key_warning(Settings(database_url=postgres))
+
+    assert warning is not None and "KEFU_CHAIN_KEY" in warning
+    assert chain_key_warning(Settings(database_url=postgres, chain_key=OLD)) is None
+    assert chain_key_warning(Settings(database_url="sqlite:///var/kefu.sqlite3")) is None
