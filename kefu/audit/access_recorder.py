@@ -39,6 +39,7 @@ class AccessRecorder:
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._owner_pid: int | None = None  # the process whose thread flushes (gunicorn forks)
+        self._thread: threading.Thread | None = None
         self._dropped = 0
 
     @property
@@ -81,6 +82,8 @@ class AccessRecorder:
     def close(self) -> None:
         self._stopped.set()
         self._wake.set()
+        if self._thread is not None and self._owner_pid == os.getpid():
+            self._thread.join()
         self.flush()
         if self._store is not None:
             self._store.close()
@@ -89,7 +92,8 @@ class AccessRecorder:
     def _start_flushing(self) -> None:
         self._owner_pid = os.getpid()
         self._stopped.clear()
-        threading.Thread(target=self._run, name="kefu-access-log", daemon=True).start()
+        self._thread = threading.Thread(target=self._run, name="kefu-access-log", daemon=True)
+        self._thread.start()
         atexit.register(self._flush_quietly)
 
     def _run(self) -> None:
