@@ -4,8 +4,9 @@ A middleware looks at every successful GET of a route that answers customer file
 timelines, tickets or complaints (and their lists and histories): for each record in the answer
 that holds a personal field, one access entry (who, as which role, which record, which route,
 which personal fields, when) goes to the process's access recorder, which writes them in
-sealed batches off the request's path. `/audit/*` reads are not recorded here: each is an
-AuditAccess event in the log already (GET /audit/reads).
+sealed batches off the request's path. A list is one entry naming every record it returned
+that held personal data, with the union of their fields. `/audit/*` reads are not recorded
+here: each is an AuditAccess event in the log already (GET /audit/reads).
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def _records(shape: str, req: falcon.Request, body: Any) -> Iterator[tuple[str, 
     for item in body.get("items", []) if isinstance(body, dict) else []:
         record = item.get("customer", item) if isinstance(item, dict) else None
         if isinstance(record, dict) and "id" in record:
-            yield str(record["id"]), personal_fields(record)
+            # A list's rows are flat documents: their own keys are enough (and cheap).
+            yield str(record["id"]), {k for k, v in record.items() if k in PERSONAL_FIELDS and v}
 
 
 class AccessRecordingMiddleware:
@@ -101,24 +103,26 @@ class AccessRecordingMiddleware:
         if resp.status_code != 200 or not isinstance(resp.data, bytes):
             return
         kind, shape = recorded
-        body = msgspec.json.decode(resp.data)
+        ids: list[str] = []
+        seen: set[str] = set()
+        for record_id, fields in _records(shape, req, msgspec.json.decode(resp.data)):
+            if fields:
+                ids.append(record_id)
+                seen |= fields
+        if not ids:
+            return
         at = db_time(self.clock())
         assert at is not None
-        self.recorder.record(
-            [
-                AccessEntry(
-                    at=at,
-                    actor_id=caller.actor_id,
-                    actor_role=str(caller.role),
-                    kind=kind,
-                    record_id=record_id,
-                    route=req.uri_template or "",
-                    fields=",".join(sorted(fields)),
-                )
-                for record_id, fields in _records(shape, req, body)
-                if fields
-            ]
+        entry = AccessEntry(
+            at=at,
+            actor_id=caller.actor_id,
+            actor_role=str(caller.role),
+            kind=kind,
+            records=AccessEntry.joined(ids),
+            route=req.uri_template or "",
+            fields=",".join(sorted(seen)),
         )
+        self.recorder.record([entry])
 
 
 def add_access_recording(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:

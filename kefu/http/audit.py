@@ -138,7 +138,7 @@ class AccessLogResource(_Audited):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = AccessQuery(
-            record_id=req.get_param("record"),
+            record_id=_record(req.get_param("record")),
             actor_id=req.get_param("actor"),
             since=_time(req, "from"),
             until=_time(req, "to"),
@@ -152,7 +152,7 @@ class AccessLogResource(_Audited):
                 "actor_id": row["actor_id"],
                 "actor_role": row["actor_role"],
                 "kind": row["kind"],
-                "record_id": row["record_id"],
+                "records": [i for i in row["records"].split(",") if i],
                 "route": row["route"],
                 "fields": row["fields"].split(",") if row["fields"] else [],
             }
@@ -161,6 +161,15 @@ class AccessLogResource(_Audited):
         more = len(rows) == query.limit
         cursor = f"{rows[-1]['batch']}-{rows[-1]['n']}" if more else None
         self.answer(req, resp, None, {"items": items, "next_cursor": cursor})
+
+
+def _record(text: str | None) -> str | None:
+    try:
+        return None if text is None else str(UUID(text))
+    except ValueError:
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter", description="record: a record's id (a UUID)"
+        ) from None
 
 
 def _access_cursor(text: str | None) -> tuple[int, int]:

@@ -42,7 +42,7 @@ def entry(n: int) -> AccessEntry:
         actor_id=f"a{n}",
         actor_role="service",
         kind="customer",
-        record_id=str(n),
+        records=AccessEntry.joined([str(n)]),
         route="/customers",
         fields="name",
     )
@@ -80,7 +80,7 @@ def test_close_writes_what_is_left_and_a_failed_batch_is_kept_in_order(
 
     buffered.close()
 
-    assert [e.record_id for batch in store.batches for e in batch] == ["1", "2", "3"]
+    assert [e.records for batch in store.batches for e in batch] == [",1,", ",2,", ",3,"]
 
 
 def test_the_thread_flushes_every_tick(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,7 +93,7 @@ def test_the_thread_flushes_every_tick(monkeypatch: pytest.MonkeyPatch) -> None:
     deadline = time.monotonic() + 30
     while not store.batches and time.monotonic() < deadline:
         store.appended.wait(timeout=0.1)
-    assert [e.record_id for e in store.batches[0]] == ["1"]
+    assert [e.records for e in store.batches[0]] == [",1,"]
     buffered.close()
 
 
