@@ -49,6 +49,10 @@ class AccessRecorder:
             self._store = self._open_store()
         return self._store
 
+    def create_tables(self) -> None:
+        """Opens the tables now (`kefu db migrate`, `kefu serve` before its workers start)."""
+        _ = self.store
+
     def record(self, entries: Sequence[AccessEntry]) -> None:
         if not entries:
             return

@@ -289,7 +289,9 @@ def _migrate() -> int:
     settings = Settings.from_env()
     probe(settings.database_url)
     with migrating():  # every store and view runs its statements, creating what is missing
-        build_services(settings).close()
+        services = build_services(settings)
+        services.access_log.create_tables()
+        services.close()
     print("kefu: the schema is current", flush=True)
     return 0
 

@@ -160,7 +160,9 @@ def serve(options: ServeOptions) -> int:
         probe(settings.read_database_url)  # the standby the queries read: one clear line if down
     # Create the store and views once, here, before the workers and the runner start: with
     # several processes creating SQLite tables at once, one can fail to boot ("locked").
-    build_services(settings).close()
+    services = build_services(settings)
+    services.access_log.create_tables()
+    services.close()
     server = _Gunicorn(options)
     check_timeout(server.cfg.timeout, settings.read_wait_seconds)
     check_addresses(server.cfg.address)
