@@ -26,6 +26,7 @@ from kefu.cli.supervisor import Supervisor
 from kefu.metrics import multiprocess_directory, process_exited
 from kefu.settings import Settings
 from kefu.store.availability import probe
+from kefu.store.chain_keys import DEVELOPMENT_KEYS_FILE
 from kefu.store.database import Backend, backend_of
 
 WSGI_APP = "kefu.http.wsgi:make_app()"
@@ -115,15 +116,20 @@ def ensure_dev_token(settings: Settings) -> str | None:
 
 
 def chain_key_warning(settings: Settings) -> str | None:
-    """PostgreSQL (production) with no chain key configured: said loudly at start-up."""
-    if backend_of(settings.database_url) is not Backend.POSTGRES:
-        return None
+    """No chain key configured: the development key in use, said at start-up (loudly with
+    PostgreSQL, which is production)."""
     if settings.chain_key or settings.chain_keys_file:
         return None
+    where = settings.data_folder() / DEVELOPMENT_KEYS_FILE
+    if backend_of(settings.database_url) is Backend.POSTGRES:
+        return (
+            "kefu: WARNING PostgreSQL without KEFU_CHAIN_KEY or KEFU_CHAIN_KEYS_FILE: the log "
+            f"chain is keyed with a development key in {where} on this host only; configure "
+            "the key on every host (docs/operations.md)"
+        )
     return (
-        "kefu: WARNING PostgreSQL without KEFU_CHAIN_KEY or KEFU_CHAIN_KEYS_FILE: the log "
-        f"chain is keyed with a development key in {settings.data_folder() / 'chain.keys'} on "
-        "this host only; configure the key on every host (docs/operations.md)"
+        f"kefu: WARNING no chain key configured: the log chain is keyed with a development "
+        f"key in {where} (keep a copy: the log cannot be verified without it)"
     )
 
 
@@ -166,10 +172,10 @@ def serve(options: ServeOptions) -> int:
     server = _Gunicorn(options)
     check_timeout(server.cfg.timeout, settings.read_wait_seconds)
     check_addresses(server.cfg.address)
+    token = ensure_dev_token(settings)
     warning = chain_key_warning(settings)
     if warning:
         print(warning, file=sys.stderr, flush=True)
-    token = ensure_dev_token(settings)
     if token:
         where = server.cfg.bind[0]
         print(f"kefu: development token (role admin): {token}", flush=True)

@@ -20,7 +20,6 @@ import hmac
 import os
 import re
 import secrets
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +99,7 @@ def new_key_line(key_id: str) -> str:
 
 def development_keyring(folder: Path) -> Keyring:
     """The keyring kept in `folder` for a set-up without configured keys, made on first use
-    (mode 0600, a warning printed: whoever can read the folder can forge links)."""
+    (mode 0600: whoever can read it can forge links; `kefu serve` says so at start)."""
     path = folder / DEVELOPMENT_KEYS_FILE
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
@@ -111,13 +110,6 @@ def development_keyring(folder: Path) -> Keyring:
         else:
             with os.fdopen(descriptor, "w") as out:
                 out.write(new_key_line(f"dev-{secrets.token_hex(4)}") + "\n")
-            print(
-                f"kefu: WARNING no chain key configured (KEFU_CHAIN_KEY, KEFU_CHAIN_KEYS_FILE): "
-                f"made a development key in {path}; keep a copy, the log cannot be verified "
-                "without it",
-                file=sys.stderr,
-                flush=True,
-            )
     return parse_keyring(path.read_text(encoding="utf-8"), str(path))
 
 
