@@ -93,7 +93,6 @@ class AccessQuery:
 class AccessCheck:
     """What verifying the access log found: altered batches, missing batches, missing keys."""
 
-    batches: int = 0
     altered: list[int] = field(default_factory=list)
     missing: list[int] = field(default_factory=list)
     missing_keys: dict[str, list[int]] = field(default_factory=dict)
@@ -177,7 +176,6 @@ class AccessLogStore:
         check = AccessCheck()
         previous, expected = GENESIS_LINK, 1
         for batch, key_id, link, entries in self._batches():
-            check.batches += 1
             check.missing.extend(range(expected, batch))
             expected = batch + 1
             secret = keyring.secret(key_id)
