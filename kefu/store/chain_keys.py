@@ -103,13 +103,16 @@ def development_keyring(folder: Path) -> Keyring:
     path = folder / DEVELOPMENT_KEYS_FILE
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
+        draft = folder / f".{DEVELOPMENT_KEYS_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(new_key_line(f"dev-{secrets.token_hex(4)}") + "\n")
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(draft, path)  # whole or not at all, never over another process's key
         except FileExistsError:
             pass  # another process made it at the same moment: read theirs
-        else:
-            with os.fdopen(descriptor, "w") as out:
-                out.write(new_key_line(f"dev-{secrets.token_hex(4)}") + "\n")
+        finally:
+            draft.unlink()
     return parse_keyring(path.read_text(encoding="utf-8"), str(path))
 
 
