@@ -9,8 +9,7 @@
 2. the checks run here, on that state, while the lock is held;
 3. in one pipeline: one INSERT (data-modifying CTEs) that writes the accepted writes'
    idempotency records, events, chain links (and the first key marker of a new store) and
-   NOTIFYs once (tracking rows, for process
-   managers, ride in the same pipeline), then COMMIT.
+   NOTIFYs once (tracking rows, for process managers, ride in the same pipeline), then COMMIT.
 The lock is held for one batch, not one command: that is where the throughput comes from. A
 pipeline sends its statements without waiting for each answer, so the lock is held for two
 waits on the server plus the commit's flush, whatever the number of statements.
