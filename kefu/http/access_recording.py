@@ -34,7 +34,7 @@ PERSONAL_FIELDS = frozenset(
     }
 )  # fmt: skip
 
-ONE, LIST = "one", "list"
+ONE, LIST, SEARCH = "one", "list", "search"
 _ITEM = "{aggregate_id:uuid}"
 # Route template → (record kind, whether the answer is one record or a list of them).
 RECORDED_ROUTES: dict[str, tuple[str, str]] = {
@@ -49,7 +49,10 @@ RECORDED_ROUTES: dict[str, tuple[str, str]] = {
     "/complaints": ("complaint", LIST),
     f"/complaints/{_ITEM}": ("complaint", ONE),
     f"/complaints/{_ITEM}/history": ("complaint-history", ONE),
+    "/search": ("search", SEARCH),
 }
+# Search hits of these kinds show a snippet of the record's text (articles are not personal).
+_PERSONAL_HITS = frozenset({"customer", "ticket", "complaint"})
 
 
 def personal_fields(value: Any) -> set[str]:
@@ -72,6 +75,11 @@ def _records(shape: str, req: falcon.Request, body: Any) -> Iterator[tuple[str, 
     """(record id, its personal fields) for every record the answer holds."""
     if shape == ONE:
         yield str(req.context.get("record_id")), personal_fields(body)
+        return
+    if shape == SEARCH:
+        for hit in body.get("items", []):
+            if hit.get("kind") in _PERSONAL_HITS and hit.get("snippet"):
+                yield str(hit["id"]), {"snippet"}
         return
     for item in body.get("items", []) if isinstance(body, dict) else []:
         record = item.get("customer", item) if isinstance(item, dict) else None

@@ -66,6 +66,7 @@ def test_reads_of_a_file_a_list_a_timeline_and_a_ticket_are_on_record(
     listed = get(client, "/customers", "reporter", tier="member")
     get(client, f"/customers/{customer}/timeline", "service")
     get(client, f"/tickets/{ticket}", "service")
+    found = get(client, "/search", "service", q="韩梅梅", kinds="customer")
     get(client, "/agents", "service")  # no personal data: not recorded
     services.access_log.flush()
     entries = get(client, "/audit/access", "auditor")["items"]
@@ -83,11 +84,14 @@ def test_reads_of_a_file_a_list_a_timeline_and_a_ticket_are_on_record(
     )
     assert rows[2] == ("desk-app", "service", "customer-timeline", [customer], ["title"])
     assert rows[3] == ("desk-app", "service", "ticket", [ticket], ["description", "subject"])
-    assert len(rows) == 4
+    assert rows[4] == ("desk-app", "service", "search", [customer], ["snippet"])
+    assert [hit["id"] for hit in found["items"]] == [customer]
+    assert len(rows) == 5
     assert [e["route"] for e in entries[:2]] == ["/customers/{aggregate_id:uuid}", "/customers"]
 
     one_file = get(client, "/audit/access", "admin", record=customer)["items"]
-    assert [e["kind"] for e in one_file] == ["customer", "customer", "customer-timeline"]
+    kinds = ["customer", "customer", "customer-timeline", "search"]
+    assert [e["kind"] for e in one_file] == kinds
     assert get(client, "/audit/access", "auditor", actor="bob")["items"] == entries[1:2]
     first = get(client, "/audit/access", "auditor", limit=2)
     rest = get(client, "/audit/access", "auditor", cursor=first["next_cursor"])
