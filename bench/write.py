@@ -7,8 +7,9 @@ For each backend (SQLite in a temporary file always; PostgreSQL when a URL is gi
   (psycopg on PostgreSQL, sqlite3 on SQLite);
 - kefu: N concurrent callers opening tickets through `TicketCommands.open` (one event and one
   idempotency record per command, through the group commit), on a fresh store.
-- with --unkeyed, kefu again on another fresh store whose chain is not keyed (plain SHA-256
-  links, as before chain keys): the cost of the keyed chain's HMAC, as a ratio.
+- with --unkeyed, kefu also on another fresh store whose chain is not keyed (plain SHA-256
+  links, as before chain keys), its rounds alternating with the keyed store's: the cost of the
+  keyed chain's HMAC, as a ratio.
 Each figure is the median of R rounds of S seconds. Printed: rate, p50/p99 latency, and the
 ratios against the baseline at the same N and at 16 clients. Nothing is asserted.
 Use a PostgreSQL cluster with fsync on: that is what commits cost in production.
@@ -206,17 +207,36 @@ def run_backend(
     bar: tqdm,
 ) -> None:
     raw_figures = measure(f"{backend} raw INSERT", raw, args.clients, args, bar)
-    with opened(database_url) as services:
-        kefu_figures = measure(f"{backend} kefu", kefu_open(services), args.clients, args, bar)
-    report(backend, raw_figures, kefu_figures)
     if unkeyed_url is None:
+        with opened(database_url) as services:
+            kefu = measure(f"{backend} kefu", kefu_open(services), args.clients, args, bar)
+        report(backend, raw_figures, kefu)
         return
-    with opened(unkeyed_url, keyed=False) as services:
-        plain = measure(f"{backend} kefu unkeyed", kefu_open(services), args.clients, args, bar)
+    with opened(database_url) as keyed, opened(unkeyed_url, keyed=False) as unkeyed:
+        kefu, plain = measure_alternately(backend, kefu_open(keyed), kefu_open(unkeyed), args, bar)
+    report(backend, raw_figures, kefu)
     print(f"  {'clients':>7} {'keyed ev/s':>11} {'unkeyed ev/s':>13} {'keyed/unkeyed':>14}")
-    for n, figure in kefu_figures.items():
+    for n, figure in kefu.items():
         ratio = figure.rate / plain[n].rate
         print(f"  {n:>7} {figure.rate:>11,.0f} {plain[n].rate:>13,.0f} {ratio:>14.3f}")
+
+
+def measure_alternately(
+    backend: str, keyed: MakeOperation, unkeyed: MakeOperation, args: argparse.Namespace, bar: tqdm
+) -> tuple[dict[int, Figure], dict[int, Figure]]:
+    """Keyed and unkeyed rounds taken in turn, so that a change of load on the machine falls
+    on both alike; the median of each."""
+    figures: tuple[dict[int, Figure], dict[int, Figure]] = ({}, {})
+    for n in args.clients:
+        rounds: tuple[list[Figure], list[Figure]] = ([], [])
+        for _ in range(args.rounds):
+            for side, make in enumerate((keyed, unkeyed)):
+                bar.set_description(f"{backend} kefu {'unkeyed' if side else 'keyed'} x {n}")
+                rounds[side].append(run_clients(n, args.seconds, make))
+                bar.update()
+        for side in (0, 1):
+            figures[side][n] = median(rounds[side])
+    return figures
 
 
 def main(argv: list[str] | None = None) -> None:
