@@ -19,12 +19,12 @@ from uuid import UUID, uuid4
 from bench.timing import log, median_ms
 from kefu.application import ServiceDesk
 from kefu.audit.history import state_at
-from kefu.audit.log_reading import all_events, all_links
-from kefu.audit.verify import verify
+from kefu.audit.log_reading import all_events, verify_log
 from kefu.domain.channels import Channel
 from kefu.domain.deadlines import DeadlinePolicy, Priority
 from kefu.domain.metadata import EventMetadata
 from kefu.domain.ticket import Ticket
+from kefu.settings import Settings
 
 SIZES = (10, 1_000, 10_000)
 
@@ -56,7 +56,8 @@ def long_ticket(app: ServiceDesk, events: int) -> tuple[UUID, datetime]:
 
 
 def state_latency(url: str, repeats: int) -> None:
-    snapshotting, plain = ServiceDesk(url), WithoutSnapshots(url)
+    keyring = Settings(database_url=url).chain_keyring()
+    snapshotting, plain = ServiceDesk(url, keyring), WithoutSnapshots(url, keyring)
     print("\nstate at a time (the stream's last moment), median of", repeats, "reads")
     print(f"{'events':>8} {'snapshots ms':>14} {'no snapshots ms':>16} {'ratio':>7}")
     for size in SIZES:
@@ -73,12 +74,12 @@ def state_latency(url: str, repeats: int) -> None:
 
 
 def verify_rate(url: str) -> None:
-    app = ServiceDesk(url)
+    app = ServiceDesk(url, Settings(database_url=url).chain_keyring())
     started = time.perf_counter()
     count = sum(1 for _ in all_events(app))
     read_s = time.perf_counter() - started
     started = time.perf_counter()
-    result = verify(all_events(app), all_links(app), progress=lambda n: log(f"  … {n} verified"))
+    result = verify_log(app, progress=lambda n: log(f"  … {n} verified"))
     verify_s = time.perf_counter() - started
     print(f"\nverify: {result.checked} events, ok={result.ok}")
     print(f"  read only : {count / read_s:>12,.0f} events/s")

@@ -29,6 +29,7 @@ from kefu.processes.delivery_worker import DeliveryWorker
 from kefu.processes.webhook_sender import WebhookSender
 from kefu.projections.outbox_follower import OutboxFollower
 from kefu.projections.outbox_tables import OutboxStore
+from kefu.settings import Settings
 
 TARGETS = (((), ("ticket",)), ((), ("customer",)), (("Ticket.Resolved",), ()))
 
@@ -107,7 +108,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         database = args.database_url or f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
         log(f"database: {database.split('@')[-1]}")
-        app = ServiceDesk(database)
+        app = ServiceDesk(database, Settings(database_url=database).chain_keyring())
         store = OutboxStore(database)
         try:
             subscriptions = subscribe(app, url)

@@ -30,6 +30,7 @@ from kefu.domain.customer import Customer, Tier
 from kefu.domain.deadlines import DeadlinePolicy, Priority
 from kefu.domain.metadata import EventMetadata
 from kefu.domain.ticket import Ticket
+from kefu.settings import Settings
 from kefu.store.personal_crypto import MasterKey
 
 META = EventMetadata("bench", "service", uuid4(), uuid4(), None, "bench")
@@ -100,8 +101,9 @@ def compare(title: str, unit: str, scale: float, off: list[float], on: list[floa
 
 
 def run(url: str, count: int, rounds: int) -> None:
-    sealing = ServiceDesk(url, MASTER)
-    plain = ServiceDesk(url, MASTER, seal_personal_data=False)
+    keyring = Settings(database_url=url).chain_keyring()
+    sealing = ServiceDesk(url, keyring, MASTER)
+    plain = ServiceDesk(url, keyring, MASTER, seal_personal_data=False)
     apps = {"off": plain, "on": sealing}
     took: dict[str, dict[str, list[float]]] = {
         kind: {"off": [], "on": []} for kind in ("command", "warm", "cold", "encode", "decode")

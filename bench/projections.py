@@ -33,6 +33,7 @@ from kefu.domain.ticket import Ticket
 from kefu.projections.read_models import ReadModels
 from kefu.projections.rebuild import fresh_projection
 from kefu.projections.runner import ProjectionRunner
+from kefu.settings import Settings
 
 SAVE_BATCH = 200  # aggregates per app.save
 START = datetime(2030, 1, 1, tzinfo=UTC)
@@ -178,7 +179,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         url = args.database_url or f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
         log(f"database: {url.split('@')[-1]}")
-        app = ServiceDesk(url)
+        app = ServiceDesk(url, Settings(database_url=url).chain_keyring())
         read_models = ReadModels(url)
         try:
             load(app, args.events)

@@ -7,6 +7,9 @@ For each backend (SQLite in a temporary file always; PostgreSQL when a URL is gi
   (psycopg on PostgreSQL, sqlite3 on SQLite);
 - kefu: N concurrent callers opening tickets through `TicketCommands.open` (one event and one
   idempotency record per command, through the group commit), on a fresh store.
+- with --unkeyed, kefu also on another fresh store whose chain is not keyed (plain SHA-256
+  links, as before chain keys), its rounds alternating with the keyed store's: the cost of the
+  keyed chain's HMAC, as a ratio.
 Each figure is the median of R rounds of S seconds. Printed: rate, p50/p99 latency, and the
 ratios against the baseline at the same N and at 16 clients. Nothing is asserted.
 Use a PostgreSQL cluster with fsync on: that is what commits cost in production.
@@ -35,6 +38,7 @@ from kefu.commands.context import Context
 from kefu.commands.tickets import OpenTicket
 from kefu.domain.channels import Channel
 from kefu.settings import Settings
+from kefu.store.chain_keys import Keyring
 
 Operation = Callable[[int], None]  # called with 0, 1, 2, ... and finally -1 (close)
 MakeOperation = Callable[[], Operation]
@@ -158,8 +162,10 @@ def postgres_database(server_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def opened(database_url: str) -> Iterator[Services]:
+def opened(database_url: str, keyed: bool = True) -> Iterator[Services]:
     services = build_services(Settings(database_url=database_url))
+    if not keyed:  # before the first write: the store stays unkeyed
+        services.app.chain.use_keyring(Keyring())
     try:
         yield services
     finally:
@@ -193,12 +199,44 @@ def report(backend: str, raw: dict[int, Figure], kefu: dict[int, Figure]) -> Non
 
 
 def run_backend(
-    backend: str, raw: MakeOperation, database_url: str, args: argparse.Namespace, bar: tqdm
+    backend: str,
+    raw: MakeOperation,
+    database_url: str,
+    unkeyed_url: str | None,
+    args: argparse.Namespace,
+    bar: tqdm,
 ) -> None:
     raw_figures = measure(f"{backend} raw INSERT", raw, args.clients, args, bar)
-    with opened(database_url) as services:
-        kefu_figures = measure(f"{backend} kefu", kefu_open(services), args.clients, args, bar)
-    report(backend, raw_figures, kefu_figures)
+    if unkeyed_url is None:
+        with opened(database_url) as services:
+            kefu = measure(f"{backend} kefu", kefu_open(services), args.clients, args, bar)
+        report(backend, raw_figures, kefu)
+        return
+    with opened(database_url) as keyed, opened(unkeyed_url, keyed=False) as unkeyed:
+        kefu, plain = measure_alternately(backend, kefu_open(keyed), kefu_open(unkeyed), args, bar)
+    report(backend, raw_figures, kefu)
+    print(f"  {'clients':>7} {'keyed ev/s':>11} {'unkeyed ev/s':>13} {'keyed/unkeyed':>14}")
+    for n, figure in kefu.items():
+        ratio = figure.rate / plain[n].rate
+        print(f"  {n:>7} {figure.rate:>11,.0f} {plain[n].rate:>13,.0f} {ratio:>14.3f}")
+
+
+def measure_alternately(
+    backend: str, keyed: MakeOperation, unkeyed: MakeOperation, args: argparse.Namespace, bar: tqdm
+) -> tuple[dict[int, Figure], dict[int, Figure]]:
+    """Keyed and unkeyed rounds taken in turn, so that a change of load on the machine falls
+    on both alike; the median of each."""
+    figures: tuple[dict[int, Figure], dict[int, Figure]] = ({}, {})
+    for n in args.clients:
+        rounds: tuple[list[Figure], list[Figure]] = ([], [])
+        for _ in range(args.rounds):
+            for side, make in enumerate((keyed, unkeyed)):
+                bar.set_description(f"{backend} kefu {'unkeyed' if side else 'keyed'} x {n}")
+                rounds[side].append(run_clients(n, args.seconds, make))
+                bar.update()
+        for side in (0, 1):
+            figures[side][n] = median(rounds[side])
+    return figures
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -208,21 +246,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (median)")
     parser.add_argument("--clients", default="1,16,64", help="concurrent clients, e.g. 1,16,64")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--unkeyed", action="store_true", help="also kefu with an unkeyed chain")
     args = parser.parse_args(argv)
     args.clients = [int(n) for n in args.clients.split(",")]
     backends = (0 if args.skip_sqlite else 1) + (1 if args.postgres_url else 0)
-    steps = 2 * backends * len(args.clients) * args.rounds
+    steps = (3 if args.unkeyed else 2) * backends * len(args.clients) * args.rounds
     with tqdm(total=steps, disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
         if args.postgres_url:
             with (
                 postgres_database(args.postgres_url) as raw_url,
                 postgres_database(args.postgres_url) as kefu_url,
+                postgres_database(args.postgres_url) as plain_url,
             ):
-                run_backend("PostgreSQL", postgres_raw(raw_url), kefu_url, args, bar)
+                plain = plain_url if args.unkeyed else None
+                run_backend("PostgreSQL", postgres_raw(raw_url), kefu_url, plain, args, bar)
         if not args.skip_sqlite:
             with tempfile.TemporaryDirectory() as folder:
                 raw_path, kefu_path = Path(folder, "raw.sqlite3"), Path(folder, "kefu.sqlite3")
-                run_backend("SQLite", sqlite_raw(raw_path), f"sqlite:///{kefu_path}", args, bar)
+                plain = f"sqlite:///{folder}/plain/kefu.sqlite3" if args.unkeyed else None
+                kefu_url = f"sqlite:///{kefu_path}"
+                run_backend("SQLite", sqlite_raw(raw_path), kefu_url, plain, args, bar)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from kefu.domain.errors import NotFound
 from kefu.domain.personal_data import PERSONAL_FIELDS
 from kefu.domain.ticket import Ticket
 from kefu.store.batch_plan import AnswerExists
+from kefu.store.chain_keys import Keyring
 from kefu.store.database import Backend, backend_of, eventsourcing_env
 from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
 from kefu.store.key_store import SqlKeyStore
@@ -103,17 +104,20 @@ class ServiceDesk(Application[UUID]):
     def __init__(
         self,
         database_url: str,
+        keyring: Keyring,
         master_key: MasterKey | None = None,
         *,
         seal_personal_data: bool = True,
     ) -> None:
-        """`master_key` wraps the personal data keys (docs/privacy.md); without one, the
+        """`keyring`: the chain keys this process links new events with and verifies with.
+        `master_key` wraps the personal data keys (docs/privacy.md); without one, the
         development key of the database is used (kefu/store/master_key.py, with a warning).
         `seal_personal_data=False` stores new personal fields in plaintext (for comparison
         only: such events can never be shredded)."""
         self.database_url = database_url
         self.personal = PersonalFields(PERSONAL_FIELDS, sealing=seal_personal_data)
         super().__init__(env=store_env(database_url))
+        self.chain.use_keyring(keyring)
         master = master_key or default_master_key(database_url)
         self.personal.keys = DataKeys(SqlKeyStore(self._kefu_recorder()), master)
 

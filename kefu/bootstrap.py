@@ -10,6 +10,8 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from kefu.application import ServiceDesk
+from kefu.audit.access_recorder import AccessRecorder
+from kefu.audit.access_tables import AccessLogStore
 from kefu.auth import Authenticator, CoarseUse, ManagedTokens, TokenRegistry
 from kefu.commands.agents import AgentCommands
 from kefu.commands.articles import ArticleCommands
@@ -106,6 +108,7 @@ class Services:
     chat_intake: ChatIntake
     privacy: PersonalDataCommands
     retention: Retention
+    access_log: AccessRecorder  # reads of personal data over HTTP (docs/audit.md)
     standby_models: ReadModels | None = None  # opened by `for_queries`, when there is a standby
     # What was built on these services and must stop before they close (the console's
     # wallboard thread reads the views): called first by `close`, shared by `for_queries` copies.
@@ -154,6 +157,7 @@ class Services:
     def close(self) -> None:
         for stop in self.before_close:
             stop()
+        self.access_log.close()
         self.tokens.close()
         self.outbox.close()
         if self.standby_models is not None:
@@ -217,7 +221,7 @@ class Outbox:
 def build_outbox(settings: Settings, clock: Clock = utc_now) -> Outbox:
     return Outbox(
         settings,
-        ServiceDesk(settings.database_url, settings.personal_data_key()),
+        ServiceDesk(settings.database_url, settings.chain_keyring(), settings.personal_data_key()),
         OutboxStore(settings.database_url),
         load_templates(settings.templates_file),
         load_directory(settings.directory_file),
@@ -226,7 +230,7 @@ def build_outbox(settings: Settings, clock: Clock = utc_now) -> Outbox:
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
-    app = ServiceDesk(settings.database_url, settings.personal_data_key())
+    app = ServiceDesk(settings.database_url, settings.chain_keyring(), settings.personal_data_key())
     runner = CommandRunner(app, clock)
     policies = Policies(deadlines=settings.deadline_policy())
     policies = replace(
@@ -313,6 +317,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
             load_retention(settings.retention_file),
             clock,
         ),
+        access_log=AccessRecorder(lambda: AccessLogStore(settings.database_url), app.chain.keyring),
     )
 
 

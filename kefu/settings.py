@@ -23,6 +23,13 @@ from kefu.domain.departments import (
     parse_departments,
 )
 from kefu.domain.routing import RoutingPolicy, parse_overflows, routing_policy
+from kefu.store.chain_keys import (
+    ChainKeyError,
+    Keyring,
+    development_keyring,
+    parse_key,
+    parse_keyring,
+)
 from kefu.store.database import (
     DEFAULT_DATABASE_URL,
     Backend,
@@ -72,6 +79,12 @@ environment:
                         breaches, escalations) in the projection runner
   KEFU_NODE_WARN_SHARE  a collaborative ticket's node (协同工单) turns yellow after this share
                         of its time (default 0.8), red at its deadline
+  KEFU_CHAIN_KEY        the log chain's active key, key-id:hexsecret (32+ bytes; make one
+                        with `kefu audit new-key <id>`); keep it outside the database
+  KEFU_CHAIN_KEYS_FILE  a keyring file of key-id:hexsecret lines: the old keys that verify
+                        old segments, the last line active unless KEFU_CHAIN_KEY is set.
+                        Neither set: a development key in chain.keys beside a SQLite database
+                        (var/chain.keys otherwise), made on first use with a warning
   KEFU_WEBHOOK_KEY      the key every webhook secret is derived from (keep it secret;
                         required to sign webhooks; changing it changes every secret)
   KEFU_OUTBOX_MAX_ATTEMPTS      attempts before a delivery is dead-lettered (default 10)
@@ -150,6 +163,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # A collaborative ticket's node turns yellow (at risk) after this share of its time.
     node_warn_share: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.8
     webhook_key: str = ""
+    chain_key: str = ""
+    chain_keys_file: str = ""
     outbox_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
     outbox_backoff_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 2.0
     outbox_backoff_cap_seconds: Annotated[float, msgspec.Meta(ge=0, le=86400)] = 3600.0
@@ -201,6 +216,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         settings.check_tracing()
         if settings.master_key or settings.master_key_file:
             settings.personal_data_key()
+        settings.configured_chain_keys()
         return settings
 
     def personal_data_key(self) -> MasterKey:
@@ -215,6 +231,41 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             name = "KEFU_MASTER_KEY" if self.master_key else "KEFU_MASTER_KEY_FILE"
             raise SettingsError(f"{name}: {e}") from None
         return default_master_key(self.database_url)
+
+    def configured_chain_keys(self) -> Keyring:
+        """KEFU_CHAIN_KEYS_FILE's keys, then KEFU_CHAIN_KEY's (the active one if given)."""
+        keyring = Keyring()
+        try:
+            if self.chain_keys_file:
+                path = Path(self.chain_keys_file)
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except OSError as e:
+                    raise ChainKeyError(f"cannot read {path}: {e.strerror}") from None
+                keyring = parse_keyring(text, "KEFU_CHAIN_KEYS_FILE")
+            if self.chain_key:
+                key_id, secret = parse_key(self.chain_key, "KEFU_CHAIN_KEY")
+                known = keyring.secret(key_id)
+                if known is not None and known != secret:
+                    raise ChainKeyError(
+                        f"KEFU_CHAIN_KEY: key {key_id!r} has another secret in the keys file"
+                    )
+                keyring = keyring.with_key(key_id, secret)
+        except ChainKeyError as e:
+            raise SettingsError(str(e)) from None
+        return keyring
+
+    def chain_keyring(self) -> Keyring:
+        """The configured chain keys, else the development keyring in the data folder."""
+        keyring = self.configured_chain_keys()
+        return keyring if keyring.active is not None else development_keyring(self.data_folder())
+
+    def data_folder(self) -> Path:
+        """The folder of a SQLite database file, else `var`."""
+        path = self.database_url.removeprefix("sqlite:///")
+        if path != self.database_url and "memory" not in path:
+            return Path(path).parent
+        return Path("var")
 
     def check_tracing(self) -> None:
         if self.otlp_endpoint and not _installed("opentelemetry.exporter.otlp.proto.http"):
@@ -261,9 +312,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """KEFU_ATTACHMENTS_DIR, else `attachments` beside a SQLite database file."""
         if self.attachments_dir:
             return Path(self.attachments_dir)
-        if self.database_url.startswith("sqlite:///"):
-            return Path(self.database_url.removeprefix("sqlite:///")).parent / "attachments"
-        return Path("var/attachments")
+        return self.data_folder() / "attachments"
 
     def wrap_up(self) -> timedelta | None:
         return timedelta(seconds=self.wrap_up_seconds) if self.wrap_up_seconds else None

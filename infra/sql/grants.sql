@@ -1,11 +1,11 @@
 -- Run as kefu_owner (or a superuser) after `kefu db migrate` made the tables; again after an
 -- upgrade.
 -- The log is insert-only for everyone but its owner: the API and the worker may INSERT events,
--- chain links and idempotency rows, never change or remove them.
+-- chain links, key markers, access-log rows and idempotency rows, never change or remove them.
 SET search_path = public;
 
-GRANT SELECT, INSERT ON kefu_events, event_chain, idempotency_keys, kefu_snapshots
-    TO kefu_api, kefu_worker;
+GRANT SELECT, INSERT ON kefu_events, event_chain, chain_keys, idempotency_keys, kefu_snapshots,
+    access_log, access_batches TO kefu_api, kefu_worker;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO kefu_api, kefu_worker;
 -- eventsourcing serialises inserts with LOCK TABLE ... IN EXCLUSIVE MODE, which PostgreSQL allows
 -- only to roles holding UPDATE, DELETE or TRUNCATE. UPDATE is granted for that lock alone; the
@@ -21,7 +21,8 @@ END $$;
 DO $$
 DECLARE t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['kefu_events', 'event_chain'] LOOP
+    FOREACH t IN ARRAY ARRAY['kefu_events', 'event_chain', 'chain_keys', 'access_log',
+                             'access_batches'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_insert_only', t);
         EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON %I '
                        'FOR EACH ROW EXECUTE FUNCTION kefu_refuse_rewrite()', t || '_insert_only', t);
@@ -35,7 +36,8 @@ END $$;
 -- the worker writes them and, for rebuilds, creates new ones.
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO kefu_api, kefu_backup;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO kefu_worker;
-REVOKE UPDATE, DELETE, TRUNCATE ON event_chain, idempotency_keys, kefu_snapshots FROM kefu_worker;
+REVOKE UPDATE, DELETE, TRUNCATE ON event_chain, chain_keys, idempotency_keys, kefu_snapshots,
+    access_log, access_batches FROM kefu_worker;
 REVOKE DELETE, TRUNCATE ON kefu_events FROM kefu_worker;
 -- Tables a later `kefu db migrate` adds (new views) are readable and writable the same way;
 -- run this file again after an upgrade all the same (the log's rules above name its tables).

@@ -1,4 +1,8 @@
-"""`kefu audit digest|verify`: the log head, and a full re-computation of the chains."""
+"""`kefu audit digest|verify|migrate-chain|rotate-key|new-key`: the log head, a full
+re-computation of the chains, and the chain's keys.
+
+Exit statuses of `verify` and `digest`: 0 verified, 1 findings, 2 a malformed digest, 3 a key
+the log needs is not in the keyring (its segments could not be checked)."""
 
 from __future__ import annotations
 
@@ -11,22 +15,63 @@ from uuid import UUID
 import msgspec
 
 from kefu.application import ServiceDesk
+from kefu.audit.access_tables import AccessLogStore
 from kefu.audit.archive import export_archive, state_from_archive, verify_archive
-from kefu.audit.log_reading import all_events, all_links
+from kefu.audit.log_reading import verify_all, verify_log
 from kefu.audit.replay import replay
 from kefu.audit.selection import active_streams, archived_streams, customer_streams
-from kefu.audit.snapshots import verify_snapshots
-from kefu.audit.verify import verify
+from kefu.audit.verify import Verification
 from kefu.bootstrap import Services
 from kefu.cli.progress import TerminalProgress
 from kefu.store.chain import format_digest, parse_digest
+from kefu.store.chain_keys import ChainKeyError, ChainKeyMissing, new_key_line
+
+KEY_MISSING = 3
 
 
 def print_digest(app: ServiceDesk) -> int:
     """Prints the log head as `position:hash` (recomputed from the events' bytes)."""
-    result = verify(all_events(app), all_links(app), progress=_progress)
+    result = verify_log(app, progress=_progress)
+    if result.missing_keys:
+        _report_missing_keys(result)
+        return KEY_MISSING
     print(format_digest(result.head_position, result.head_hash))
     return 0 if result.ok else 1
+
+
+def print_new_key(key_id: str) -> int:
+    try:
+        print(new_key_line(key_id))
+    except ChainKeyError as e:
+        print(f"kefu audit new-key: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run_key_change(app: ServiceDesk, rotating: bool) -> int:
+    """`migrate-chain` / `rotate-key`: a key marker after the head, with the active key."""
+    command = "rotate-key" if rotating else "migrate-chain"
+    active = app.chain.keyring.active
+    if active is None:
+        print(f"kefu audit {command}: no chain key configured", file=sys.stderr)
+        return 2
+    try:
+        segment = app.chain.start_segment(active, rotating)
+    except (ChainKeyError, ChainKeyMissing) as e:
+        print(f"kefu audit {command}: {e}", file=sys.stderr)
+        return 1
+    print(f"links from position {segment.from_position} on are keyed with key {active!r}")
+    return 0
+
+
+def _report_missing_keys(result: Verification) -> None:
+    for key_id, positions in result.missing_keys.items():
+        span = f"positions {positions[0]}..{positions[-1]}" if positions else "no event yet"
+        print(
+            f"key-missing: key {key_id!r} ({span}, {len(positions)} links) is not in the "
+            "keyring: add it to KEFU_CHAIN_KEYS_FILE to verify those links",
+            file=sys.stderr,
+        )
 
 
 def run_verify(app: ServiceDesk, digest: str | None) -> int:
@@ -35,10 +80,21 @@ def run_verify(app: ServiceDesk, digest: str | None) -> int:
     except ValueError as e:
         print(f"kefu audit verify: {e}", file=sys.stderr)
         return 2
-    result = verify(all_events(app), all_links(app), published, progress=_progress)
-    result.findings.extend(verify_snapshots(app))
+    access_log = AccessLogStore(app.database_url)
+    try:
+        result = verify_all(app, access_log, published, progress=_progress)
+    finally:
+        access_log.close()
     for finding in result.findings:
         print(finding)
+    if result.unkeyed:
+        print("unkeyed: no link of this log is keyed; run `kefu audit migrate-chain`")
+    elif result.keyed_from is not None and result.keyed_from > 1:
+        print(f"links before position {result.keyed_from} are unkeyed SHA-256 (before keys)")
+    if result.missing_keys:
+        _report_missing_keys(result)
+        print(f"checked {result.checked} events; INCOMPLETE: a key is missing")
+        return KEY_MISSING if not result.findings else 1
     head = format_digest(result.head_position, result.head_hash)
     print(f"checked {result.checked} events; head {head}")
     if published is not None:

@@ -40,7 +40,7 @@ def run_keys(args: argparse.Namespace) -> int:
     except (OSError, MasterKeyError) as e:
         raise SettingsError(f"--old-file {args.old_file}: {e}") from None
     new = settings.personal_data_key()
-    app = ServiceDesk(settings.database_url, new)
+    app = ServiceDesk(settings.database_url, settings.chain_keyring(), new)
     try:
         count = rewrap_all(app.data_keys.store, old, new)
     finally:

@@ -52,6 +52,20 @@ def _parser() -> argparse.ArgumentParser:
         "replay", help="rebuild every read model from the events and compare with the live ones"
     )
     check.add_argument("--digest", help="a digest printed earlier; checks the log extends it")
+    audit_what.add_parser(
+        "migrate-chain",
+        help="key the chain of a store written before chain keys, from its head on "
+        "(the links before stay plain SHA-256 and verify as such)",
+    )
+    audit_what.add_parser(
+        "rotate-key",
+        help="link the events after the head with the active key (KEFU_CHAIN_KEY or the last "
+        "line of KEFU_CHAIN_KEYS_FILE); keep the old keys to verify the old segments",
+    )
+    new_key = audit_what.add_parser(
+        "new-key", help="print a fresh random chain key as a keyring line (id:hexsecret)"
+    )
+    new_key.add_argument("key_id", help="its id, e.g. 2027-01 (letters, digits, ._-)")
     _archive_parser(commands)
     database = commands.add_parser("db", help="the database schema")
     database.add_subparsers(dest="action", required=True, metavar="ACTION").add_parser(
@@ -320,7 +334,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "convert":
         return _convert(args)
     if args.command == "audit":
-        return _audit(args.action, getattr(args, "digest", None))
+        return _audit(args.action, getattr(args, "digest", None), getattr(args, "key_id", None))
     if args.command == "keys":
         return run_keys(args)
     if args.command == "docs":
@@ -366,7 +380,9 @@ def _migrate() -> int:
     settings = Settings.from_env()
     probe(settings.database_url)
     with migrating():  # every store and view runs its statements, creating what is missing
-        build_services(settings).close()
+        services = build_services(settings)
+        services.access_log.create_tables()
+        services.close()
     print("kefu: the schema is current", flush=True)
     return 0
 
@@ -386,9 +402,12 @@ def _automation(action: str, record_id: str | None, kind: str | None) -> int:
         services.close()
 
 
-def _audit(action: str, digest: str | None) -> int:
+def _audit(action: str, digest: str | None, key_id: str | None) -> int:
     from kefu.application import ServiceDesk
-    from kefu.cli.audit import print_digest, run_verify
+    from kefu.cli.audit import print_digest, print_new_key, run_key_change, run_verify
+
+    if action == "new-key":
+        return print_new_key(key_id or "")
 
     if action == "replay":
         from kefu.bootstrap import build_services
@@ -400,8 +419,10 @@ def _audit(action: str, digest: str | None) -> int:
         finally:
             services.close()
     settings = Settings.from_env()
-    app = ServiceDesk(settings.database_url, settings.personal_data_key())
+    app = ServiceDesk(settings.database_url, settings.chain_keyring(), settings.personal_data_key())
     try:
+        if action in ("migrate-chain", "rotate-key"):
+            return run_key_change(app, rotating=action == "rotate-key")
         return print_digest(app) if action == "digest" else run_verify(app, digest)
     finally:
         app.close()

@@ -26,6 +26,7 @@ from kefu.cli.supervisor import Supervisor
 from kefu.metrics import multiprocess_directory, process_exited
 from kefu.settings import Settings
 from kefu.store.availability import probe
+from kefu.store.chain_keys import DEVELOPMENT_KEYS_FILE
 from kefu.store.database import Backend, backend_of
 
 WSGI_APP = "kefu.http.wsgi:make_app()"
@@ -120,7 +121,7 @@ def ensure_dev_token(settings: Settings) -> str | None:
 
 
 def dev_token_path(settings: Settings) -> Path:
-    return Path(settings.database_url.removeprefix("sqlite:///")).parent / DEV_TOKEN_FILE
+    return settings.data_folder() / DEV_TOKEN_FILE
 
 
 def _stored_dev_token(path: Path) -> str:
@@ -136,6 +137,24 @@ def _stored_dev_token(path: Path) -> str:
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(token + "\n")
     return token
+
+
+def chain_key_warning(settings: Settings) -> str | None:
+    """No chain key configured: the development key in use, said at start-up (loudly with
+    PostgreSQL, which is production)."""
+    if settings.chain_key or settings.chain_keys_file:
+        return None
+    where = settings.data_folder() / DEVELOPMENT_KEYS_FILE
+    if backend_of(settings.database_url) is Backend.POSTGRES:
+        return (
+            "kefu: WARNING PostgreSQL without KEFU_CHAIN_KEY or KEFU_CHAIN_KEYS_FILE: the log "
+            f"chain is keyed with a development key in {where} on this host only; configure "
+            "the key on every host (docs/operations.md)"
+        )
+    return (
+        f"kefu: WARNING no chain key configured: the log chain is keyed with a development "
+        f"key in {where} (keep a copy: the log cannot be verified without it)"
+    )
 
 
 def check_timeout(timeout: int, read_wait_seconds: float) -> None:
@@ -171,11 +190,16 @@ def serve(options: ServeOptions) -> int:
         probe(settings.read_database_url)  # the standby the queries read: one clear line if down
     # Create the store and views once, here, before the workers and the runner start: with
     # several processes creating SQLite tables at once, one can fail to boot ("locked").
-    build_services(settings).close()
+    services = build_services(settings)
+    services.access_log.create_tables()
+    services.close()
     server = _Gunicorn(options)
     check_timeout(server.cfg.timeout, settings.read_wait_seconds)
     check_addresses(server.cfg.address)
     token = ensure_dev_token(settings)
+    warning = chain_key_warning(settings)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     if token:
         where = server.cfg.bind[0]
         print(f"kefu: development token (role admin): {token}", flush=True)

@@ -7,9 +7,10 @@ record's key too. Customer events need none: the file is the subject. Fields are
 `field.attribute` one level into a dataclass value (a thread entry's text and address).
 
 What is personal (docs/privacy.md): names, phone numbers, emails, addresses, birthdays,
-preferences, the ids a customer writes from on chat and WeChat, and free text customers wrote or that tells their story (ticket subject and
-description, thread entries, complaint texts, survey and rating comments, call notes and
-recordings' references), and what kefu writes to them (a message's address and text). Kept
+preferences, the ids a customer writes from on chat and WeChat, and free text customers wrote
+or that tells their story (ticket subject and description, thread entries, complaint texts,
+survey and rating comments, call notes and recordings' references), and what kefu writes to
+them (a message's address and text). Kept
 readable, because reports and the audit need them and they identify nobody: ids, times,
 statuses, channels, categories, amounts, ratings, agents' ids.
 """

@@ -6,6 +6,7 @@ import falcon
 
 from kefu.bootstrap import Services
 from kefu.console.resources import add_console_routes
+from kefu.http.access_recording import add_access_recording
 from kefu.http.appraisal import add_appraisal_routes
 from kefu.http.articles import add_article_routes
 from kefu.http.audit import add_audit_routes
@@ -71,6 +72,7 @@ def create_app(services: Services) -> falcon.App[falcon.Request, falcon.Response
     add_thread_routes(app, services)
     add_intake_routes(app, services.intake, services.chat_intake)
     add_search_routes(app, services)
+    add_access_recording(app, services)
     return app
 
 

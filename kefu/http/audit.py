@@ -12,10 +12,9 @@ from uuid import UUID
 
 import falcon
 
+from kefu.audit.access_tables import AccessQuery
 from kefu.audit.history import diff, state_at, stream_events
-from kefu.audit.log_reading import all_events, all_links
-from kefu.audit.snapshots import verify_snapshots
-from kefu.audit.verify import verify
+from kefu.audit.log_reading import verify_all
 from kefu.auth import Role
 from kefu.bootstrap import Services
 from kefu.commands.access import AccessLog
@@ -106,10 +105,11 @@ class VerificationResource(_Audited):
         except ValueError as e:
             raise falcon.HTTPBadRequest(title="Bad query parameter", description=str(e)) from None
         app = self.services.app
-        result = verify(all_events(app), all_links(app), published)
-        result.findings.extend(verify_snapshots(app))
+        result = verify_all(app, self.services.access_log.store, published)
         body = {
             "ok": result.ok,
+            "keyed_from": result.keyed_from,
+            "missing_keys": sorted(result.missing_keys),
             "checked": result.checked,
             "head": format_digest(result.head_position, result.head_hash),
             "extends_digest": result.extends_digest,
@@ -130,6 +130,57 @@ class ReadsResource(_Audited):
         window = _window(req)
         rows = self.services.read_models.actor_events.reads(req.get_param("actor"), window)
         self.answer(req, resp, None, _page(rows, window))
+
+
+class AccessLogResource(_Audited):
+    """GET /audit/access: who read which customer file, timeline, ticket or complaint, and
+    which personal fields they saw (?record=, ?actor=, ?from=, ?to=, ?limit=, ?cursor=)."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        query = AccessQuery(
+            record_id=_record(req.get_param("record")),
+            actor_id=req.get_param("actor"),
+            since=_time(req, "from"),
+            until=_time(req, "to"),
+            limit=req.get_param_as_int("limit", min_value=1, max_value=1000, default=100),
+            cursor=_access_cursor(req.get_param("cursor")),
+        )
+        rows = self.services.access_log.store.page(query)
+        items = [
+            {
+                "at": row["at"],
+                "actor_id": row["actor_id"],
+                "actor_role": row["actor_role"],
+                "kind": row["kind"],
+                "records": [i for i in row["records"].split(",") if i],
+                "route": row["route"],
+                "fields": row["fields"].split(",") if row["fields"] else [],
+            }
+            for row in rows
+        ]
+        more = len(rows) == query.limit
+        cursor = f"{rows[-1]['batch']}-{rows[-1]['n']}" if more else None
+        self.answer(req, resp, None, {"items": items, "next_cursor": cursor})
+
+
+def _record(text: str | None) -> str | None:
+    try:
+        return None if text is None else str(UUID(text))
+    except ValueError:
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter", description="record: a record's id (a UUID)"
+        ) from None
+
+
+def _access_cursor(text: str | None) -> tuple[int, int]:
+    if text is None:
+        return 0, 0
+    batch, _, n = text.partition("-")
+    if not (batch.isdecimal() and n.isdecimal()) or int(batch) > MAX_QUERY_INT:
+        raise falcon.HTTPBadRequest(
+            title="Bad query parameter", description="cursor: give the next_cursor of a page"
+        )
+    return int(batch), min(int(n), MAX_QUERY_INT)
 
 
 def _page(rows: list[dict[str, Any]], window: Window) -> dict[str, Any]:
@@ -154,6 +205,7 @@ def add_audit_routes(app: ApiApp, s: Services) -> None:
         ),
         "/audit/actors/{actor_id}/events": (ActorEventsResource, "What one actor did"),
         "/audit/reads": (ReadsResource, "Who read what through /audit (admins)"),
+        "/audit/access": (AccessLogResource, "Who read which personal data (access log)"),
         "/audit/verify": (VerificationResource, "Re-compute the hash chains (?digest=)"),
     }
     for template, (resource, summary) in routes.items():

@@ -50,6 +50,8 @@ class StoreState:
     answers: dict[AnswerKey, StoredAnswer] = field(default_factory=dict)
     tracked: dict[str, int] = field(default_factory=dict)
     log_head: bytes = GENESIS
+    chain_empty: bool = True
+    key_id: str | None = None  # the key of the store's current chain segment (None: unkeyed)
 
     def previous_stream_hash(self, originator_id: UUID | str, version: int) -> bytes:
         return self.stream_hashes.get(event_key(originator_id, version), GENESIS)

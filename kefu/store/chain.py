@@ -4,14 +4,18 @@ Each stored event gets two hashes, written in the transaction that stores it:
 - its stream hash covers the previous stream hash of the same aggregate and the event's exact
   stored bytes (topic, version, stream id, payload);
 - its log hash covers the previous log hash (in position order) and this event's position and
-  stream hash.
+  stream hash; it is an HMAC-SHA-256 under the chain key of its segment (kefu/store/chain_keys.py),
+  plain SHA-256 only in the prefix of a store written before keys. Stream hashes stay plain
+  SHA-256, so an archive verifies without the key; every one is covered by a keyed log link.
 The log head (position, log hash) is the digest an operator writes down or publishes.
 Fields are length-prefixed so that no two different events can hash the same input.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from uuid import UUID
@@ -48,11 +52,22 @@ def _payload(state: object) -> bytes:
     return str(state).encode()
 
 
-def log_hash(previous: bytes, position: int, this_stream_hash: bytes) -> bytes:
-    digest = hashlib.sha256(previous)
+def log_hash(
+    previous: bytes, position: int, this_stream_hash: bytes, secret: bytes | None = None
+) -> bytes:
+    """The link of one event into the log: keyed with `secret`, or plain when None."""
+    digest = hashlib.sha256() if secret is None else _keyed(secret).copy()
+    digest.update(previous)
     digest.update(_field(str(position).encode()))
     digest.update(_field(this_stream_hash))
     return digest.digest()
+
+
+@functools.lru_cache(maxsize=16)
+def _keyed(secret: bytes) -> hmac.HMAC:
+    """An HMAC with the key's pads already hashed: each link copies it (half the cost of a
+    fresh one)."""
+    return hmac.new(secret, digestmod=hashlib.sha256)
 
 
 class _Timestamped(msgspec.Struct):
@@ -102,8 +117,10 @@ def chain_links(
     positions: Sequence[int],
     previous_stream_hash: PreviousStreamHash,
     previous_log_hash: bytes,
+    secret: bytes | None = None,
 ) -> list[ChainLink]:
-    """The chain rows for events just stored at `positions` (in position order).
+    """The chain rows for events just stored at `positions` (in position order), their log
+    links keyed with `secret` (None: unkeyed).
 
     `previous_stream_hash(originator_id, version)` gives the stored hash of that version of
     the stream; within the batch, hashes computed here are used instead.
@@ -122,7 +139,7 @@ def chain_links(
             )
         this = stream_hash(previous, event)
         computed[(sid, version)] = this
-        log = log_hash(log, position, this)
+        log = log_hash(log, position, this, secret)
         moment = occurred_at(event)
         links.append(ChainLink(position, sid, version, this, log, db_time(moment)))
     return links

@@ -8,8 +8,8 @@
    table's own sequence;
 2. the checks run here, on that state, while the lock is held;
 3. in one pipeline: one INSERT (data-modifying CTEs) that writes the accepted writes'
-   idempotency records, events and chain links and NOTIFYs once (tracking rows, for process
-   managers, ride in the same pipeline), then COMMIT.
+   idempotency records, events, chain links (and the first key marker of a new store) and
+   NOTIFYs once (tracking rows, for process managers, ride in the same pipeline), then COMMIT.
 The lock is held for one batch, not one command: that is where the throughput comes from. A
 pipeline sends its statements without waiting for each answer, so the lock is held for two
 waits on the server plus the commit's flush, whatever the number of statements.
@@ -33,6 +33,7 @@ from psycopg.sql import SQL, Identifier, Literal
 from kefu.store.batch_plan import BatchPlan, StoreState, answer_key, event_key, plan_batch
 from kefu.store.batching import BatchingRecorder
 from kefu.store.chain import ChainLink, chain_links
+from kefu.store.chain_keys import Keyring, batch_key
 from kefu.store.group_commit import Write
 from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
 
@@ -55,6 +56,7 @@ _READ = (
     "(SELECT application_name, max(notification_id) AS last FROM {schema}.{tracking} "
     "WHERE application_name = ANY(%b) GROUP BY application_name) m) AS tracked, "
     "(SELECT log_hash FROM {schema}.event_chain ORDER BY position DESC LIMIT 1) AS head, "
+    "(SELECT key_id FROM {schema}.chain_keys ORDER BY from_position DESC LIMIT 1) AS key_id, "
     "ARRAY(SELECT nextval({sequence}::regclass) FROM generate_series(1, %b)) AS positions"
 )
 _WRITE = (
@@ -64,7 +66,9 @@ _WRITE = (
     "(originator_id, originator_version, topic, state, notification_id) "
     "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[], %b::bigint[])), "
     "links AS (INSERT INTO {schema}.event_chain SELECT * FROM unnest(%b::bigint[], %b::uuid[], "
-    "%b::bigint[], %b::bytea[], %b::bytea[], %b::text[])) "
+    "%b::bigint[], %b::bytea[], %b::bytea[], %b::text[])), "
+    "markers AS (INSERT INTO {schema}.chain_keys SELECT * FROM unnest(%b::bigint[], %b::text[], "
+    "%b::bytea[])) "
     "SELECT pg_notify({channel}, '') WHERE %b"
 )
 
@@ -76,6 +80,7 @@ class PostgresBatchCommit(BatchingRecorder):
     events_table_name: str
     channel_name: str
     lock_table_statements: list[Any]
+    keyring: Keyring
     if TYPE_CHECKING:  # provided by eventsourcing's PostgreSQL recorders
 
         def _insert_tracking(self, curs: Cursor[DictRow], tracking: Tracking) -> None: ...
@@ -140,7 +145,8 @@ class PostgresBatchCommit(BatchingRecorder):
             tracked={name: last for name, last in row["tracked"]},
         )
         if row["head"] is not None:
-            state.log_head = bytes(row["head"])
+            state.log_head, state.chain_empty = bytes(row["head"]), False
+        state.key_id = row["key_id"]
         return state, sorted(row["positions"])
 
     def _write_accepted(
@@ -154,11 +160,16 @@ class PostgresBatchCommit(BatchingRecorder):
         if not records and not events:
             return []
         positions = free[: len(events)]
-        links = chain_links(events, positions, state.previous_stream_hash, state.log_head)
+        key = batch_key(self.keyring, state.key_id, state.chain_empty, min(positions, default=None))
+        links = chain_links(
+            events, positions, state.previous_stream_hash, state.log_head, key.secret
+        )
+        markers = [] if key.new_segment is None else [key.new_segment]
         params = (
             *_columns((_answer_row(r) for r in records), 7),
             *_columns((_event_row(e, p) for e, p in zip(events, positions, strict=True)), 5),
             *_columns((_link_row(k) for k in links), 6),
+            *_columns(((m.from_position, m.key_id, m.seal) for m in markers), 3),
             bool(events),
         )
         conn.execute(self._write, params, prepare=True)

@@ -24,6 +24,7 @@ from psycopg.sql import SQL, Identifier
 
 from kefu.store.batching import IDEMPOTENCY_KWARG
 from kefu.store.chain import GENESIS, ChainLink
+from kefu.store.chain_keys import ChainKeying, Keyring, KeySegment, plan_segment
 from kefu.store.idempotency import StoredAnswer
 from kefu.store.key_store import key_tables_ddl
 from kefu.store.postgres_batch import PostgresBatchCommit
@@ -47,6 +48,8 @@ _SQLITE_CHAIN_DDL = (
     "CREATE INDEX IF NOT EXISTS event_chain_stream_time "
     "ON event_chain (originator_id, occurred_at)",
     "CREATE INDEX IF NOT EXISTS event_chain_time ON event_chain (occurred_at, originator_id)",
+    "CREATE TABLE IF NOT EXISTS chain_keys (from_position INTEGER PRIMARY KEY, "
+    "key_id TEXT NOT NULL, seal BLOB NOT NULL)",
 )
 
 _SQLITE_DDL = (
@@ -65,7 +68,27 @@ class AnswerStore(Protocol):
 
 
 class ChainQueries:
-    """Reads of the chain table, the same SQL on both backends (`?` placeholders)."""
+    """Reads of the chain tables, the same SQL on both backends (`?` placeholders), and the
+    key markers, written under the writers' lock."""
+
+    keyring: Keyring = Keyring()
+
+    def use_keyring(self, keyring: Keyring) -> None:
+        """The keys this process links with and verifies with (set before the first write)."""
+        self.keyring = keyring
+
+    def segments(self) -> list[KeySegment]:
+        """The key markers, in position order."""
+        rows = self.fetch("SELECT * FROM chain_keys ORDER BY from_position", ())
+        return [KeySegment(r["from_position"], r["key_id"], bytes(r["seal"])) for r in rows]
+
+    def keying(self) -> ChainKeying:
+        return ChainKeying(self.segments(), self.keyring)
+
+    def start_segment(self, key_id: str, rotating: bool) -> KeySegment:
+        """Records that links after the current head are keyed with `key_id`: the start of a
+        keyed chain (`kefu audit migrate-chain`) or a rotation (`kefu audit rotate-key`)."""
+        raise NotImplementedError
 
     def fetch(self, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -156,6 +179,28 @@ class KefuSQLiteRecorder(SQLiteBatchCommit, ChainQueries, SQLiteProcessRecorder)
     def stream_key(self, stream: UUID) -> object:
         return stream.hex
 
+    def start_segment(self, key_id: str, rotating: bool) -> KeySegment:
+        with self.datastore.get_connection(commit=True) as conn:
+            c = conn.cursor()
+            c.execute("BEGIN IMMEDIATE")  # the writers' lock
+            try:
+                segment = plan_segment(self.keyring, key_id, rotating, *self._head_and_key(c))
+                c.execute(
+                    "INSERT INTO chain_keys VALUES (?,?,?)",
+                    (segment.from_position, segment.key_id, segment.seal),
+                )
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        return segment
+
+    @staticmethod
+    def _head_and_key(c: Any) -> tuple[int, bytes, str | None]:
+        c.execute(_HEAD_AND_KEY)
+        row = c.fetchone()
+        return row[0] or 0, bytes(row[1] or GENESIS), row[2]
+
     def find_answer(self, scope: str, key: str) -> StoredAnswer | None:
         with self.datastore.transaction(commit=False) as c:
             return self._answer_in(c, scope, key)
@@ -183,6 +228,13 @@ class KefuPostgresRecorder(
             "AND e.originator_version = k.originator_version "
             "WHERE k.scope = %s AND k.key = %s"
         ).format(schema=schema, table=Identifier(self.events_table_name))
+        qualified = _HEAD_AND_KEY.replace(" event_chain", " {schema}.event_chain")
+        self._head_and_key = SQL(qualified.replace(" chain_keys", " {schema}.chain_keys")).format(
+            schema=schema
+        )
+        self._insert_marker = SQL("INSERT INTO {schema}.chain_keys VALUES (%s, %s, %s)").format(
+            schema=schema
+        )
         self._prepare_batch_statements()
         self._start_batching()
 
@@ -202,6 +254,24 @@ class KefuPostgresRecorder(
 
     def stream_key(self, stream: UUID) -> object:
         return stream
+
+    def start_segment(self, key_id: str, rotating: bool) -> KeySegment:
+        with self.datastore.get_connection() as conn:
+            for statement in self._begin:  # BEGIN and the writers' lock
+                conn.execute(statement)
+            try:
+                row = conn.execute(self._head_and_key).fetchone()
+                assert row is not None
+                head = (row["position"] or 0, bytes(row["log_hash"] or GENESIS), row["key_id"])
+                segment = plan_segment(self.keyring, key_id, rotating, *head)
+                conn.execute(
+                    self._insert_marker, (segment.from_position, segment.key_id, segment.seal)
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return segment
 
     def find_answer(self, scope: str, key: str) -> StoredAnswer | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -243,6 +313,15 @@ _POSTGRES_DDL = (
     "CREATE INDEX IF NOT EXISTS event_chain_time "
     "ON {schema}.event_chain (occurred_at, originator_id)",
     *key_tables_ddl("bytea", "uuid", "{schema}."),
+    "CREATE TABLE IF NOT EXISTS {schema}.chain_keys (from_position bigint PRIMARY KEY, "
+    "key_id text NOT NULL, seal bytea NOT NULL)",
+)
+
+
+_HEAD_AND_KEY = (
+    "SELECT (SELECT position FROM event_chain ORDER BY position DESC LIMIT 1) AS position, "
+    "(SELECT log_hash FROM event_chain ORDER BY position DESC LIMIT 1) AS log_hash, "
+    "(SELECT key_id FROM chain_keys ORDER BY from_position DESC LIMIT 1) AS key_id"
 )
 
 

@@ -18,6 +18,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from kefu.store.batch_plan import BatchPlan, StoreState, answer_key, event_key, plan_batch
 from kefu.store.batching import BatchingRecorder
 from kefu.store.chain import chain_links
+from kefu.store.chain_keys import Keyring, batch_key
 from kefu.store.group_commit import Write
 from kefu.store.idempotency import StoredAnswer
 
@@ -27,6 +28,7 @@ class SQLiteBatchCommit(BatchingRecorder):
 
     datastore: SQLiteDatastore
     events_table_name: str
+    keyring: Keyring
     if TYPE_CHECKING:  # provided by eventsourcing's SQLite tracking recorder
 
         def _max_tracking_id(self, application_name: str, c: SQLiteCursor) -> int | None: ...
@@ -60,7 +62,9 @@ class SQLiteBatchCommit(BatchingRecorder):
             self._read_answer_and_tracking(c, write, state)
         head = self._row(c, "SELECT log_hash FROM event_chain ORDER BY position DESC LIMIT 1", ())
         if head is not None:
-            state.log_head = bytes(head[0])
+            state.log_head, state.chain_empty = bytes(head[0]), False
+        key = self._row(c, "SELECT key_id FROM chain_keys ORDER BY from_position DESC LIMIT 1", ())
+        state.key_id = None if key is None else key[0]
         return state
 
     def _read_answer_and_tracking(self, c: SQLiteCursor, write: Write, state: StoreState) -> None:
@@ -94,7 +98,16 @@ class SQLiteBatchCommit(BatchingRecorder):
                 )
             if write.tracking is not None:
                 self._insert_tracking(c, write.tracking)
-        links = chain_links(events, positions, state.previous_stream_hash, state.log_head)
+        key = batch_key(self.keyring, state.key_id, state.chain_empty, min(positions, default=None))
+        if key.new_segment is not None:
+            segment = key.new_segment
+            c.execute(
+                "INSERT INTO chain_keys VALUES (?,?,?)",
+                (segment.from_position, segment.key_id, segment.seal),
+            )
+        links = chain_links(
+            events, positions, state.previous_stream_hash, state.log_head, key.secret
+        )
         c.executemany(
             "INSERT INTO event_chain VALUES (?,?,?,?,?,?)",
             [

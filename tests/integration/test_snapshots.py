@@ -22,7 +22,7 @@ def test_a_long_ticket_is_snapshotted_and_reads_the_same_at_every_version(
 ) -> None:
     urges = SNAPSHOT_EVERY * 2 + 20
     (ticket_id,) = tickets_with_history(services, count=1, urges=urges)
-    plain = WithoutSnapshots(database_url)
+    plain = WithoutSnapshots(database_url, services.app.chain.keyring)
     try:
         snapshots = list(services.app.snapshots.get(ticket_id))  # type: ignore[union-attr]
         assert [s.originator_version for s in snapshots] == [SNAPSHOT_EVERY, 2 * SNAPSHOT_EVERY]

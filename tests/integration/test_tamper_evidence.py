@@ -8,8 +8,8 @@ from uuid import UUID
 import pytest
 
 from kefu.application import ServiceDesk
-from kefu.audit.log_reading import all_events, all_links
-from kefu.audit.verify import Finding, Tamper, Verification, verify
+from kefu.audit.log_reading import all_events, all_links, verify_log
+from kefu.audit.verify import Finding, Tamper, Verification
 from kefu.bootstrap import Services
 from kefu.commands.tickets import OpenTicket, UrgeTicket
 from kefu.domain.channels import Channel
@@ -39,7 +39,7 @@ def stream_param(app: ServiceDesk, stream: UUID) -> object:
 
 
 def check(services: Services, digest: tuple[int, bytes] | None = None) -> Verification:
-    return verify(all_events(services.app), all_links(services.app), digest)
+    return verify_log(services.app, digest)
 
 
 def tickets_with_history(services: Services, count: int = 3, urges: int = 2) -> list[UUID]:
@@ -172,7 +172,9 @@ def test_a_log_rewritten_with_a_matching_chain_no_longer_extends_the_digest(
     sid = stream_param(services.app, ids[0])
     delete = "DELETE FROM events WHERE originator_id = ? AND originator_version = 3"
     raw(services.app, delete, (sid,))
-    rechain_everything(services)  # what an attacker who knows the algorithm would do
+    # What someone who holds the chain key and knows the algorithm could do:
+    keying = services.app.chain.keying()
+    rechain_everything(services, keying.keyring.secret(keying.segments[0].key_id))
 
     result = check(services, digest=(published.head_position, published.head_hash))
 
@@ -181,9 +183,28 @@ def test_a_log_rewritten_with_a_matching_chain_no_longer_extends_the_digest(
     assert not result.ok
 
 
-def rechain_everything(services: Services) -> None:
+def test_a_log_rewritten_without_the_chain_key_is_caught_without_a_digest(
+    services: Services,
+) -> None:
+    ids = tickets_with_history(services)
+    sid = stream_param(services.app, ids[0])
+    raw(
+        services.app,
+        "DELETE FROM events WHERE originator_id = ? AND originator_version = 3",
+        (sid,),
+    )
+    rechain_everything(services, None)  # plain SHA-256: all an attacker without the key can do
+
+    result = check(services)
+
+    assert {f.kind for f in result.findings} == {Tamper.CHAIN_BROKEN}
+    assert len(result.findings) == result.checked  # every keyed link fails
+    assert not result.ok
+
+
+def rechain_everything(services: Services, secret: bytes | None) -> None:
     events = list(all_events(services.app))
-    links = chain_links(events, [e.id for e in events], lambda *_: GENESIS, GENESIS)
+    links = chain_links(events, [e.id for e in events], lambda *_: GENESIS, GENESIS, secret)
     postgres = backend_of(services.app.database_url) is Backend.POSTGRES
     raw(services.app, "DELETE FROM event_chain")
     for link in links:
