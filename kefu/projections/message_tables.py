@@ -2,18 +2,21 @@
 and the send report), and each customer's birthday (for the greeting sweep).
 
 The outbox follower keeps them from the Message and Customer events, in the transaction
-that records its position; nothing else writes them.
+that records its position; nothing else writes them. An erasure rewrites the erased records'
+rows there too (`forget_recipients`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from typing import Any
 
 from kefu.domain.customer import Customer
 from kefu.domain.message import Message
+from kefu.projections.erasure import chunks
 from kefu.projections.sql import SqlView, Tx, db_time
+from kefu.store.personal_fields import ERASED
 
 MESSAGE_DDL = (
     "CREATE TABLE IF NOT EXISTS outbox_messages (id TEXT PRIMARY KEY, rule TEXT NOT NULL, "
@@ -105,6 +108,19 @@ def keep_birthday(tx: Tx, event: Any) -> None:
             "INSERT INTO outbox_birthdays (customer_id, month_day) VALUES (:id, :md)",
             {**key, "md": birthday.strftime("%m-%d")},
         )
+
+
+def forget_recipients(tx: Tx, record_ids: Sequence[str]) -> None:
+    """Erasure: the erased records' message addresses read as erased (as a rebuild would read
+    them, their keys destroyed) and their birthdays are forgotten."""
+    for params in chunks(record_ids):
+        marks = ", ".join(":" + k for k in params)
+        tx.execute(
+            f"UPDATE outbox_messages SET address = :erased "
+            f"WHERE id IN ({marks}) OR recipient_id IN ({marks})",
+            {**params, "erased": ERASED},
+        )
+        tx.execute(f"DELETE FROM outbox_birthdays WHERE customer_id IN ({marks})", params)
 
 
 class MessageQueries:

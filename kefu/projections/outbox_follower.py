@@ -6,6 +6,11 @@ the log makes its delivery rows, its changes to the subscriptions it matches aga
 its tracking position in one transaction (`Tx.track`): a crash before the commit leaves
 nothing and the batch is read again; after it, the position says it is done. A subscription
 therefore sees exactly the matching events after its registration, each once.
+
+An erasure (kefu/projections/erasure.py) rewrites, in the batch that reads it, the outbox's
+copies of the erased records' personal data: message addresses and birthdays, and the payloads
+of their events' deliveries, encoded again from the log, where they now read as erased (a
+delivery still due then sends the erased form; a rebuild would queue the same).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import Notification, Tracking
 from eventsourcing.utils import get_topic
@@ -21,9 +27,11 @@ from kefu.application import ServiceDesk
 from kefu.domain.event_kinds import topics_by_kind
 from kefu.domain.subscription import Subscription, SubscriptionStatus
 from kefu.projections.envelope import encode, envelope
+from kefu.projections.erasure import ERASURE_EVENTS, erased_records
 from kefu.projections.message_tables import (
     BIRTHDAY_EVENTS,
     MESSAGE_EVENTS,
+    forget_recipients,
     keep_birthday,
     keep_message,
 )
@@ -59,6 +67,7 @@ class OutboxFollower:
         self.zone = zone
         self.batch_size = batch_size
         own = [get_topic(c) for c in (*SUBSCRIPTION_EVENTS, *MESSAGE_EVENTS)]
+        own += [get_topic(c) for c in ERASURE_EVENTS]
         self.topics = sorted({*topics_by_kind().values(), *own})
 
     def catch_up(self) -> int:
@@ -85,9 +94,27 @@ class OutboxFollower:
             batch = _Batch(self.tables.targets(tx), self.clock(), self.zone)
             for notification in notifications:
                 event = self.app.mapper.to_domain_event(notification)
+                erased = erased_records(event)
+                if erased:
+                    batch.rows, queued = [], batch.rows  # this batch's deliveries are copies too
+                    self.tables.queue(tx, queued)
+                    self._forget(tx, erased)
                 batch.take(tx, self.tables, event, notification)
             self.tables.queue(tx, batch.rows)
             tx.track(Tracking(OUTBOX_NAME, notifications[-1].id))
+
+    def _forget(self, tx: Tx, records: Sequence[UUID]) -> None:
+        ids = [str(r) for r in records]
+        forget_recipients(tx, ids)
+        self.app.data_keys.forget_cached()  # the keys were destroyed, maybe by another process
+        for aggregate_id, version, position in self.tables.deliveries_of(tx, ids):
+            (stored,) = self.app.recorder.select_events(
+                UUID(aggregate_id), gt=version - 1, lte=version
+            )
+            event = self.app.mapper.to_domain_event(stored)
+            self.tables.rewrite_body(
+                tx, position, encode(envelope(event, stored.topic, position)).decode()
+            )
 
 
 class _Batch:

@@ -16,6 +16,7 @@ import msgspec
 from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
+from kefu.projections.erasure import chunks
 from kefu.projections.message_tables import MESSAGE_DDL, MessageQueries
 from kefu.projections.sql import SqlView, Tx, db_time, view_class_for
 from kefu.store.database import Backend, backend_of, eventsourcing_env
@@ -147,6 +148,27 @@ class OutboxTables(SqlView):
             "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, "
             f"next_attempt_at = :at WHERE subscription_id = :s AND position < :before AND {which}",
             params,
+        )
+
+    def deliveries_of(self, tx: Tx, aggregate_ids: Sequence[str]) -> list[tuple[str, int, int]]:
+        """(aggregate id, version, position) of every event of these records with a delivery."""
+        found: list[tuple[str, int, int]] = []
+        for params in chunks(aggregate_ids):
+            tx.execute(
+                "SELECT DISTINCT aggregate_id, aggregate_version, position FROM webhook_deliveries "
+                f"WHERE aggregate_id IN ({', '.join(':' + k for k in params)})",
+                params,
+            )
+            found += [
+                (r["aggregate_id"], r["aggregate_version"], r["position"]) for r in tx.fetchall()
+            ]
+        return found
+
+    def rewrite_body(self, tx: Tx, position: int, body: str) -> None:
+        """Every subscription's delivery of the event at `position` carries `body` now."""
+        tx.execute(
+            "UPDATE webhook_deliveries SET body = :body WHERE position = :position",
+            {"body": body, "position": position},
         )
 
     # The worker's side.

@@ -139,6 +139,12 @@ class DataKeys:
         self._reading.clear()
         return destroyed
 
+    def forget_cached(self) -> None:
+        """Forgets every key this process holds: the next use reads the key store (after an
+        erasure recorded by another process, whose destroyed keys may still be cached here)."""
+        self._writing.clear()
+        self._reading.clear()
+
     def _unwrap(self, stored: StoredKey) -> AESGCM:
         assert stored.wrapped is not None
         return AESGCM(self.master.unwrap(stored.wrapped, stored.key_id))

@@ -28,6 +28,7 @@ from kefu.commands.tickets import (
     ReviewTicket,
     StartTicket,
 )
+from kefu.commands.webhooks import RegisterWebhook
 from kefu.domain.channels import Channel
 from kefu.domain.customer import Customer, CustomerAction
 from kefu.domain.erasure import erasure_id
@@ -236,7 +237,9 @@ def test_retention_erases_a_closed_ticket_once_its_period_is_over_and_records_it
 def test_a_message_queued_for_a_customer_who_is_then_erased_is_cancelled_not_sent(
     desk: Desk,
 ) -> None:
-    cid = customer(desk, phones=("13900000002",))
+    hook = RegisterWebhook(url="https://hooks.example.cn/kefu", aggregate_kinds=("ticket",))
+    desk.services.webhooks.register(hook, context(actor="root"))
+    cid = customer(desk, phones=("13900000002",), birthday=date(1990, 5, 6))
     resolved_ticket(desk, cid)
     outbox = desk.services.outbox_service()
     assert outbox.notifier is not None
@@ -251,3 +254,10 @@ def test_a_message_queued_for_a_customer_who_is_then_erased_is_cancelled_not_sen
     assert desk.gateway.received == []
     [record] = desk.messages(rule="ticket_resolved")
     assert record["status"] == "cancelled"
+    # The outbox's copies are rewritten too: the address, the birthday, the webhook payloads.
+    outbox.follower.catch_up()
+    kept = everything_stored(desk.services)
+    assert [p for p in ("13900000002", "洗衣机不转", "05-06") if p in kept] == []
+    assert (
+        record["address"] == ERASED or desk.messages(rule="ticket_resolved")[0]["address"] == ERASED
+    )
