@@ -6,12 +6,14 @@ that holds a personal field, one access entry (who, as which role, which record,
 which personal fields, when) goes to the process's access recorder, which writes them in
 sealed batches off the request's path. A list is one entry naming every record it returned
 that held personal data, with the union of their fields. `/audit/*` reads are not recorded
-here: each is an AuditAccess event in the log already (GET /audit/reads).
+here: each is an AuditAccess event in the log already (GET /audit/reads). An export streams
+its answer, so it records each page as it sends it (`PageRecording`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +22,7 @@ import msgspec
 
 from kefu.audit.access_recorder import AccessRecorder
 from kefu.audit.access_tables import AccessEntry
+from kefu.auth import Caller
 from kefu.bootstrap import Services
 from kefu.store.times import db_time
 
@@ -117,26 +120,58 @@ class AccessRecordingMiddleware:
         if resp.status_code != 200 or not isinstance(resp.data, bytes):
             return
         kind, shape = recorded
-        ids: list[str] = []
-        seen: set[str] = set()
-        for record_id, fields in _records(shape, req, msgspec.json.decode(resp.data)):
-            if fields:
-                ids.append(record_id)
-                seen |= fields
-        if not ids:
-            return
-        at = db_time(self.clock())
-        assert at is not None
-        entry = AccessEntry(
-            at=at,
-            actor_id=caller.actor_id,
-            actor_role=str(caller.role),
-            kind=kind,
-            records=AccessEntry.joined(ids),
-            route=req.uri_template or "",
-            fields=",".join(sorted(seen)),
-        )
-        self.recorder.record([entry])
+        body = msgspec.json.decode(resp.data)
+        record_read(self.recorder, self.clock(), caller, kind, req, _records(shape, req, body))
+
+
+def record_read(
+    recorder: AccessRecorder,
+    now: datetime,
+    caller: Caller,
+    kind: str,
+    req: falcon.Request,
+    records: Iterable[tuple[str, set[str]]],
+) -> None:
+    """One entry naming every record read that held a personal field (none: nothing)."""
+    ids: list[str] = []
+    seen: set[str] = set()
+    for record_id, fields in records:
+        if fields:
+            ids.append(record_id)
+            seen |= fields
+    if not ids:
+        return
+    at = db_time(now)
+    assert at is not None
+    entry = AccessEntry(
+        at=at,
+        actor_id=caller.actor_id,
+        actor_role=str(caller.role),
+        kind=kind,
+        records=AccessEntry.joined(ids),
+        route=req.uri_template or "",
+        fields=",".join(sorted(seen)),
+    )
+    recorder.record([entry])
+
+
+@dataclass(frozen=True)
+class PageRecording:
+    """The reads of an answer streamed page by page (the exports): an entry per page sent,
+    like a list's, recorded as the page leaves."""
+
+    recorder: AccessRecorder
+    clock: Callable[[], datetime]
+
+    def pages(
+        self, req: falcon.Request, kind: str, pages: Iterable[list[Any]]
+    ) -> Iterator[list[Any]]:
+        caller: Caller | None = req.context.get("caller")
+        for items in pages:
+            if caller is not None:
+                read = _records(LIST, req, {"items": items})
+                record_read(self.recorder, self.clock(), caller, kind, req, read)
+            yield items
 
 
 def add_access_recording(app: falcon.App[falcon.Request, falcon.Response], s: Services) -> None:

@@ -3,6 +3,7 @@ log is tamper-evident."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -151,3 +152,23 @@ def test_reading_a_tickets_thread_is_on_record_with_the_entries_fields(
         [ticket],
         ["body"],
     )
+
+
+def test_an_export_puts_every_page_it_sends_on_record(
+    desk: tuple[Services, falcon.testing.TestClient],
+) -> None:
+    services, client = desk
+    customer, _ = file_and_ticket(services, client)
+
+    exported = client.simulate_get(
+        "/exports/customers", params={"format": "jsonl"}, headers=headers("service")
+    )
+    assert exported.status_code == 200, exported.text
+    files = [json.loads(line)["id"] for line in exported.text.splitlines()]
+    services.access_log.flush()
+    entries = get(client, "/audit/access", "auditor")["items"]
+
+    assert len(files) == 2 and customer in files
+    assert [(e["kind"], e["route"]) for e in entries] == [("customer", "/exports/customers")]
+    assert sorted(entries[0]["records"]) == sorted(files)
+    assert "name" in entries[0]["fields"]
