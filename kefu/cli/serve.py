@@ -28,6 +28,7 @@ from kefu.settings import Settings
 from kefu.store.availability import probe
 from kefu.store.chain_keys import DEVELOPMENT_KEYS_FILE
 from kefu.store.database import Backend, backend_of
+from kefu.store.master_key import DEVELOPMENT_KEY_FILE
 
 WSGI_APP = "kefu.http.wsgi:make_app()"
 READ_WAIT_MARGIN_SECONDS = 5
@@ -157,6 +158,24 @@ def chain_key_warning(settings: Settings) -> str | None:
     )
 
 
+def master_key_warning(settings: Settings) -> str | None:
+    """No master key configured: personal data sealed with a development key, said at start-up
+    (once the settings and the address are known good, like the chain key's)."""
+    if settings.master_key or settings.master_key_file:
+        return None
+    if backend_of(settings.database_url) is Backend.POSTGRES:
+        return (
+            "kefu: WARNING PostgreSQL without KEFU_MASTER_KEY or KEFU_MASTER_KEY_FILE: personal "
+            "data is sealed with a development key derived from the database's address, which "
+            "anyone who knows the address can derive (docs/operations.md)"
+        )
+    where = settings.data_folder() / DEVELOPMENT_KEY_FILE
+    return (
+        f"kefu: WARNING no master key configured: personal data is sealed with a development "
+        f"key in {where} (in production keep the key apart from the database)"
+    )
+
+
 def check_timeout(timeout: int, read_wait_seconds: float) -> None:
     """A `?after=` read must end before gunicorn's worker timeout could cut it off."""
     if timeout and timeout < read_wait_seconds + READ_WAIT_MARGIN_SECONDS:
@@ -197,9 +216,9 @@ def serve(options: ServeOptions) -> int:
     check_timeout(server.cfg.timeout, settings.read_wait_seconds)
     check_addresses(server.cfg.address)
     token = ensure_dev_token(settings)
-    warning = chain_key_warning(settings)
-    if warning:
-        print(warning, file=sys.stderr, flush=True)
+    for warning in (chain_key_warning(settings), master_key_warning(settings)):
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
     if token:
         where = server.cfg.bind[0]
         print(f"kefu: development token (role admin): {token}", flush=True)

@@ -4,12 +4,12 @@ The master key wraps every personal data key and is never stored in the database
 the database alone cannot read personal fields. It is 32 random bytes, written as base64
 (`kefu keys new` prints one). Production sets KEFU_MASTER_KEY or KEFU_MASTER_KEY_FILE
 (kefu/settings.py; docs/operations.md: back it up apart from the database, rotate with
-`kefu keys rotate`). Without either, a development key is used, with a warning, so that no
-set-up is needed: made on first use beside a SQLite database file (`kefu-master.key`, mode
-0600); for PostgreSQL derived from the database's host, port and name (so every process of a
-development setup finds the same one, whatever its working folder; so can anyone who knows the
-address: never in production); for an in-memory database a key that lives as long as the
-process.
+`kefu keys rotate`). Without either, a development key is used (`kefu serve` warns at
+start-up; here it is logged), so that no set-up is needed: made on first use beside a SQLite
+database file (`kefu-master.key`, mode 0600); for PostgreSQL derived from the database's host,
+port and name (so every process of a development setup finds the same one, whatever its
+working folder; so can anyone who knows the address: never in production); for an in-memory
+database a key that lives as long as the process.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def default_master_key(database_url: str) -> MasterKey:
 def _derived_key(database_url: str) -> MasterKey:
     parts = urlsplit(database_url)
     address = f"{parts.hostname}:{parts.port or 5432}/{parts.path.lstrip('/')}"
-    log.warning(
+    log.info(
         "personal data is sealed with a development master key derived from the database's "
         "address %s: set KEFU_MASTER_KEY or KEFU_MASTER_KEY_FILE (docs/operations.md)",
         address,
@@ -88,7 +88,7 @@ def _development_key(path: Path) -> MasterKey:
             pass
         finally:
             draft.unlink()
-    log.warning(
+    log.info(
         "personal data is sealed with the development master key %s: set KEFU_MASTER_KEY or "
         "KEFU_MASTER_KEY_FILE in production, and keep the key apart from the database "
         "(docs/operations.md)",

@@ -13,6 +13,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 
+from kefu.cli.serve import master_key_warning
 from kefu.domain.channels import Channel
 from kefu.domain.customer import Customer, Tier
 from kefu.domain.deadlines import DeadlinePolicy, Priority
@@ -20,6 +21,7 @@ from kefu.domain.metadata import EventMetadata
 from kefu.domain.personal_data import PERSONAL_FIELDS
 from kefu.domain.thread import EntryContent, EntryKind, post_entry
 from kefu.domain.ticket import Ticket
+from kefu.settings import Settings
 from kefu.store.key_store import StoredKey
 from kefu.store.mapper import MsgspecMapper
 from kefu.store.master_key import (
@@ -236,3 +238,13 @@ def test_the_development_key_is_a_private_file_beside_sqlite_and_shared_by_postg
     url = "postgresql://kefu:secret@db.example:5433/kefu"
     assert default_master_key(url) == default_master_key(url.replace("secret", "other"))
     assert default_master_key(url) != default_master_key(url.replace("/kefu", "/kefu2"))
+
+
+def test_kefu_serve_warns_of_a_development_master_key_and_only_then() -> None:
+    embedded = master_key_warning(Settings(database_url="sqlite:///var/k.db"))
+    postgres = master_key_warning(Settings(database_url="postgresql://db:5432/kefu"))
+    configured = Settings(database_url="sqlite:///var/k.db", master_key=new_master_key_text())
+
+    assert embedded is not None and "var/kefu-master.key" in embedded
+    assert postgres is not None and "derived from the database's address" in postgres
+    assert master_key_warning(configured) is None
