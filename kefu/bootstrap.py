@@ -21,6 +21,7 @@ from kefu.commands.chat_intake import ChatIntake
 from kefu.commands.complaints import ComplaintCommands
 from kefu.commands.customers import CustomerCommands
 from kefu.commands.execution import Clock, CommandRunner, utc_now
+from kefu.commands.importing import Importer
 from kefu.commands.intake import MailIntake
 from kefu.commands.messages import MessageCommands
 from kefu.commands.phrases import PhraseCommands
@@ -153,6 +154,18 @@ class Services:
 
     def notifier(self) -> Notifier:
         return self.outbox_parts().notifier()
+
+    def importer(self, source_system: str, actor_id: str) -> Importer:
+        """`kefu import`'s writer: another system's history through these commands."""
+        return Importer(
+            tickets=self.tickets,
+            customers=self.customers,
+            complaints=self.complaints,
+            threads=self.threads,
+            clock=self.clock,
+            source_system=source_system,
+            actor_id=actor_id,
+        )
 
     def close(self) -> None:
         for stop in self.before_close:

@@ -20,7 +20,7 @@ import msgspec
 
 from kefu.bootstrap import Services
 from kefu.cli.progress import TerminalProgress
-from kefu.commands.importing import Importer, Rejection
+from kefu.commands.importing import Rejection
 
 EXIT_REJECTED = 3  # the import ran; some lines were rejected (see the report)
 
@@ -34,15 +34,7 @@ def run_import(
     rejected: Path | None,
     progress: TerminalProgress,
 ) -> int:
-    importer = Importer(
-        tickets=services.tickets,
-        customers=services.customers,
-        complaints=services.complaints,
-        threads=services.threads,
-        clock=services.clock,
-        source_system=source_system,
-        actor_id=actor_id,
-    )
+    importer = services.importer(source_system, actor_id)
     counts: Counter[str] = Counter()
     with (
         path.open("rb") as lines,

@@ -20,7 +20,7 @@ from kefu.audit.history import state_at
 from kefu.bootstrap import Services, build_services
 from kefu.cli.importing import EXIT_REJECTED
 from kefu.cli.main import main
-from kefu.commands.importing import Importer, Rejection, Written, imported_id
+from kefu.commands.importing import Rejection, Written, imported_id
 from kefu.http.app import create_app
 from kefu.settings import Settings
 
@@ -159,15 +159,7 @@ def test_an_import_lands_at_its_original_times_once_and_resumes_after_a_crash(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A first run stops after 1,000 lines (as if killed: the lines in flight finish or not).
-    importer = Importer(
-        tickets=services.tickets,
-        customers=services.customers,
-        complaints=services.complaints,
-        threads=services.threads,
-        clock=services.clock,
-        source_system=SOURCE,
-        actor_id="ops-li",
-    )
+    importer = services.importer(SOURCE, "ops-li")
     lines = enumerate(import_file.read_bytes().splitlines(), 1)
     for result in importer.import_lines(lines):
         assert isinstance(result, Written), result
@@ -279,15 +271,7 @@ def _count_events(services: Services) -> dict[str, int]:
 def test_a_line_changed_since_its_import_is_refused_and_rejections_name_the_line(
     services: Services,
 ) -> None:
-    importer = Importer(
-        tickets=services.tickets,
-        customers=services.customers,
-        complaints=services.complaints,
-        threads=services.threads,
-        clock=services.clock,
-        source_system=SOURCE,
-        actor_id="ops-li",
-    )
+    importer = services.importer(SOURCE, "ops-li")
     line = json.dumps(_customer(1)).encode()
     assert isinstance(importer.import_line(1, line), Written)
     changed = json.dumps({**_customer(1), "create": {"name": "改名", "source_channel": "web"}})
@@ -364,15 +348,7 @@ def test_zammad_tickets_convert_into_lines_that_import_whole(
     lines = capsys.readouterr().out.encode().splitlines()
     assert [json.loads(line)["type"] for line in lines] == ["customer", "ticket", "ticket"]
 
-    importer = Importer(
-        tickets=services.tickets,
-        customers=services.customers,
-        complaints=services.complaints,
-        threads=services.threads,
-        clock=services.clock,
-        source_system=SOURCE,
-        actor_id="ops-li",
-    )
+    importer = services.importer(SOURCE, "ops-li")
     results = list(importer.import_lines(enumerate(lines, 1)))
     assert [r for r in results if isinstance(r, Rejection)] == []
     closed = services.app.repository.get(imported_id(SOURCE, "ticket", "24050210001"))
