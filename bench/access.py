@@ -17,15 +17,12 @@ import logging
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from unittest import mock
-from urllib.parse import urlsplit
 
 import falcon.testing
-import psycopg
 
+from bench.databases import postgres_database
 from kefu.bootstrap import Services, build_services
 from kefu.http import app as app_module
 from kefu.http.app import create_app
@@ -80,18 +77,6 @@ def run(database_url: str, reads: int, rounds: int, label: str) -> None:
         services.access_log.flush()
     finally:
         services.close()
-
-
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    name = f"kefu_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlsplit(server_url)._replace(path=f"/{name}").geturl()
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main(argv: list[str] | None = None) -> None:

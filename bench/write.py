@@ -28,11 +28,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 from tqdm import tqdm
 
+from bench.databases import postgres_database
 from kefu.bootstrap import Services, build_services
 from kefu.commands.context import Context
 from kefu.commands.tickets import OpenTicket
@@ -146,19 +146,6 @@ def kefu_open(services: Services) -> MakeOperation:
 
 
 # --- the run -------------------------------------------------------------------------------
-
-
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A fresh database on the server at `server_url`, dropped afterwards."""
-    name = f"kefu_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlsplit(server_url)._replace(path=f"/{name}").geturl()
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
