@@ -78,21 +78,22 @@ class ActorEventsProjection(BatchProjection[ActorEventsView]):
     def process_batch(self, events: Sequence[Positioned], tracking: Tracking) -> None:
         rows = [_row(p) for p in events if getattr(p.event, "meta", None) is not None]
         with self.view.write() as tx:
-            tx.executemany(_INSERT, rows)
+            tx.executemany_values(_INSERT, rows)  # a row per event: tuples, no mapping each
             tx.track(tracking)
 
 
-def _row(p: Positioned) -> dict[str, object]:
+def _row(p: Positioned) -> tuple[object, ...]:
+    """The values of `_INSERT`, in its order."""
     event, meta = p.event, p.event.meta
-    return {
-        "position": p.position,
-        "actor_id": meta.actor_id,
-        "actor_role": meta.actor_role,
-        "stream_id": str(event.originator_id),
-        "version": event.originator_version,
-        "event_type": type(event).__qualname__,
-        "occurred_at": db_time(event.timestamp),
-        "command_id": str(meta.command_id),
-        "correlation_id": str(meta.correlation_id),
-        "detail": getattr(event, "request", None),
-    }
+    return (
+        p.position,
+        meta.actor_id,
+        meta.actor_role,
+        str(event.originator_id),
+        event.originator_version,
+        type(event).__qualname__,
+        db_time(event.timestamp),
+        str(meta.command_id),
+        str(meta.correlation_id),
+        getattr(event, "request", None),
+    )
