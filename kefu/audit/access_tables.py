@@ -20,13 +20,10 @@ from datetime import datetime
 from typing import Any, cast
 
 import msgspec
-from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
-from eventsourcing.utils import Environment
 
 from kefu.audit.verify import Finding, Tamper, Verification
-from kefu.projections.sql import SqlView, db_time, view_class_for
+from kefu.projections.sql import OwnTables, SqlView, db_time
 from kefu.store.chain_keys import ChainKeyMissing, Keyring
-from kefu.store.database import Backend, backend_of, eventsourcing_env
 
 GENESIS_LINK = bytes(32)
 _COLUMNS = ("at", "actor_id", "actor_role", "kind", "records", "route", "fields")
@@ -107,17 +104,12 @@ class AccessCheck:
             result.missing_keys.setdefault(key_id, [])
 
 
-class AccessLogStore:
+class AccessLogStore(OwnTables[AccessLogTables]):
     """Opens the access log's tables on the primary database (created at first use)."""
 
     def __init__(self, database_url: str) -> None:
-        env = Environment(name="kefu_access", env=eventsourcing_env(database_url))
-        self._factory = InfrastructureFactory[TrackingRecorder].construct(env)
-        postgres = backend_of(database_url) is Backend.POSTGRES
-        recorder = self._factory.tracking_recorder(
-            view_class_for(cast(Any, AccessLogTables), postgres)
-        )
-        self.tables = cast(AccessLogTables, recorder)
+        # cast: the view is abstract until `OwnTables` makes it concrete for its backend
+        super().__init__(database_url, "kefu_access", cast(Any, AccessLogTables))
 
     def append(self, entries: Sequence[AccessEntry], keyring: Keyring) -> int:
         """Writes `entries` as the next batch, linked with the active key; its number."""
@@ -209,9 +201,6 @@ class AccessLogStore:
                 batch = int(row["batch"])
                 yield batch, str(row["key_id"]), _link_bytes(row["link"]), entries[batch]
             after = int(rows[-1]["batch"])
-
-    def close(self) -> None:
-        self._factory.close()
 
 
 def _link_bytes(text: str) -> bytes:

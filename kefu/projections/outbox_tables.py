@@ -13,13 +13,10 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 import msgspec
-from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
-from eventsourcing.utils import Environment
 
 from kefu.projections.erasure import chunks
 from kefu.projections.message_tables import MESSAGE_DDL, MessageQueries
-from kefu.projections.sql import SqlView, Tx, db_time, view_class_for
-from kefu.store.database import Backend, backend_of, eventsourcing_env
+from kefu.projections.sql import OwnTables, SqlView, Tx, db_time
 
 OUTBOX_NAME = "outbox"
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
@@ -248,21 +245,13 @@ def _target(row: Mapping[str, Any]) -> Target:
     return msgspec.convert(values, Target)
 
 
-class OutboxStore:
+class OutboxStore(OwnTables[OutboxTables]):
     """Opens the outbox's tables for one database (created at first use)."""
 
     def __init__(self, database_url: str) -> None:
-        env = Environment(name="kefu_outbox", env=eventsourcing_env(database_url))
-        self._factory = InfrastructureFactory[TrackingRecorder].construct(env)
-        postgres = backend_of(database_url) is Backend.POSTGRES
-        recorder = self._factory.tracking_recorder(
-            view_class_for(cast(Any, OutboxTables), postgres)
-        )
-        self.tables = cast(OutboxTables, recorder)
+        # cast: the view is abstract until `OwnTables` makes it concrete for its backend
+        super().__init__(database_url, "kefu_outbox", cast(Any, OutboxTables))
         self.messages = MessageQueries(self.tables)
 
     def position(self) -> int:
         return self.tables.max_tracking_id(OUTBOX_NAME) or 0
-
-    def close(self) -> None:
-        self._factory.close()

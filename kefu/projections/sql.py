@@ -19,9 +19,10 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from eventsourcing.persistence import (
+    InfrastructureFactory,
     OperationalError,
     Tracking,
     TrackingRecorder,
@@ -29,9 +30,11 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
+from eventsourcing.utils import Environment
 from psycopg.sql import SQL
 
 from kefu.projections.signals import PROJECTIONS_CHANNEL, PositionPoller, PositionWaiter
+from kefu.store.database import Backend, backend_of, eventsourcing_env
 from kefu.store.schema import create_tables_serially
 from kefu.store.times import db_time, from_db_time
 
@@ -350,6 +353,25 @@ def view_class_for(view: type[SqlView], postgres: bool) -> type[TrackingRecorder
         type[TrackingRecorder],
         type(name, (view, base), {"is_postgres": postgres, "__module__": view.__module__}),
     )
+
+
+ViewT = TypeVar("ViewT", bound=SqlView)
+
+
+class OwnTables(Generic[ViewT]):
+    """One view's tables on a connection pool of their own (created at first use): for tables
+    kept apart from the read models, by a process that opens no read model (the outbox's,
+    the access log's)."""
+
+    def __init__(self, database_url: str, name: str, view: type[ViewT]) -> None:
+        env = Environment(name=name, env=eventsourcing_env(database_url))
+        self._factory = InfrastructureFactory[TrackingRecorder].construct(env)
+        postgres = backend_of(database_url) is Backend.POSTGRES
+        recorder = self._factory.tracking_recorder(view_class_for(view, postgres))
+        self.tables = cast(ViewT, recorder)
+
+    def close(self) -> None:
+        self._factory.close()
 
 
 def _retry_while_locked(create: Any, attempts: int = 50) -> None:
