@@ -119,7 +119,9 @@ class ServiceDesk(Application[UUID]):
         super().__init__(env=store_env(database_url))
         self.chain.use_keyring(keyring)
         master = master_key or default_master_key(database_url)
-        self.personal.keys = DataKeys(SqlKeyStore(self._kefu_recorder()), master)
+        recorder = self._kefu_recorder()
+        self.personal.keys = DataKeys(SqlKeyStore(recorder), master, carried=True)
+        recorder.carry_key_rows(self.personal.keys)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return MsgspecMapper(

@@ -1,9 +1,11 @@
 """`insert_events` through the group commit, the same for both backends.
 
-A backend supplies `_commit_once(writes)`: in one transaction it takes the events table's
-write lock, reads the state the writes touch, inserts the accepted writes with their
-idempotency records, tracking rows and chain links, and commits; it returns the plan and
-the positions, which are handed to the callers only after COMMIT returned.
+A backend supplies `_commit_once(writes, key_rows)`: in one transaction it takes the events
+table's write lock, reads the state the writes touch, inserts the accepted writes with their
+idempotency records, tracking rows and chain links, and the personal data keys and subject
+links made since the last batch (`KeyRows`: an event never commits without the key it was
+sealed with), and commits; it returns the plan and the positions, which are handed to the
+callers only after COMMIT returned.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from eventsourcing.persistence import (
 from kefu.store.availability import is_pool_timeout
 from kefu.store.batch_plan import BatchPlan
 from kefu.store.group_commit import GroupCommit, Write
+from kefu.store.key_store import KeyRows, PendingKeyRows
 
 IDEMPOTENCY_KWARG = "idempotency"
 ATTEMPTS = 10
@@ -32,9 +35,15 @@ class BatchingRecorder:
     """Mixin: every `insert_events` call joins the next batch of its process."""
 
     _group: GroupCommit
+    _key_rows: PendingKeyRows | None = None
 
     def _start_batching(self) -> None:
         self._group = GroupCommit(self._commit_batch)
+
+    def carry_key_rows(self, source: PendingKeyRows) -> None:
+        """Every batch writes the key rows `source` has pending (taken after the batch's
+        writes, so they include every key those writes' events were sealed with)."""
+        self._key_rows = source
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -44,7 +53,7 @@ class BatchingRecorder:
             return []
         return self._group.submit(write)
 
-    def _commit_once(self, writes: list[Write]) -> tuple[BatchPlan, list[int]]:
+    def _commit_once(self, writes: list[Write], key_rows: KeyRows) -> tuple[BatchPlan, list[int]]:
         raise NotImplementedError
 
     def _commit_batch(self, writes: list[Write]) -> None:
@@ -52,8 +61,9 @@ class BatchingRecorder:
         refuse whatever a commit that did go through wrote), and a constraint the checks did
         not foresee sends every write through alone, so it fails only its own caller."""
         for attempt in range(1, ATTEMPTS + 1):
+            key_rows = KeyRows() if self._key_rows is None else self._key_rows.pending()
             try:
-                plan, positions = self._commit_once(writes)
+                plan, positions = self._commit_once(writes, key_rows)
             except IntegrityError as error:
                 self._commit_alone(writes, error)
                 return
@@ -62,6 +72,8 @@ class BatchingRecorder:
                     raise
                 time.sleep(RETRY_WAIT_SECONDS)
             else:
+                if self._key_rows is not None:
+                    self._key_rows.written(key_rows)
                 plan.deliver(positions)
                 return
 

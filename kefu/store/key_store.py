@@ -14,7 +14,8 @@ event store's database (by default), and an external KMS would implement the sam
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -54,6 +55,41 @@ class KeyStore(Protocol):
 
     def rewrap(self, keys: Iterable[StoredKey]) -> None:
         """Stores these keys' new wrapped bytes and master ids (master-key rotation)."""
+
+
+@dataclass(frozen=True)
+class KeyRows:
+    """New data keys and subject links not stored yet. With a recorder that carries them
+    (`DataKeys(..., carried=True)`), they are written in the transaction of the next batch of
+    events, so an event sealed with a key commits with its key, never without it, and a new
+    record costs no commit of its own."""
+
+    keys: tuple[tuple[StoredKey, datetime], ...] = ()
+    links: tuple[tuple[str, UUID], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.keys or self.links)
+
+    def key_rows(self, stream_key: Callable[[UUID], object]) -> list[tuple[Any, ...]]:
+        """Rows of `personal_keys` (key_id, record_id, wrapped, master_id, created_at)."""
+        return [key_row(key, at, stream_key) for key, at in self.keys]
+
+    def link_rows(self, stream_key: Callable[[UUID], object]) -> list[tuple[Any, ...]]:
+        """Rows of `personal_links` (subject, record_id)."""
+        return [(subject, stream_key(record_id)) for subject, record_id in self.links]
+
+
+class PendingKeyRows(Protocol):
+    """Where a recorder takes the key rows to write with a batch, and says they are stored."""
+
+    def pending(self) -> KeyRows: ...
+
+    def written(self, rows: KeyRows) -> None: ...
+
+
+def key_row(key: StoredKey, at: datetime, stream_key: Callable[[UUID], object]) -> tuple[Any, ...]:
+    return (stream_key(key.key_id), stream_key(key.record_id), key.wrapped, key.master_id,
+            at.isoformat())  # fmt: skip
 
 
 class Statements(Protocol):
@@ -103,15 +139,7 @@ class SqlKeyStore:
         self._sql.write(
             "INSERT INTO personal_keys (key_id, record_id, wrapped, master_id, created_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            [
-                (
-                    self._sql.stream_key(key.key_id),
-                    self._sql.stream_key(key.record_id),
-                    key.wrapped,
-                    key.master_id,
-                    at.isoformat(),
-                )
-            ],
+            [key_row(key, at, self._sql.stream_key)],
         )
 
     def link(self, subject: str, record_id: UUID) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from uuid import UUID, uuid4
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from kefu.store.key_store import KeyStore, StoredKey
+from kefu.store.key_store import KeyRows, KeyStore, StoredKey
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -78,6 +79,10 @@ class DataKeys:
     `keys_for_writing` answers the record's live key (creating one when it has none: a new
     record, or one whose keys were destroyed, whose later events get a key of their own);
     `key_for_reading` answers the key a sealed event names, or None when it was destroyed.
+
+    With `carried` (the recorder writes the key rows with the events: `KeyRows`) new keys and
+    links wait in `pending()` until a batch of events stored them (`written`); otherwise each is
+    written to the store at once, in a transaction of its own.
     """
 
     def __init__(
@@ -87,14 +92,19 @@ class DataKeys:
         *,
         cache_seconds: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
+        carried: bool = False,
     ) -> None:
         self.store = store
         self.master = master
+        self.carried = carried
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._writing: dict[UUID, tuple[UUID, AESGCM, float]] = {}
         self._reading: dict[UUID, tuple[AESGCM | None, float]] = {}
         self._links: set[tuple[str, UUID]] = set()
+        self._pending_lock = threading.Lock()
+        self._pending_keys: dict[UUID, tuple[StoredKey, datetime]] = {}
+        self._pending_links: set[tuple[str, UUID]] = set()
 
     def key_for_writing(self, record_id: UUID, *, new_record: bool) -> tuple[UUID, AESGCM]:
         now = self._clock()
@@ -105,9 +115,7 @@ class DataKeys:
         if stored is None or stored.wrapped is None:
             key_id, secret = uuid4(), AESGCM.generate_key(bit_length=KEY_BYTES * 8)
             wrapped = self.master.wrap(secret, key_id)
-            self.store.add_key(
-                StoredKey(key_id, record_id, wrapped, self.master.key_id), datetime.now(UTC)
-            )
+            self._add_key(StoredKey(key_id, record_id, wrapped, self.master.key_id))
             key = AESGCM(secret)
         else:
             key_id, key = stored.key_id, self._unwrap(stored)
@@ -125,15 +133,47 @@ class DataKeys:
         self._reading[key_id] = (key, now)
         return key
 
+    def _add_key(self, key: StoredKey) -> None:
+        at = datetime.now(UTC)
+        if not self.carried:
+            self.store.add_key(key, at)
+            return
+        with self._pending_lock:
+            self._pending_keys[key.key_id] = (key, at)
+
     def link(self, subject: str, record_id: UUID) -> None:
-        if (subject, record_id) not in self._links:
+        link = (subject, record_id)
+        if link in self._links:
+            return
+        if not self.carried:
             self.store.link(subject, record_id)
-            self._links.add((subject, record_id))
+            self._links.add(link)
+            return
+        with self._pending_lock:
+            self._pending_links.add(link)
+
+    def pending(self) -> KeyRows:
+        """The keys and links not stored yet (carried: the recorder writes them)."""
+        with self._pending_lock:
+            return KeyRows(tuple(self._pending_keys.values()), tuple(self._pending_links))
+
+    def written(self, rows: KeyRows) -> None:
+        """`rows` are stored (committed with a batch of events)."""
+        with self._pending_lock:
+            for key, _ in rows.keys:
+                self._pending_keys.pop(key.key_id, None)
+            self._pending_links.difference_update(rows.links)
+            self._links.update(rows.links)
 
     def destroy(self, record_ids: list[UUID], at: datetime) -> int:
-        """Destroys the records' keys and forgets them in this process at once."""
+        """Destroys the records' keys and forgets them in this process at once (a key not
+        stored yet is dropped: an event sealed with it reads as erased)."""
         destroyed = self.store.destroy(record_ids, at)
         gone = set(record_ids)
+        with self._pending_lock:
+            for key_id, (key, _) in list(self._pending_keys.items()):
+                if key.record_id in gone:
+                    del self._pending_keys[key_id]
         for record_id in gone:
             self._writing.pop(record_id, None)
         self._reading.clear()

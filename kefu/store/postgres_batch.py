@@ -8,8 +8,9 @@
    table's own sequence;
 2. the checks run here, on that state, while the lock is held;
 3. in one pipeline: one INSERT (data-modifying CTEs) that writes the accepted writes'
-   idempotency records, events, chain links (and the first key marker of a new store) and
-   NOTIFYs once (tracking rows, for process managers, ride in the same pipeline), then COMMIT.
+   idempotency records, events, chain links (and the first key marker of a new store), the
+   personal data keys and subject links made since the last batch, and NOTIFYs once
+   (tracking rows, for process managers, ride in the same pipeline), then COMMIT.
 The lock is held for one batch, not one command: that is where the throughput comes from. A
 pipeline sends its statements without waiting for each answer, so the lock is held for two
 waits on the server plus the commit's flush, whatever the number of statements.
@@ -36,6 +37,7 @@ from kefu.store.chain import ChainLink, chain_links
 from kefu.store.chain_keys import Keyring, batch_key
 from kefu.store.group_commit import Write
 from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
+from kefu.store.key_store import KeyRows
 
 # Arrays go in binary (%b): in text they would be escaped value by value.
 _PAIRS = (
@@ -68,7 +70,12 @@ _WRITE = (
     "links AS (INSERT INTO {schema}.event_chain SELECT * FROM unnest(%b::bigint[], %b::uuid[], "
     "%b::bigint[], %b::bytea[], %b::bytea[], %b::text[])), "
     "markers AS (INSERT INTO {schema}.chain_keys SELECT * FROM unnest(%b::bigint[], %b::text[], "
-    "%b::bytea[])) "
+    "%b::bytea[])), "
+    "data_keys AS (INSERT INTO {schema}.personal_keys "
+    "(key_id, record_id, wrapped, master_id, created_at) SELECT * FROM unnest(%b::uuid[], "
+    "%b::uuid[], %b::bytea[], %b::text[], %b::text[]) ON CONFLICT DO NOTHING), "
+    "subjects AS (INSERT INTO {schema}.personal_links SELECT * FROM unnest(%b::text[], "
+    "%b::uuid[]) ON CONFLICT DO NOTHING) "
     "SELECT pg_notify({channel}, '') WHERE %b"
 )
 
@@ -104,7 +111,7 @@ class PostgresBatchCommit(BatchingRecorder):
         self._read = SQL(_READ).format(**names).as_string()
         self._write = SQL(_WRITE).format(**names).as_string()
 
-    def _commit_once(self, writes: list[Write]) -> tuple[BatchPlan, list[int]]:
+    def _commit_once(self, writes: list[Write], key_rows: KeyRows) -> tuple[BatchPlan, list[int]]:
         with self.datastore.get_connection() as conn:
             try:
                 with conn.pipeline():
@@ -113,7 +120,7 @@ class PostgresBatchCommit(BatchingRecorder):
                     state, free = self._read_state(conn, writes)
                 plan = plan_batch(writes, state)
                 with conn.pipeline():
-                    positions = self._write_accepted(conn, plan.accepted, state, free)
+                    positions = self._write_accepted(conn, plan.accepted, state, free, key_rows)
                     conn.execute("COMMIT")
             except BaseException:
                 # A connection that broke mid-batch cannot roll back: it is discarded anyway.
@@ -150,14 +157,19 @@ class PostgresBatchCommit(BatchingRecorder):
         return state, sorted(row["positions"])
 
     def _write_accepted(
-        self, conn: Connection[DictRow], accepted: list[Write], state: StoreState, free: list[int]
+        self,
+        conn: Connection[DictRow],
+        accepted: list[Write],
+        state: StoreState,
+        free: list[int],
+        key_rows: KeyRows,
     ) -> list[int]:
         for write in accepted:
             if write.tracking is not None:
                 self._insert_tracking(conn.cursor(), write.tracking)
         records = [w.idempotency for w in accepted if w.idempotency is not None]
         events = [event for write in accepted for event in write.events]
-        if not records and not events:
+        if not records and not events and not key_rows:
             return []
         positions = free[: len(events)]
         key = batch_key(self.keyring, state.key_id, state.chain_empty, min(positions, default=None))
@@ -170,6 +182,8 @@ class PostgresBatchCommit(BatchingRecorder):
             *_columns((_event_row(e, p) for e, p in zip(events, positions, strict=True)), 5),
             *_columns((_link_row(k) for k in links), 6),
             *_columns(((m.from_position, m.key_id, m.seal) for m in markers), 3),
+            *_columns(key_rows.key_rows(_same), 5),
+            *_columns(key_rows.link_rows(_same), 2),
             bool(events),
         )
         conn.execute(self._write, params, prepare=True)
@@ -183,6 +197,10 @@ def _columns(rows: Iterable[tuple[Any, ...]], width: int) -> list[list[Any]]:
         for column, value in zip(columns, row, strict=True):
             column.append(value)
     return columns
+
+
+def _same(record_id: UUID) -> UUID:
+    return record_id
 
 
 def _event_row(e: StoredEvent, position: int) -> tuple[Any, ...]:

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
@@ -21,6 +22,7 @@ from kefu.store.chain import chain_links
 from kefu.store.chain_keys import Keyring, batch_key
 from kefu.store.group_commit import Write
 from kefu.store.idempotency import StoredAnswer
+from kefu.store.key_store import KeyRows
 
 
 class SQLiteBatchCommit(BatchingRecorder):
@@ -34,7 +36,7 @@ class SQLiteBatchCommit(BatchingRecorder):
         def _max_tracking_id(self, application_name: str, c: SQLiteCursor) -> int | None: ...
         def _insert_tracking(self, c: SQLiteCursor, tracking: Tracking) -> None: ...
 
-    def _commit_once(self, writes: list[Write]) -> tuple[BatchPlan, list[int]]:
+    def _commit_once(self, writes: list[Write], key_rows: KeyRows) -> tuple[BatchPlan, list[int]]:
         with self.datastore.get_connection(commit=True) as conn, _mapped_errors():
             c = conn.cursor()
             c.execute("BEGIN IMMEDIATE")
@@ -42,6 +44,7 @@ class SQLiteBatchCommit(BatchingRecorder):
                 state = self._read_state(c, writes)
                 plan = plan_batch(writes, state)
                 positions = self._write_accepted(c, plan.accepted, state)
+                _write_key_rows(c, key_rows)
             except BaseException:
                 conn.rollback()
                 raise
@@ -153,3 +156,19 @@ def _mapped_errors() -> Iterator[None]:
         raise IntegrityError(error) from error
     except sqlite3.OperationalError as error:
         raise OperationalError(error) from error
+
+
+def _write_key_rows(c: SQLiteCursor, key_rows: KeyRows) -> None:
+    c.executemany(
+        "INSERT OR IGNORE INTO personal_keys (key_id, record_id, wrapped, master_id, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        key_rows.key_rows(_hex),
+    )
+    c.executemany(
+        "INSERT OR IGNORE INTO personal_links (subject, record_id) VALUES (?, ?)",
+        key_rows.link_rows(_hex),
+    )
+
+
+def _hex(record_id: UUID) -> str:
+    return record_id.hex

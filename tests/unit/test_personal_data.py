@@ -227,6 +227,30 @@ def test_new_records_get_a_key_of_their_own_and_reuse_it() -> None:
     assert keys.key_for_writing(record, new_record=False)[0] != first[0]
 
 
+def test_carried_keys_and_links_wait_for_a_batch_and_are_stored_only_through_it() -> None:
+    store = MemoryKeys()
+    keys = DataKeys(store, MasterKey(bytes(32)), carried=True)
+    record, erased_record = uuid4(), uuid4()
+    key_id, _ = keys.key_for_writing(record, new_record=True)
+    keys.key_for_writing(erased_record, new_record=True)
+    keys.link("customer-1", record)
+    keys.link("customer-1", record)
+
+    taken = keys.pending()
+    assert {k.record_id for k, _ in taken.keys} == {record, erased_record}
+    assert taken.links == (("customer-1", record),)
+    assert store.find_key(key_id) is None and store.linked("customer-1") == []
+    later = uuid4()
+    keys.key_for_writing(later, new_record=True)  # made while that batch commits
+    keys.written(taken)
+    assert [k.record_id for k, _ in keys.pending().keys] == [later]
+    keys.link("customer-1", record)  # stored already: not pending again
+    assert keys.pending().links == ()
+
+    keys.destroy([later], AT)  # never stored: dropped, its events read as erased
+    assert not keys.pending()
+
+
 def test_the_development_key_is_a_private_file_beside_sqlite_and_shared_by_postgres_processes(
     tmp_path: Path,
 ) -> None:
