@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from uuid import UUID, uuid4
 
 from cryptography.exceptions import InvalidTag
@@ -46,19 +47,21 @@ class MasterKey:
         if len(self.secret) != KEY_BYTES:
             raise MasterKeyError(f"a master key is {KEY_BYTES} bytes, not {len(self.secret)}")
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         return hashlib.sha256(b"kefu-master-key" + self.secret).hexdigest()[:16]
 
+    @cached_property
+    def _cipher(self) -> AESGCM:  # made once: every new record wraps a key with it
+        return AESGCM(self.secret)
+
     def wrap(self, data_key: bytes, key_id: UUID) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
-        return nonce + AESGCM(self.secret).encrypt(nonce, data_key, key_id.bytes)
+        return nonce + self._cipher.encrypt(nonce, data_key, key_id.bytes)
 
     def unwrap(self, wrapped: bytes, key_id: UUID) -> bytes:
         try:
-            return AESGCM(self.secret).decrypt(
-                wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], key_id.bytes
-            )
+            return self._cipher.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], key_id.bytes)
         except InvalidTag:
             raise MasterKeyError(f"data key {key_id} was not wrapped by this master key") from None
 
