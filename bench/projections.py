@@ -117,8 +117,7 @@ def read_all(app: ServiceDesk) -> int:
     while notes := app.recorder.select_notifications(
         start=position, limit=500, inclusive_of_start=False
     ):
-        for note in notes:
-            app.mapper.to_domain_event(note)
+        app.mapper.to_domain_events(notes)
         count += len(notes)
         position = notes[-1].id
     return count

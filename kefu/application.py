@@ -17,7 +17,7 @@ from eventsourcing.application import (
     ProcessingEvent,
 )
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Mapper, Recording, Tracking
+from eventsourcing.persistence import IntegrityError, Recording, Tracking
 from eventsourcing.utils import get_topic
 
 from kefu.domain.agent import Agent
@@ -92,6 +92,7 @@ class ServiceDesk(Application[UUID]):
     """kefu's event-sourced application: loads and saves every aggregate."""
 
     name = APPLICATION_NAME
+    mapper: MsgspecMapper  # made by `construct_mapper`
     # Long streams are read from their latest snapshot (state-at-time included). An aggregate
     # is snapshotted only when it annotates every attribute (snapshots decode by those types).
     # Agents live for years and take thousands of events a month: without snapshots every
@@ -123,7 +124,7 @@ class ServiceDesk(Application[UUID]):
         self.personal.keys = DataKeys(SqlKeyStore(recorder), master, carried=True)
         recorder.carry_key_rows(self.personal.keys)
 
-    def construct_mapper(self) -> Mapper[UUID]:
+    def construct_mapper(self) -> MsgspecMapper:
         return MsgspecMapper(
             compressor=self.factory.compressor(),
             cipher=self.factory.cipher(),

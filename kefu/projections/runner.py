@@ -308,15 +308,11 @@ class ProjectionRunner:
     ) -> list[Positioned]:
         """The events of `notifications` this projection reads; `decoded` keeps each decoded
         event (with its position) for the other projections of the same batch."""
-        to_event = self.app.mapper.to_domain_event
-        events = []
-        for n in notifications:
-            if topics is None or n.topic in topics:
-                event = decoded.get(n.id)
-                if event is None:
-                    event = decoded[n.id] = Positioned(to_event(n), n.id)
-                events.append(event)
-        return events
+        wanted = [n for n in notifications if topics is None or n.topic in topics]
+        new = [n for n in wanted if n.id not in decoded]
+        for n, event in zip(new, self.app.mapper.to_domain_events(new), strict=True):
+            decoded[n.id] = Positioned(event, n.id)
+        return [decoded[n.id] for n in wanted]
 
 
 Due = tuple[BatchProjection[Any], int, Sequence[Notification]]  # a projection's part of a batch

@@ -39,7 +39,8 @@ class KeyStore(Protocol):
     def current_key(self, record_id: UUID) -> StoredKey | None:
         """The newest key of a record that is not destroyed, if any."""
 
-    def find_key(self, key_id: UUID) -> StoredKey | None: ...
+    def find_keys(self, key_ids: Sequence[UUID]) -> list[StoredKey]:
+        """The keys of these ids that exist (destroyed ones with `wrapped` None)."""
 
     def add_key(self, key: StoredKey, at: datetime) -> None: ...
 
@@ -115,6 +116,9 @@ def key_tables_ddl(binary: str, uuid: str, schema: str = "") -> tuple[str, ...]:
     )
 
 
+_CHUNK = 500  # key ids named in one statement
+
+
 class SqlKeyStore:
     """The key store in the event store's database, through the recorder's connections."""
 
@@ -129,11 +133,14 @@ class SqlKeyStore:
         )
         return _key(rows[0]) if rows else None
 
-    def find_key(self, key_id: UUID) -> StoredKey | None:
-        rows = self._sql.fetch(
-            "SELECT * FROM personal_keys WHERE key_id = ?", (self._sql.stream_key(key_id),)
-        )
-        return _key(rows[0]) if rows else None
+    def find_keys(self, key_ids: Sequence[UUID]) -> list[StoredKey]:
+        found: list[StoredKey] = []
+        for start in range(0, len(key_ids), _CHUNK):
+            chunk = [self._sql.stream_key(k) for k in key_ids[start : start + _CHUNK]]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._sql.fetch(f"SELECT * FROM personal_keys WHERE key_id IN ({marks})", chunk)
+            found.extend(_key(row) for row in rows)
+        return found
 
     def add_key(self, key: StoredKey, at: datetime) -> None:
         self._sql.write(

@@ -17,7 +17,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -127,14 +127,30 @@ class DataKeys:
         return key_id, key
 
     def key_for_reading(self, key_id: UUID) -> AESGCM | None:
-        now = self._clock()
         cached = self._reading.get(key_id)
-        if cached is not None and (cached[0] is None or now - cached[1] < self._cache_seconds):
+        if cached is not None and self._fresh(cached):
             return cached[0]
-        stored = self.store.find_key(key_id)
-        key = None if stored is None or stored.wrapped is None else self._unwrap(stored)
-        self._reading[key_id] = (key, now)
-        return key
+        self.prefetch([key_id])
+        return self._reading[key_id][0]
+
+    def prefetch(self, key_ids: Iterable[UUID]) -> None:
+        """Reads the keys not cached (or no longer fresh) in one look-up: a follower opening
+        a batch of events sealed with many records' keys asks the store once, not per key."""
+        missing = [k for k in set(key_ids) if not self._fresh(self._reading.get(k))]
+        if not missing:
+            return
+        now = self._clock()
+        stored = {key.key_id: key for key in self.store.find_keys(missing)}
+        for key_id in missing:
+            found = stored.get(key_id)
+            key = None if found is None or found.wrapped is None else self._unwrap(found)
+            self._reading[key_id] = (key, now)
+
+    def _fresh(self, cached: tuple[AESGCM | None, float] | None) -> bool:
+        # A destroyed key stays destroyed: no need to ask again.
+        return cached is not None and (
+            cached[0] is None or self._clock() - cached[1] < self._cache_seconds
+        )
 
     def _add_key(self, key: StoredKey) -> None:
         at = datetime.now(UTC)

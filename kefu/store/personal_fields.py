@@ -100,6 +100,17 @@ def is_sealed(data: bytes) -> bool:
     return data.startswith(SEALED_PREFIX)
 
 
+_KEY_AT = len(SEALED_PREFIX + b'{"key":"')
+_KEY_END = _KEY_AT + 36  # a UUID's text
+
+
+def sealed_key_id(data: bytes) -> UUID | None:
+    """The data key a sealed state names (as `seal_state` writes it), None for plaintext."""
+    if not data.startswith(b'{"key":"', len(SEALED_PREFIX)) or not is_sealed(data):
+        return None
+    return UUID(data[_KEY_AT:_KEY_END].decode())
+
+
 def _associated(record_id: UUID, version: int, topic: str) -> bytes:
     return b"%b|%d|%b" % (record_id.bytes, version, topic.encode())
 

@@ -48,8 +48,8 @@ class MemoryKeys:
         live = [k for k in self.keys.values() if k.record_id == record_id and k.wrapped]
         return live[-1] if live else None
 
-    def find_key(self, key_id: UUID) -> StoredKey | None:
-        return self.keys.get(key_id)
+    def find_keys(self, key_ids: Sequence[UUID]) -> list[StoredKey]:
+        return [self.keys[k] for k in key_ids if k in self.keys]
 
     def add_key(self, key: StoredKey, at: datetime) -> None:
         self.keys[key.key_id] = key
@@ -239,7 +239,7 @@ def test_carried_keys_and_links_wait_for_a_batch_and_are_stored_only_through_it(
     taken = keys.pending()
     assert {k.record_id for k, _ in taken.keys} == {record, erased_record}
     assert taken.links == (("customer-1", record),)
-    assert store.find_key(key_id) is None and store.linked("customer-1") == []
+    assert store.find_keys([key_id]) == [] and store.linked("customer-1") == []
     later = uuid4()
     keys.key_for_writing(later, new_record=True)  # made while that batch commits
     keys.written(taken)
