@@ -107,6 +107,25 @@ def test_personal_fields_are_stored_sealed_and_read_back_as_written() -> None:
     assert vars(back) == vars(event)
 
 
+def test_a_batch_of_sealed_events_reads_its_keys_in_one_look_up() -> None:
+    store, master = MemoryKeys(), MasterKey(bytes(range(32)))
+    writer = sealing_mapper(store, master)
+    files = [registered() for _ in range(3)]
+    stored = [writer.to_stored_event(e) for f in files for e in f.collect_events()]
+    writer.personal.keys.destroy([files[2].id], AT)  # type: ignore[union-attr]
+    look_ups: list[list[UUID]] = []
+    find_keys = store.find_keys
+    store.find_keys = lambda ids: look_ups.append(list(ids)) or find_keys(ids)  # type: ignore[method-assign]
+    reader = sealing_mapper(store, master)  # another process: nothing cached
+
+    events = reader.to_domain_events(stored)
+
+    assert len(look_ups) == 1 and len(look_ups[0]) == 3
+    assert [vars(e)["name"] for e in events] == ["王小明", "王小明", "[erased]"]
+    reader.to_domain_events(stored)
+    assert len(look_ups) == 1  # cached, the destroyed key as destroyed
+
+
 def test_a_destroyed_key_reads_as_erased_by_declared_type_never_an_exception() -> None:
     store = MemoryKeys()
     mapper = sealing_mapper(store, MasterKey(bytes(32)))
