@@ -57,5 +57,7 @@ def test_every_acknowledged_command_survives_a_kill(
         assert (stored[0].originator_id, stored[0].originator_version) == (UUID(ticket_id), 1)
         answer = services.app.answer_for("writer", key)
         assert answer is not None and answer.position == int(position)
+        # Its data key committed with it (it rides in the batch): the subject opens here.
+        assert services.app.repository.get(UUID(ticket_id)).subject == "kill me"
     monkeypatch.setenv("KEFU_DATABASE_URL", database_url)
     assert main(["audit", "verify"]) == 0
