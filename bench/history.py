@@ -97,7 +97,7 @@ def ticket(n: int, opened: datetime) -> Ticket:
 
 def customer(n: int, at: datetime) -> Customer:
     return Customer.register(
-        name=f"customer {n}", phones=(f"139{n:08d}",), source_channel="phone", meta=META, at=at
+        name=f"customer {n}", phones=(f"+86139{n:08d}",), source_channel="phone", meta=META, at=at
     )
 
 
