@@ -53,7 +53,8 @@ Params = Mapping[str, Any]
 
 _NAMED_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 _CREATED = re.compile(
-    r"CREATE\s+(TABLE|(?:UNIQUE\s+)?INDEX)\s+IF\s+NOT\s+EXISTS\s+(\w+)", re.IGNORECASE
+    r"CREATE\s+((?:VIRTUAL\s+)?TABLE|(?:UNIQUE\s+)?INDEX)\s+IF\s+NOT\s+EXISTS\s+(\w+)",
+    re.IGNORECASE,
 )
 VIEW_LOCK_CLASS = 0x6B656676  # "kefv": the key space of the per-view write locks
 
@@ -64,7 +65,7 @@ def schema_names(statements: Sequence[str]) -> tuple[list[str], list[str]]:
     indexes: list[str] = []
     for statement in statements:
         for kind, name in _CREATED.findall(statement):
-            (tables if kind.upper() == "TABLE" else indexes).append(name)
+            (indexes if kind.upper().endswith("INDEX") else tables).append(name)
     return tables, indexes
 
 
@@ -88,6 +89,10 @@ class Tx:
     def __init__(self, view: SqlView, cursor: Any) -> None:
         self._view = view
         self._cursor = cursor
+
+    @property
+    def is_postgres(self) -> bool:
+        return self._view.is_postgres
 
     def execute(self, statement: str, params: Params | None = None) -> None:
         self._cursor.execute(self._view.dialect(statement), params or {})
