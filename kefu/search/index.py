@@ -2,7 +2,7 @@
 
 The owning view includes `create_statements()` in its DDL and calls `put`/`drop` in the
 transaction that writes its rows (so the index is exactly as current as the view, and is
-rebuilt with it). Every document's text is kept in `{name}_search_docs` (as written and
+rebuilt with it). Every document's text is kept in `{name}_search_texts` (as written and
 normalised: for snippets, the phrase check and re-indexing), and its grams (`text.tokens`,
 one token each) are indexed by the engine:
 
@@ -38,6 +38,8 @@ TSVECTOR_BUDGET = 900_000  # bytes of tokens in one tsvector (PostgreSQL allows 
 # FTS5 over the tokens joined by spaces: the `ascii` tokenizer keeps every non-ASCII character
 # in a token and splits at ASCII punctuation and spaces, but for the gram marks `=` and `_`.
 FTS5_OPTIONS = "content='', detail=column, tokenize=\"ascii tokenchars '=_'\""
+# The tables of the hand-built gram index this one replaced (texts, postings): dropped at start.
+OBSOLETE_TABLES = ("docs", "grams")
 
 
 class EmptyQuery(ValueError):
@@ -68,22 +70,26 @@ class _Stored:
 
 
 class SearchIndex:
-    """The tables `{name}_search_docs` (and on SQLite `{name}_search_fts`) of one view."""
+    """The tables `{name}_search_texts` (and on SQLite `{name}_search_fts`) of one view."""
 
     def __init__(self, name: str, owner_table: str) -> None:
-        self.docs = f"{name}_search_docs"
+        self.docs = f"{name}_search_texts"
         self.fts = f"{name}_search_fts"
+        self.obsolete = tuple(f"{name}_search_{table}" for table in OBSOLETE_TABLES)
         self.owner_table = owner_table
 
     def create_statements(self, postgres: bool) -> tuple[str, ...]:
         texts = "title TEXT NOT NULL, body TEXT NOT NULL, title_norm TEXT NOT NULL, body_norm TEXT"
+        drops = tuple(f"DROP TABLE IF EXISTS {table}" for table in self.obsolete)
         if postgres:
             return (
+                *drops,
                 f"CREATE TABLE IF NOT EXISTS {self.docs} (doc_id TEXT PRIMARY KEY, {texts} "
                 "NOT NULL, grams TSVECTOR NOT NULL)",
                 f"CREATE INDEX IF NOT EXISTS {self.docs}_grams ON {self.docs} USING GIN (grams)",
             )
         return (
+            *drops,
             f"CREATE TABLE IF NOT EXISTS {self.docs} (num INTEGER PRIMARY KEY, "
             f"doc_id TEXT NOT NULL UNIQUE, {texts} NOT NULL)",
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.fts} "

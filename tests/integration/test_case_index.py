@@ -57,7 +57,7 @@ def test_a_case_indexed_entry_by_entry_equals_one_indexed_at_once(database_url: 
         ids = [str(at_once[0].event.originator_id), str(one_by_one[0].event.originator_id)]
         indexed = [_indexed_tokens(models, doc_id) for doc_id in ids]
         title, body = models.threads.query(
-            "SELECT title_norm, body_norm FROM case_text_search_docs WHERE doc_id = :id",
+            "SELECT title_norm, body_norm FROM case_text_search_texts WHERE doc_id = :id",
             {"id": ids[0]},
         )[0].values()
         if models.threads.is_postgres:
@@ -81,7 +81,7 @@ def _indexed_tokens(models: ReadModels, doc_id: str) -> list[object]:
     view = models.threads
     if view.is_postgres:
         rows = view.query(
-            "SELECT tsvector_to_array(grams) AS t FROM case_text_search_docs WHERE doc_id = :id",
+            "SELECT tsvector_to_array(grams) AS t FROM case_text_search_texts WHERE doc_id = :id",
             {"id": doc_id},
         )
         return sorted(rows[0]["t"])
@@ -92,7 +92,7 @@ def _indexed_tokens(models: ReadModels, doc_id: str) -> list[object]:
         )
         tx.execute(
             "SELECT col, term FROM temp.case_text_terms WHERE doc = "
-            "(SELECT num FROM case_text_search_docs WHERE doc_id = :id)",
+            "(SELECT num FROM case_text_search_texts WHERE doc_id = :id)",
             {"id": doc_id},
         )
         return sorted((r["col"], r["term"]) for r in tx.fetchall())
