@@ -94,8 +94,16 @@ class Tx:
     def is_postgres(self) -> bool:
         return self._view.is_postgres
 
-    def execute(self, statement: str, params: Params | None = None) -> None:
-        self._cursor.execute(self._view.dialect(statement), params or {})
+    def execute(
+        self, statement: str, params: Params | None = None, *, plan_each_time: bool = False
+    ) -> None:
+        """`plan_each_time`: PostgreSQL plans the statement for these very values, never with
+        a prepared statement's generic plan (which cannot see how selective a value is: a
+        generic full-text match scans the whole table)."""
+        if plan_each_time and self._view.is_postgres:
+            self._cursor.execute(self._view.dialect(statement), params or {}, prepare=False)
+        else:
+            self._cursor.execute(self._view.dialect(statement), params or {})
 
     def executemany(self, statement: str, rows: Sequence[Params]) -> None:
         if rows:

@@ -86,7 +86,10 @@ class SearchIndex:
                 *drops,
                 f"CREATE TABLE IF NOT EXISTS {self.docs} (doc_id TEXT PRIMARY KEY, {texts} "
                 "NOT NULL, grams TSVECTOR NOT NULL)",
-                f"CREATE INDEX IF NOT EXISTS {self.docs}_grams ON {self.docs} USING GIN (grams)",
+                # No pending list: with one, a query scans it whole, and the planner, seeing it,
+                # prefers reading every row's tsvector (25 ms instead of 1 at 1,000 tickets).
+                f"CREATE INDEX IF NOT EXISTS {self.docs}_grams ON {self.docs} "
+                "USING GIN (grams) WITH (fastupdate = off)",
             )
         return (
             *drops,
@@ -317,7 +320,7 @@ class SearchIndex:
                 f"WHERE {' AND '.join([f'{self.fts} MATCH :match', *conditions])} "
                 f"ORDER BY bm25({self.fts}, {TITLE_WEIGHT}.0, 1.0), d.doc_id LIMIT :cap"
             )
-        tx.execute(statement, params)
+        tx.execute(statement, params, plan_each_time=True)
         return tx.fetchall()
 
     def _bodies(self, tx: Tx, ids: list[str]) -> dict[str, tuple[str, str]]:
