@@ -294,23 +294,30 @@ class SearchIndex:
         self, tx: Tx, query: SearchQuery, query_norm: str, wanted: list[str]
     ) -> list[Row]:
         """The documents the engine finds (every gram when exact, else any), among the owner's
-        rows that `query.where` admits, the engine's best first: id and normalised text."""
+        rows that `query.where` admits, the best first: id and normalised text.
+
+        Exact: those holding the phrase in their title first (the best scores), then by id:
+        every match is read for the phrase already, while the engine's rank would read each
+        one's tokens too (PostgreSQL: about 20 µs a document). Fuzzy: by the engine's rank."""
         params: dict[str, object] = {**query.params, "cap": ENGINE_CANDIDATES}
         conditions = [f"({w})" for w in query.where]
-        if query.exact:
-            conditions.append(
-                "(d.title_norm LIKE :phrase ESCAPE '!' OR d.body_norm LIKE :phrase ESCAPE '!')"
-            )
-            params["phrase"] = "%" + _escape_like(query_norm) + "%"
         terms = list(dict.fromkeys(map(token, wanted)))
         columns = "d.doc_id AS doc_id, d.title_norm AS title_norm, d.body_norm AS body_norm"
+        if query.exact:
+            in_title = "d.title_norm LIKE :phrase ESCAPE '!'"
+            conditions.append(f"({in_title} OR d.body_norm LIKE :phrase ESCAPE '!')")
+            params["phrase"] = "%" + _escape_like(query_norm) + "%"
+            order = f"CASE WHEN {in_title} THEN 0 ELSE 1 END, d.doc_id"
+        elif tx.is_postgres:
+            order = "ts_rank(d.grams, CAST(:match AS TSQUERY)) DESC, d.doc_id"
+        else:
+            order = f"bm25({self.fts}, {TITLE_WEIGHT}.0, 1.0), d.doc_id"
         if tx.is_postgres:
             params["match"] = (" & " if query.exact else " | ").join(map(_lexeme, terms))
             match = "d.grams @@ CAST(:match AS TSQUERY)"
             statement = (
                 f"SELECT {columns} FROM {self.docs} d JOIN {self.owner_table} b ON b.id = d.doc_id "
-                f"WHERE {' AND '.join([match, *conditions])} "
-                "ORDER BY ts_rank(d.grams, CAST(:match AS TSQUERY)) DESC, d.doc_id LIMIT :cap"
+                f"WHERE {' AND '.join([match, *conditions])} ORDER BY {order} LIMIT :cap"
             )
         else:
             params["match"] = (" AND " if query.exact else " OR ").join(map(_phrase, terms))
@@ -318,7 +325,7 @@ class SearchIndex:
                 f"SELECT {columns} FROM {self.fts} JOIN {self.docs} d ON d.num = {self.fts}.rowid "
                 f"JOIN {self.owner_table} b ON b.id = d.doc_id "
                 f"WHERE {' AND '.join([f'{self.fts} MATCH :match', *conditions])} "
-                f"ORDER BY bm25({self.fts}, {TITLE_WEIGHT}.0, 1.0), d.doc_id LIMIT :cap"
+                f"ORDER BY {order} LIMIT :cap"
             )
         tx.execute(statement, params, plan_each_time=True)
         return tx.fetchall()
