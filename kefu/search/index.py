@@ -14,8 +14,9 @@ one token each) are indexed by the engine:
   (`array_to_tsvector`: no parser, no dictionary) with a GIN index.
 
 `search` asks the engine for the documents holding every query gram (exact, then the phrase
-by `LIKE`) or any of them (fuzzy, the engine's best `ENGINE_CANDIDATES` by its own rank), with
-the owner's filters in the same statement, then ranks them in Python from their normalised text.
+by `LIKE`, those with it in the title first) or any of them (fuzzy, the engine's best by its
+own rank), at most `ENGINE_CANDIDATES`, with the owner's filters in the same statement, then
+ranks them in Python from their normalised text.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from kefu.search.text import grams, held_grams, normalize, token, tokens
 
 FUZZY_SHARE = 0.5  # a fuzzy hit shares at least half of the query's grams
 CANDIDATES = 200  # the most hits a caller asks for (a list's `?q=` considers these)
-ENGINE_CANDIDATES = 1000  # ranked in Python at most: the engine's best by its own rank
+ENGINE_CANDIDATES = 1000  # ranked in Python at most (fuzzy: the engine's best by its rank)
 MAX_QUERY_GRAMS = 64
 CHUNK = 500  # documents named in one statement
 TSVECTOR_BUDGET = 900_000  # bytes of tokens in one tsvector (PostgreSQL allows 1 MB in all)
