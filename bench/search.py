@@ -85,7 +85,7 @@ def main() -> None:
             pattern = {"p": f"%{normalize(query)}%"}
             scan = median_ms(
                 lambda p=pattern: store.query(
-                    "SELECT doc_id FROM article_search_docs WHERE body_norm LIKE :p "
+                    "SELECT doc_id FROM article_search_texts WHERE body_norm LIKE :p "
                     "OR title_norm LIKE :p",
                     p,
                 ),

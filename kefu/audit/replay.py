@@ -2,7 +2,9 @@
 
 The rebuild goes into a scratch SQLite database, whatever the live backend, so the live views
 are never touched; each projection is replayed exactly up to the live view's own position, and
-then every table it owns is compared row by row (values normalised to text).
+then every table it owns is compared row by row (values normalised to text), by the columns
+both hold: a backend's own columns (a search index's PostgreSQL `tsvector`, its SQLite FTS5 row
+number) are the engine's, derived from the others.
 """
 
 from __future__ import annotations
@@ -89,12 +91,12 @@ def tables_of(projection: BatchProjection[Any]) -> list[str]:
 def _compare(
     name: str, live: BatchProjection[Any], fresh: BatchProjection[Any]
 ) -> Iterator[Difference]:
-    """Rows compared as multisets (whole rows, so composite keys count); the differing rows
-    are paired by their first column for the report."""
+    """Rows compared as multisets by the columns both sides hold; the differing rows are
+    paired by their first column for the report."""
     for table in tables_of(live):
-        live_rows, fresh_rows = Counter(_rows(live, table)), Counter(_rows(fresh, table))
-        live_only = _by_first_column(live_rows - fresh_rows)
-        fresh_only = _by_first_column(fresh_rows - live_rows)
+        live_rows, fresh_rows = _rows(live, table), _rows(fresh, table)
+        columns = _shared_columns(live_rows, fresh_rows)
+        live_only, fresh_only = _only(live_rows, fresh_rows, columns)
         for key in sorted(set(live_only) | set(fresh_only)):
             pairs = zip_longest(live_only.get(key, []), fresh_only.get(key, []))
             for before, after in pairs:
@@ -104,9 +106,25 @@ def _compare(
 Row = tuple[str | None, ...]
 
 
-def _rows(projection: BatchProjection[Any], table: str) -> list[Row]:
-    rows = projection.view.query(f"SELECT * FROM {table}")
-    return [tuple(_text(v) for v in row.values()) for row in rows]
+def _rows(projection: BatchProjection[Any], table: str) -> list[dict[str, Any]]:
+    return [dict(row) for row in projection.view.query(f"SELECT * FROM {table}")]
+
+
+def _shared_columns(live: list[dict[str, Any]], fresh: list[dict[str, Any]]) -> list[str]:
+    """The columns of the table on both sides (all of one side's when the other has no row)."""
+    if not live or not fresh:
+        return list((live or fresh or [{}])[0])
+    return [column for column in live[0] if column in fresh[0]]
+
+
+def _only(
+    live: list[dict[str, Any]], fresh: list[dict[str, Any]], columns: list[str]
+) -> tuple[dict[str, list[Row]], dict[str, list[Row]]]:
+    """The rows each side has and the other has not, as multisets (whole rows, so composite
+    keys count), grouped by their first column."""
+    live_rows = Counter(tuple(_text(row[c]) for c in columns) for row in live)
+    fresh_rows = Counter(tuple(_text(row[c]) for c in columns) for row in fresh)
+    return _by_first_column(live_rows - fresh_rows), _by_first_column(fresh_rows - live_rows)
 
 
 def _by_first_column(rows: Counter[Row]) -> dict[str, list[Row]]:

@@ -57,10 +57,12 @@ class CustomerView(DocumentView[CustomerDocument]):
         self._keep_lookups(tx, docs)
 
     def erase_personal_data(self, tx: Tx, record_ids: Sequence[str]) -> None:
-        """The files' personal values erased; their lookup keys and words go with them."""
+        """The files' personal values erased; their lookup keys and words go with them (the
+        index keeps no token of the words they had)."""
         docs = self.erased_documents(tx, record_ids)
         self.rewrite(tx, docs)
         self._keep_lookups(tx, docs)
+        self.words.purge(tx)
 
     def _keep_lookups(self, tx: Tx, docs: Mapping[UUID, CustomerDocument]) -> None:
         for customer_id, doc in docs.items():

@@ -53,7 +53,8 @@ Params = Mapping[str, Any]
 
 _NAMED_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 _CREATED = re.compile(
-    r"CREATE\s+(TABLE|(?:UNIQUE\s+)?INDEX)\s+IF\s+NOT\s+EXISTS\s+(\w+)", re.IGNORECASE
+    r"CREATE\s+((?:VIRTUAL\s+)?TABLE|(?:UNIQUE\s+)?INDEX)\s+IF\s+NOT\s+EXISTS\s+(\w+)",
+    re.IGNORECASE,
 )
 VIEW_LOCK_CLASS = 0x6B656676  # "kefv": the key space of the per-view write locks
 
@@ -64,7 +65,7 @@ def schema_names(statements: Sequence[str]) -> tuple[list[str], list[str]]:
     indexes: list[str] = []
     for statement in statements:
         for kind, name in _CREATED.findall(statement):
-            (tables if kind.upper() == "TABLE" else indexes).append(name)
+            (indexes if kind.upper().endswith("INDEX") else tables).append(name)
     return tables, indexes
 
 
@@ -89,8 +90,20 @@ class Tx:
         self._view = view
         self._cursor = cursor
 
-    def execute(self, statement: str, params: Params | None = None) -> None:
-        self._cursor.execute(self._view.dialect(statement), params or {})
+    @property
+    def is_postgres(self) -> bool:
+        return self._view.is_postgres
+
+    def execute(
+        self, statement: str, params: Params | None = None, *, plan_each_time: bool = False
+    ) -> None:
+        """`plan_each_time`: PostgreSQL plans the statement for these very values, never with
+        a prepared statement's generic plan (which cannot see how selective a value is: a
+        generic full-text match scans the whole table)."""
+        if plan_each_time and self._view.is_postgres:
+            self._cursor.execute(self._view.dialect(statement), params or {}, prepare=False)
+        else:
+            self._cursor.execute(self._view.dialect(statement), params or {})
 
     def executemany(self, statement: str, rows: Sequence[Params]) -> None:
         if rows:

@@ -157,10 +157,11 @@ class ThreadView(DocumentView[ThreadEntry]):
 
     def erase_personal_data(self, tx: Tx, record_ids: Sequence[str]) -> None:
         """The entries' texts erased, and the cases' words dropped from the index (what is
-        indexed is all the customer's words: subject, description, thread)."""
+        indexed is all the customer's words: subject, description, thread), leaving no token."""
         super().erase_personal_data(tx, record_ids)
         for record_id in record_ids:
             self.cases.drop(tx, record_id)
+        self.cases.purge(tx)
 
     def add_case_text(self, tx: Tx, added: Mapping[UUID, CaseText]) -> None:
         """Adds each case's new text to its indexed words (and sets its title when given):

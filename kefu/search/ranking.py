@@ -1,8 +1,8 @@
 """Ordering hits and cutting snippets.
 
-A hit's evidence is gathered in SQL (which query grams its title and its body hold, and whether
-either holds the whole phrase), so ranking never re-reads a document's text; only the few hits
-returned are read again, for their snippets.
+A hit's evidence (which query grams its title and its body hold, and whether either holds the
+whole phrase) comes from the candidate's stored normalised text (`text.held_grams`), read with
+the candidates the engine found; only the few hits returned are read again, for their snippets.
 """
 
 from __future__ import annotations

@@ -312,9 +312,8 @@ def test_a_rebuilt_customer_view_searches_files_identically(desk: Services) -> N
         return [[(h.doc_id, h.score, h.snippet) for h in found] for found in hits]
 
     def indexed() -> list[Any]:
-        docs = view.query("SELECT doc_id, title, body FROM customer_search_docs ORDER BY doc_id")
-        grams = view.query("SELECT COUNT(*) AS n FROM customer_search_grams")
-        return [[tuple(r.values()) for r in docs], grams[0]["n"]]
+        docs = view.query("SELECT doc_id, title, body FROM customer_search_texts ORDER BY doc_id")
+        return [tuple(r.values()) for r in docs]
 
     before, rows = searched(), indexed()
     assert [[doc_id for doc_id, _, _ in found] for found in before] == [

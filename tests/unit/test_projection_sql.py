@@ -13,9 +13,12 @@ def test_schema_names_finds_the_tables_and_indexes_a_view_creates() -> None:
         "CREATE INDEX IF NOT EXISTS calls_at ON calls (at)",
         "create unique index if not exists calls_key ON calls (id, at)",
         "CREATE TABLE IF NOT EXISTS call_keys (k TEXT)",
+        "CREATE VIRTUAL TABLE IF NOT EXISTS call_words USING fts5(text)",
+        "DROP TABLE IF EXISTS call_grams",
     )
 
-    assert schema_names(ddl) == (["calls", "call_keys"], ["calls_at", "calls_key"])
+    tables = ["calls", "call_keys", "call_words"]
+    assert schema_names(ddl) == (tables, ["calls_at", "calls_key"])
 
 
 def test_status_lines_show_position_events_behind_and_seconds_then_the_log_head() -> None:
