@@ -57,11 +57,25 @@ SLA_KINDS: dict[type[Any], str] = {
 }
 
 
-def facts_joined(group: str) -> str:
-    """The ticket facts, joined to their tickets only when grouped by a ticket attribute: the
-    join looks up one ticket per fact, at random in a table that grows with the history."""
-    facts = "FROM report_ticket_facts f"
-    return facts if group == "NULL" else f"{facts} JOIN report_tickets t ON t.id = f.ticket_id"
+def with_tickets(rows: str, group: str, select: str, tail: str = "", *, postgres: bool) -> str:
+    """`SELECT {select} FROM ({rows}) f {tail}`, with `t` the ticket of each row when the group
+    is a ticket attribute (`t.department`, ...).
+
+    `rows` is a range of a fact table (naming `ticket_id`). SQLite joins it as written: a
+    nested loop that looks each row's ticket up by primary key, which stays flat as the history
+    grows. Joined directly, PostgreSQL hashes every ticket ever opened once the history is
+    large (92 ms at 155,000 tickets for the same 16,800 facts that take 20 ms at 7,800): there
+    the rows are read once and only their tickets are looked up, each once (39 ms).
+    """
+    if not group.startswith("t."):
+        return f"SELECT {select} FROM ({rows}) f {tail}"
+    if not postgres:
+        return f"SELECT {select} FROM ({rows}) f JOIN report_tickets t ON t.id = f.ticket_id {tail}"
+    return (
+        f"WITH f AS MATERIALIZED ({rows}), "
+        "t AS (SELECT * FROM report_tickets WHERE id IN (SELECT ticket_id FROM f)) "
+        f"SELECT {select} FROM f JOIN t ON t.id = f.ticket_id {tail}"
+    )
 
 
 class TicketFactsView(SqlView):
@@ -81,7 +95,10 @@ class TicketFactsView(SqlView):
         f"{BUCKET_DDL}, agent_id TEXT, department TEXT, seconds DOUBLE PRECISION, "
         "met INTEGER, score INTEGER, PRIMARY KEY (position, kind))",
         f"CREATE INDEX IF NOT EXISTS {FACTS}_kind ON {FACTS} (kind, occurred_at)",
-        f"CREATE INDEX IF NOT EXISTS {FACTS}_occurred ON {FACTS} (occurred_at)",
+        # With the kind in the key, a range read for one kind skips the others' rows in the
+        # index instead of on the heap, whichever index the planner picks for it.
+        f"DROP INDEX IF EXISTS {FACTS}_occurred",
+        f"CREATE INDEX IF NOT EXISTS {FACTS}_occurred_kind ON {FACTS} (occurred_at, kind)",
         f"CREATE TABLE IF NOT EXISTS {SPELLS} (ticket_id TEXT NOT NULL, seq INTEGER NOT NULL, "
         "started_at TEXT NOT NULL, ended_at TEXT, PRIMARY KEY (ticket_id, seq))",
         f"CREATE INDEX IF NOT EXISTS {SPELLS}_ended ON {SPELLS} (ended_at, started_at)",
