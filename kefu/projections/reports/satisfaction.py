@@ -6,7 +6,7 @@ from typing import Any
 
 from kefu.projections.reports.query import Cells, Key, Report, ReportQuery, grouped, mean, pct
 from kefu.projections.reports.registry import ReportViews
-from kefu.projections.reports.ticket_facts import with_tickets
+from kefu.projections.reports.ticket_facts import facts_joined
 
 GROUPS = {
     "agent": "f.agent_id",
@@ -21,14 +21,10 @@ COLUMNS = ("ratings", "average", *SCORES, "csat_pct")
 def satisfaction_report(views: ReportViews, q: ReportQuery) -> Report:
     group, group_sql = grouped(GROUPS, q.group_by)
     rows = views.tickets.query(
-        with_tickets(
-            "SELECT * FROM report_ticket_facts f WHERE f.kind = 'rated' "
-            "AND f.occurred_at >= :start AND f.occurred_at < :end",
-            group,
-            f"f.{q.period_column} AS period, {group} AS grp, f.score, COUNT(*) AS n",
-            f"GROUP BY f.{q.period_column}, f.score{group_sql}",
-            postgres=views.tickets.is_postgres,
-        ),
+        f"SELECT f.{q.period_column} AS period, {group} AS grp, f.score, COUNT(*) AS n "
+        f"{facts_joined(group)} WHERE f.kind = 'rated' "
+        "AND f.occurred_at >= :start AND f.occurred_at < :end "
+        f"GROUP BY f.{q.period_column}, f.score{group_sql}",
         q.window(),
     )
     cells = Cells(q, ("ratings", "total", *SCORES))

@@ -8,7 +8,7 @@ from typing import Any
 
 from kefu.projections.reports.query import Cells, Key, Report, ReportQuery, grouped, mean, p90, pct
 from kefu.projections.reports.registry import ReportViews
-from kefu.projections.reports.ticket_facts import with_tickets
+from kefu.projections.reports.ticket_facts import facts_joined
 from kefu.projections.sql import db_time
 
 GROUPS = {
@@ -33,7 +33,6 @@ COLUMNS = (
 )  # fmt: skip
 SLA_COUNTED = {"warning": "sla_warnings", "breach": "sla_breaches", "escalation": "sla_escalations"}
 _IN_RANGE = "f.occurred_at >= :start AND f.occurred_at < :end"
-_FACTS = "SELECT * FROM report_ticket_facts f WHERE "
 
 
 def tickets_report(views: ReportViews, q: ReportQuery) -> Report:
@@ -41,25 +40,17 @@ def tickets_report(views: ReportViews, q: ReportQuery) -> Report:
     metrics = (*COUNTED.values(), *SLA_COUNTED.values(), "backlog")
     cells = Cells(q, (*metrics, "response_met", "resolution_met"))
     counts = views.tickets.query(
-        with_tickets(
-            _FACTS + _IN_RANGE,
-            group,
-            f"f.{q.period_column} AS period, {group} AS grp, f.kind, COUNT(*) AS n",
-            f"GROUP BY f.{q.period_column}, f.kind{group_sql}",
-            postgres=views.tickets.is_postgres,
-        ),
+        f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, COUNT(*) AS n "
+        f"{facts_joined(group)} "
+        f"WHERE {_IN_RANGE} GROUP BY f.{q.period_column}, f.kind{group_sql}",
         q.window(),
     )
     for row in counts:
         if row["kind"] in COUNTED:
             cells.add((row["period"], row["grp"]), COUNTED[row["kind"]], row["n"])
     timings = views.tickets.query(
-        with_tickets(
-            f"{_FACTS}f.kind IN ('first_response', 'resolved') AND {_IN_RANGE}",
-            group,
-            f"f.{q.period_column} AS period, {group} AS grp, f.kind, f.seconds, f.met",
-            postgres=views.tickets.is_postgres,
-        ),
+        f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, f.seconds, f.met "
+        f"{facts_joined(group)} WHERE f.kind IN ('first_response', 'resolved') AND {_IN_RANGE}",
         q.window(),
     )
     for row in timings:
@@ -82,8 +73,7 @@ def _backlog(views: ReportViews, q: ReportQuery, cells: Cells, group: str) -> No
     if not ends:
         return
     alive: dict[Any, list[int]] = {}  # group → +1/-1 at the first and after the last end
-    spells = _spells_alive(group, views.tickets.is_postgres)
-    for row in views.tickets.query(spells, {"first": ends[0], "last": ends[-1]}):
+    for row in views.tickets.query(_spells_alive(group), {"first": ends[0], "last": ends[-1]}):
         counts = alive.setdefault(row["grp"], [0] * (len(ends) + 1))
         counts[bisect_right(ends, row["started_at"])] += 1  # alive from the first end after it
         if row["ended_at"] is not None:
@@ -95,16 +85,14 @@ def _backlog(views: ReportViews, q: ReportQuery, cells: Cells, group: str) -> No
                 cells.add((label, grp), "backlog", n)
 
 
-def _spells_alive(group: str, postgres: bool) -> str:
+def _spells_alive(group: str) -> str:
     """Spells started before `:last` and ended at or after `:first` or not at all; one
     SELECT per case, so each is a range of the same index."""
-    spells = "SELECT ticket_id, started_at, ended_at FROM report_ticket_spells WHERE "
-    alive = (
-        f"{spells}ended_at >= :first AND started_at < :last UNION ALL "
-        f"{spells}ended_at IS NULL AND started_at < :last"
-    )
-    return with_tickets(
-        alive, group, f"{group} AS grp, f.started_at, f.ended_at", postgres=postgres
+    join = "" if group == "NULL" else " JOIN report_tickets t ON t.id = s.ticket_id"
+    select = f"SELECT {group} AS grp, s.started_at, s.ended_at FROM report_ticket_spells s{join}"
+    return (
+        f"{select} WHERE s.ended_at >= :first AND s.started_at < :last UNION ALL "
+        f"{select} WHERE s.ended_at IS NULL AND s.started_at < :last"
     )
 
 
@@ -113,14 +101,10 @@ def _sla_counts(
 ) -> None:
     """SLA warnings, breaches and escalations recorded in each period (report_sla_facts)."""
     rows = views.tickets.query(
-        with_tickets(
-            "SELECT * FROM report_sla_facts f WHERE f.kind IN ('warning', 'breach', "
-            f"'escalation') AND {_IN_RANGE}",
-            group,
-            f"f.{q.period_column} AS period, {group} AS grp, f.kind, COUNT(*) AS n",
-            f"GROUP BY f.{q.period_column}, f.kind{group_sql}",
-            postgres=views.tickets.is_postgres,
-        ),
+        f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, COUNT(*) AS n "
+        f"{facts_joined(group, 'report_sla_facts')} "
+        f"WHERE {_IN_RANGE} AND f.kind IN ('warning', 'breach', 'escalation') "
+        f"GROUP BY f.{q.period_column}, f.kind{group_sql}",
         q.window(),
     )
     for row in rows:
