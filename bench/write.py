@@ -1,12 +1,16 @@
 """Write benchmark: kefu's command layer beside plain single-row INSERTs, same run, same database.
 
     python -m bench.write [--postgres-url URL] [--seconds S] [--rounds R] [--clients 1,16,64]
+                          [--processes P] [--unkeyed]
 
 For each backend (SQLite in a temporary file always; PostgreSQL when a URL is given):
 - the baseline: N clients, each on its own connection, each INSERTing one row per transaction
   (psycopg on PostgreSQL, sqlite3 on SQLite);
 - kefu: N concurrent callers opening tickets through `TicketCommands.open` (one event and one
   idempotency record per command, through the group commit), on a fresh store.
+- with --processes P (P > 1), kefu also with its N callers spread over P processes, each with
+  its own services and group commit, as gunicorn's workers are: one process runs Python on
+  one core at a time, so this is how a deployment uses more than one;
 - with --unkeyed, kefu also on another fresh store whose chain is not keyed (plain SHA-256
   links, as before chain keys), its rounds alternating with the keyed store's: the cost of the
   keyed chain's HMAC, as a ratio.
@@ -18,6 +22,7 @@ Use a PostgreSQL cluster with fsync on: that is what commits cost in production.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sqlite3
 import sys
 import tempfile
@@ -27,6 +32,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import psycopg
@@ -55,6 +62,15 @@ class Figure:
 
 def run_clients(clients: int, seconds: float, make: MakeOperation) -> Figure:
     """`clients` threads, each with its own `make()` operation, calling it for `seconds`."""
+    latencies, elapsed = client_latencies(clients, seconds, make)
+    return _figure(latencies, elapsed)
+
+
+def client_latencies(
+    clients: int, seconds: float, make: MakeOperation, start_at: float | None = None
+) -> tuple[list[float], float]:
+    """Every operation's latency in seconds, and the time they ran for; from `start_at` (a
+    `time.time()`) when given, so that several processes start together."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     start, stop = threading.Barrier(clients + 1), threading.Event()
 
@@ -72,13 +88,15 @@ def run_clients(clients: int, seconds: float, make: MakeOperation) -> Figure:
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
         thread.start()
+    if start_at is not None:
+        time.sleep(max(0.0, start_at - time.time()))
     start.wait()
     began = time.perf_counter()
     time.sleep(seconds)
     stop.set()
     for thread in threads:
         thread.join()
-    return _figure([x for mine in latencies for x in mine], time.perf_counter() - began)
+    return [x for mine in latencies for x in mine], time.perf_counter() - began
 
 
 def _figure(latencies: list[float], elapsed: float) -> Figure:
@@ -145,6 +163,53 @@ def kefu_open(services: Services) -> MakeOperation:
     return make
 
 
+class KefuProcesses:
+    """kefu's callers spread over `count` processes, each with its own services and so its own
+    group commit, as under gunicorn with several workers: one Python process runs its commands
+    on one core at a time (the GIL), the database serves them all."""
+
+    def __init__(self, database_url: str, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pipes = []
+        self._children = []
+        for _ in range(count):
+            parent, child = context.Pipe()
+            process = context.Process(target=_serve_rounds, args=(database_url, child))
+            process.start()
+            self._pipes.append(parent)
+            self._children.append(process)
+        for pipe in self._pipes:
+            pipe.recv()  # ready
+
+    def run(self, clients: int, seconds: float) -> Figure:
+        start_at = time.time() + 0.5
+        shares = [clients // len(self._pipes) + (k < clients % len(self._pipes))
+                  for k in range(len(self._pipes))]  # fmt: skip
+        for pipe, share in zip(self._pipes, shares, strict=True):
+            pipe.send((share, seconds, start_at))
+        answers = [pipe.recv() for pipe in self._pipes]
+        latencies = [x for mine, _ in answers for x in mine]
+        return _figure(latencies, max(elapsed for _, elapsed in answers))
+
+    def close(self) -> None:
+        for pipe in self._pipes:
+            pipe.send(None)
+        for process in self._children:
+            process.join()
+
+
+def _serve_rounds(database_url: str, pipe: Connection) -> None:
+    with opened(database_url) as services:
+        make = kefu_open(services)
+        pipe.send("ready")
+        while (order := pipe.recv()) is not None:
+            clients, seconds, start_at = order
+            if clients == 0:
+                pipe.send(([], seconds))
+                continue
+            pipe.send(client_latencies(clients, seconds, make, start_at))
+
+
 # --- the run -------------------------------------------------------------------------------
 
 
@@ -162,12 +227,22 @@ def opened(database_url: str, keyed: bool = True) -> Iterator[Services]:
 def measure(
     label: str, make: MakeOperation, clients: list[int], args: argparse.Namespace, bar: tqdm
 ) -> dict[int, Figure]:
+    return measure_runs(label, partial(run_clients, make=make), clients, args, bar)
+
+
+def measure_runs(
+    label: str,
+    run: Callable[[int, float], Figure],
+    clients: list[int],
+    args: argparse.Namespace,
+    bar: tqdm,
+) -> dict[int, Figure]:
     figures = {}
     for n in clients:
         rounds = []
         for _ in range(args.rounds):
             bar.set_description(f"{label} x {n}")
-            rounds.append(run_clients(n, args.seconds, make))
+            rounds.append(run(n, args.seconds))
             bar.update()
         figures[n] = median(rounds)
     return figures
@@ -194,6 +269,14 @@ def run_backend(
     bar: tqdm,
 ) -> None:
     raw_figures = measure(f"{backend} raw INSERT", raw, args.clients, args, bar)
+    if args.processes > 1:
+        processes = KefuProcesses(database_url, args.processes)
+        try:
+            label = f"{backend} kefu in {args.processes} processes"
+            spread = measure_runs(label, processes.run, args.clients, args, bar)
+        finally:
+            processes.close()
+        report(f"{backend}, kefu's callers in {args.processes} processes", raw_figures, spread)
     if unkeyed_url is None:
         with opened(database_url) as services:
             kefu = measure(f"{backend} kefu", kefu_open(services), args.clients, args, bar)
@@ -234,10 +317,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", default="1,16,64", help="concurrent clients, e.g. 1,16,64")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--unkeyed", action="store_true", help="also kefu with an unkeyed chain")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="also kefu's callers spread over P processes"
+    )
     args = parser.parse_args(argv)
     args.clients = [int(n) for n in args.clients.split(",")]
     backends = (0 if args.skip_sqlite else 1) + (1 if args.postgres_url else 0)
-    steps = (3 if args.unkeyed else 2) * backends * len(args.clients) * args.rounds
+    sides = 2 + args.unkeyed + (args.processes > 1)
+    steps = sides * backends * len(args.clients) * args.rounds
     with tqdm(total=steps, disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
         if args.postgres_url:
             with (
