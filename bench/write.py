@@ -204,9 +204,6 @@ def _serve_rounds(database_url: str, pipe: Connection) -> None:
         pipe.send("ready")
         while (order := pipe.recv()) is not None:
             clients, seconds, start_at = order
-            if clients == 0:
-                pipe.send(([], seconds))
-                continue
             pipe.send(client_latencies(clients, seconds, make, start_at))
 
 

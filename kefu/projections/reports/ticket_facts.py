@@ -57,11 +57,11 @@ SLA_KINDS: dict[type[Any], str] = {
 }
 
 
-def facts_joined(group: str, facts: str = "report_ticket_facts") -> str:
+def facts_joined(group: str, facts: str = FACTS) -> str:
     """A fact table, joined to its tickets only when grouped by a ticket attribute: the join
     looks up one ticket per fact, at random in a table that grows with the history."""
     table = f"FROM {facts} f"
-    return table if group == "NULL" else f"{table} JOIN report_tickets t ON t.id = f.ticket_id"
+    return table if group == "NULL" else f"{table} JOIN {TICKETS} t ON t.id = f.ticket_id"
 
 
 class TicketFactsView(SqlView):

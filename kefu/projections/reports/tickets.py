@@ -8,7 +8,7 @@ from typing import Any
 
 from kefu.projections.reports.query import Cells, Key, Report, ReportQuery, grouped, mean, p90, pct
 from kefu.projections.reports.registry import ReportViews
-from kefu.projections.reports.ticket_facts import facts_joined
+from kefu.projections.reports.ticket_facts import SLA_FACTS, facts_joined
 from kefu.projections.sql import db_time
 
 GROUPS = {
@@ -102,7 +102,7 @@ def _sla_counts(
     """SLA warnings, breaches and escalations recorded in each period (report_sla_facts)."""
     rows = views.tickets.query(
         f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, COUNT(*) AS n "
-        f"{facts_joined(group, 'report_sla_facts')} "
+        f"{facts_joined(group, SLA_FACTS)} "
         f"WHERE {_IN_RANGE} AND f.kind IN ('warning', 'breach', 'escalation') "
         f"GROUP BY f.{q.period_column}, f.kind{group_sql}",
         q.window(),
