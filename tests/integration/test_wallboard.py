@@ -102,6 +102,8 @@ def test_tickets_and_complaints_are_overdue_or_at_risk_by_the_moment_asked(
 def test_the_shared_computation_follows_the_views_on_each_backend(services: Services) -> None:
     # PostgreSQL wakes it by the runner's NOTIFY (the views' commit listener); SQLite polls.
     board = Wallboard(reader(services), services.clock, services.read_models.agents.position_waiter)
+    # As the service does: its thread stops before the views it reads are closed.
+    services.before_close.append(board.close)
     generation, first = board.latest(timeout=20)
     assert b'"queues":[]' in first
     call = services.calls.start(
