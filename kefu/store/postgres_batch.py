@@ -40,23 +40,41 @@ from kefu.store.idempotency import IdempotencyRecord, StoredAnswer
 from kefu.store.key_store import KeyRows
 
 # Arrays go in binary (%b): in text they would be escaped value by value.
-_PAIRS = (
-    "JOIN unnest(%b::uuid[], %b::bigint[]) AS w(id, v) "
-    "ON t.originator_id = w.id AND t.originator_version = w.v"
-)
+
+
+def _at_versions(columns: str, table: str) -> str:
+    """The rows of `table` at the (id, version) pairs given, by one index probe per pair.
+
+    A LATERAL subquery with LIMIT 1 cannot be turned into a join: each pair is looked up on its
+    own, through the table's unique index. A join, planned while a young table's statistics
+    lagged (and kept so as a prepared generic plan), scanned the whole table at every batch,
+    under the lock, at a cost growing with the history.
+    """
+    return (
+        "FROM unnest(%b::uuid[], %b::bigint[]) AS w(id, v) CROSS JOIN LATERAL "
+        f"(SELECT {columns} FROM {table} t "
+        "WHERE t.originator_id = w.id AND t.originator_version = w.v LIMIT 1) t"
+    )
+
+
 _READ = (
-    "SELECT (SELECT coalesce(json_agg(json_build_array(t.originator_id, t.originator_version)),"
-    " '[]') FROM {schema}.{events} t " + _PAIRS + ") AS stored, "
-    "(SELECT coalesce(json_agg(json_build_array(t.originator_id, t.originator_version, "
-    "encode(t.stream_hash, 'hex'))), '[]') FROM {schema}.event_chain t " + _PAIRS + ") AS hashes, "
-    "(SELECT coalesce(json_agg(json_build_array(k.scope, k.key, k.fingerprint, k.status_code, "
-    "encode(k.body, 'hex'), e.notification_id)), '[]') FROM {schema}.idempotency_keys k "
-    "JOIN unnest(%b::text[], %b::text[]) AS w(scope, key) ON k.scope = w.scope AND k.key = w.key "
-    "JOIN {schema}.{events} e ON e.originator_id = k.originator_id "
-    "AND e.originator_version = k.originator_version) AS answers, "
-    "(SELECT coalesce(json_agg(json_build_array(application_name, last)), '[]') FROM "
-    "(SELECT application_name, max(notification_id) AS last FROM {schema}.{tracking} "
-    "WHERE application_name = ANY(%b) GROUP BY application_name) m) AS tracked, "
+    "SELECT (SELECT coalesce(json_agg(json_build_array(w.id, w.v)), '[]') "
+    f"{_at_versions('1', '{schema}.{events}')}) AS stored, "
+    "(SELECT coalesce(json_agg(json_build_array(w.id, w.v, encode(t.stream_hash, 'hex'))), "
+    f"'[]') {_at_versions('t.stream_hash', '{schema}.event_chain')}) AS hashes, "
+    "(SELECT coalesce(json_agg(json_build_array(w.scope, w.key, k.fingerprint, k.status_code, "
+    "encode(k.body, 'hex'), k.notification_id)), '[]') "
+    "FROM unnest(%b::text[], %b::text[]) AS w(scope, key) CROSS JOIN LATERAL "
+    "(SELECT k.fingerprint, k.status_code, k.body, e.notification_id "
+    "FROM {schema}.idempotency_keys k JOIN {schema}.{events} e "
+    "ON e.originator_id = k.originator_id AND e.originator_version = k.originator_version "
+    "WHERE k.scope = w.scope AND k.key = w.key LIMIT 1) k) AS answers, "
+    # max() alone per name is read from the end of the primary key; grouped, it read every
+    # tracking row of the names.
+    "(SELECT coalesce(json_agg(json_build_array(w.name, m.last)), '[]') "
+    "FROM unnest(%b::text[]) AS w(name) CROSS JOIN LATERAL (SELECT max(notification_id) AS last "
+    "FROM {schema}.{tracking} WHERE application_name = w.name) m WHERE m.last IS NOT NULL) "
+    "AS tracked, "
     "(SELECT log_hash FROM {schema}.event_chain ORDER BY position DESC LIMIT 1) AS head, "
     "(SELECT key_id FROM {schema}.chain_keys ORDER BY from_position DESC LIMIT 1) AS key_id, "
     "ARRAY(SELECT nextval({sequence}::regclass) FROM generate_series(1, %b)) AS positions"

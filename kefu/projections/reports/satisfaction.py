@@ -6,13 +6,14 @@ from typing import Any
 
 from kefu.projections.reports.query import Cells, Key, Report, ReportQuery, grouped, mean, pct
 from kefu.projections.reports.registry import ReportViews
-from kefu.projections.reports.ticket_facts import facts_joined
+from kefu.projections.reports.ticket_facts import FACTS
 
+# Agent and department as they stood when rated; channel and category the ticket's current ones.
 GROUPS = {
     "agent": "f.agent_id",
     "department": "f.department",
-    "channel": "t.channel",
-    "category": "t.category",
+    "channel": "f.ticket_channel",
+    "category": "f.ticket_category",
 }
 SCORES = tuple(f"score_{n}" for n in range(1, 6))
 COLUMNS = ("ratings", "average", *SCORES, "csat_pct")
@@ -22,7 +23,7 @@ def satisfaction_report(views: ReportViews, q: ReportQuery) -> Report:
     group, group_sql = grouped(GROUPS, q.group_by)
     rows = views.tickets.query(
         f"SELECT f.{q.period_column} AS period, {group} AS grp, f.score, COUNT(*) AS n "
-        f"{facts_joined(group)} WHERE f.kind = 'rated' "
+        f"FROM {FACTS} f WHERE f.kind = 'rated' "
         "AND f.occurred_at >= :start AND f.occurred_at < :end "
         f"GROUP BY f.{q.period_column}, f.score{group_sql}",
         q.window(),

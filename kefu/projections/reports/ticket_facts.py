@@ -3,6 +3,13 @@
 The satisfaction, ticket, agent and ledger reports read these tables. An event row carries the
 ticket's department and assignee as they stood right after the event (who resolved it, who was
 rated); the ticket row carries the ticket's current attributes.
+
+The reports grouped by a ticket's current attribute (category, department, priority, channel)
+read no join: every fact, SLA fact and spell row carries those too (`ticket_department`, ...),
+so a range of facts is grouped as it is read, however many tickets the history holds. When a
+ticket's attribute changes, the projection rewrites the ticket's earlier rows (by `ticket_id`,
+indexed) in the same transaction, and the rows of the batch get the values the ticket has at
+the end of the batch: after every batch, all of a ticket's rows carry what its row says.
 """
 
 from __future__ import annotations
@@ -31,6 +38,11 @@ TICKETS = "report_tickets"
 FACTS = "report_ticket_facts"
 SPELLS = "report_ticket_spells"
 SLA_FACTS = "report_sla_facts"
+# The ticket's current attributes, carried on the rows of these tables (see the docstring).
+CARRIERS = (FACTS, SLA_FACTS, SPELLS)
+CURRENT = ("category", "department", "priority", "channel")
+CARRIED = tuple(f"ticket_{name}" for name in CURRENT)
+CARRIED_DDL = ", ".join(f"{column} TEXT" for column in CARRIED)
 
 TICKET_COLUMNS = (
     "id", "opened_at", "b_day", "b_week", "b_month", "b_hour", "channel", "category",
@@ -40,12 +52,12 @@ TICKET_COLUMNS = (
 )  # fmt: skip
 FACT_COLUMNS = (
     "position", "ticket_id", "kind", "occurred_at", "b_day", "b_week", "b_month", "b_hour",
-    "agent_id", "department", "seconds", "met", "score",
+    "agent_id", "department", "seconds", "met", "score", *CARRIED,
 )  # fmt: skip
-SPELL_COLUMNS = ("ticket_id", "seq", "started_at", "ended_at")
+SPELL_COLUMNS = ("ticket_id", "seq", "started_at", "ended_at", *CARRIED)
 SLA_COLUMNS = (
     "position", "ticket_id", "kind", "policy", "clock", "level", "occurred_at", "b_day",
-    "b_week", "b_month", "b_hour", "priority", "department",
+    "b_week", "b_month", "b_hour", "priority", "department", *CARRIED,
 )  # fmt: skip
 SLA_EVENTS = (Ticket.SlaAssigned, Ticket.SlaWarned, Ticket.SlaBreached)
 SLA_KINDS: dict[type[Any], str] = {
@@ -56,12 +68,6 @@ SLA_KINDS: dict[type[Any], str] = {
     Ticket.Escalated: "escalation",
 }
 
-
-def facts_joined(group: str, facts: str = FACTS) -> str:
-    """A fact table, joined to its tickets only when grouped by a ticket attribute: the join
-    looks up one ticket per fact, at random in a table that grows with the history."""
-    table = f"FROM {facts} f"
-    return table if group == "NULL" else f"{table} JOIN {TICKETS} t ON t.id = f.ticket_id"
 
 
 class TicketFactsView(SqlView):
@@ -79,22 +85,56 @@ class TicketFactsView(SqlView):
         f"CREATE TABLE IF NOT EXISTS {FACTS} (position BIGINT NOT NULL, "
         "ticket_id TEXT NOT NULL, kind TEXT NOT NULL, occurred_at TEXT NOT NULL, "
         f"{BUCKET_DDL}, agent_id TEXT, department TEXT, seconds DOUBLE PRECISION, "
-        "met INTEGER, score INTEGER, PRIMARY KEY (position, kind))",
+        f"met INTEGER, score INTEGER, {CARRIED_DDL}, PRIMARY KEY (position, kind))",
         f"CREATE INDEX IF NOT EXISTS {FACTS}_kind ON {FACTS} (kind, occurred_at)",
         # With the kind in the key, a range read for one kind skips the others' rows in the
         # index instead of on the heap, whichever index the planner picks for it.
         f"DROP INDEX IF EXISTS {FACTS}_occurred",
         f"CREATE INDEX IF NOT EXISTS {FACTS}_occurred_kind ON {FACTS} (occurred_at, kind)",
+        f"CREATE INDEX IF NOT EXISTS {FACTS}_ticket ON {FACTS} (ticket_id)",
         f"CREATE TABLE IF NOT EXISTS {SPELLS} (ticket_id TEXT NOT NULL, seq INTEGER NOT NULL, "
-        "started_at TEXT NOT NULL, ended_at TEXT, PRIMARY KEY (ticket_id, seq))",
+        f"started_at TEXT NOT NULL, ended_at TEXT, {CARRIED_DDL}, PRIMARY KEY (ticket_id, seq))",
         f"CREATE INDEX IF NOT EXISTS {SPELLS}_ended ON {SPELLS} (ended_at, started_at)",
         f"CREATE INDEX IF NOT EXISTS {SPELLS}_started ON {SPELLS} (started_at)",
         # SLA facts: a ticket put under a policy, warnings, breaches, escalations.
         f"CREATE TABLE IF NOT EXISTS {SLA_FACTS} (position BIGINT PRIMARY KEY, "
         "ticket_id TEXT NOT NULL, kind TEXT NOT NULL, policy TEXT, clock TEXT, level INTEGER, "
-        f"occurred_at TEXT NOT NULL, {BUCKET_DDL}, priority TEXT, department TEXT)",
+        f"occurred_at TEXT NOT NULL, {BUCKET_DDL}, priority TEXT, department TEXT, "
+        f"{CARRIED_DDL})",
         f"CREATE INDEX IF NOT EXISTS {SLA_FACTS}_kind ON {SLA_FACTS} (kind, occurred_at)",
+        # A ticket's SLA facts: its rows to rewrite, its latest policy (_policy_of).
+        f"CREATE INDEX IF NOT EXISTS {SLA_FACTS}_ticket ON {SLA_FACTS} (ticket_id, position)",
     )
+
+    def create_statements(self) -> tuple[str, ...]:
+        """The DDL; on PostgreSQL, then the carried columns added to tables made before them
+        (a no-op on tables made with them). SQLite has no ADD COLUMN IF NOT EXISTS: there
+        `create_table` adds what is missing."""
+        if not self.is_postgres:
+            return self.ddl
+        adds = ", ".join(f"ADD COLUMN IF NOT EXISTS {column} TEXT" for column in CARRIED)
+        return (*self.ddl, *(f"ALTER TABLE {table} {adds}" for table in CARRIERS))
+
+    def create_table(self) -> None:
+        super().create_table()
+        if self.is_postgres:
+            return
+        with self.read() as tx:
+            missing = _missing_carried(tx)
+        if missing:
+            with self.write() as tx:  # BEGIN IMMEDIATE; another process may have added them
+                for table, column in _missing_carried(tx):
+                    tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+
+
+def _missing_carried(tx: Tx) -> list[tuple[str, str]]:
+    """The carried columns a SQLite table made before them lacks, as (table, column)."""
+    missing = []
+    for table in CARRIERS:
+        tx.execute(f"PRAGMA table_info({table})")
+        present = {row["name"] for row in tx.fetchall()}
+        missing += [(table, column) for column in CARRIED if column not in present]
+    return missing
 
 
 # A cancelled ticket, or one marked a duplicate, leaves the backlog without being resolved.
@@ -117,6 +157,7 @@ class TicketFactsProjection(FactProjection[TicketFactsView]):
     def process_batch(self, events: Sequence[Positioned], tracking: Tracking) -> None:
         with self.view.write() as tx:
             tickets = load_rows(tx, TICKETS, (str(p.event.originator_id) for p in events))
+            before = {key: _current(ticket) for key, ticket in tickets.items()}
             facts: list[Row] = []
             sla: list[Row] = []
             spells: dict[tuple[str, int], Row] = {}
@@ -130,6 +171,9 @@ class TicketFactsProjection(FactProjection[TicketFactsView]):
                 if not isinstance(p.event, SLA_EVENTS):
                     facts.extend(self._facts(ticket, p))
                 self._spell(ticket, p.event, spells)
+            _rewrite_changed(tx, tickets, before)
+            for row in (*facts, *sla, *spells.values()):
+                row.update(_current(tickets[row["ticket_id"]]))
             tx.executemany(upsert_sql(TICKETS, TICKET_COLUMNS), list(tickets.values()))
             tx.executemany(insert_sql(FACTS, FACT_COLUMNS), facts)
             tx.executemany(insert_sql(SLA_FACTS, SLA_COLUMNS), sla)
@@ -249,11 +293,30 @@ class TicketFactsProjection(FactProjection[TicketFactsView]):
             return
         ended = db_time(at) if isinstance(event, SPELL_ENDS) else None
         key = (ticket["id"], ticket["spell_seq"])
-        spells[key] = dict(
-            zip(SPELL_COLUMNS, (*key, ticket["spell_started_at"], ended), strict=True)
-        )
+        spells[key] = {
+            "ticket_id": ticket["id"], "seq": ticket["spell_seq"],
+            "started_at": ticket["spell_started_at"], "ended_at": ended,
+        }  # fmt: skip
         if ended is not None:
             ticket["spell_started_at"] = None
+
+
+def _current(ticket: Row) -> Row:
+    """The ticket's current attributes, as the columns that carry them."""
+    return {column: ticket[name] for column, name in zip(CARRIED, CURRENT, strict=True)}
+
+
+def _rewrite_changed(tx: Tx, tickets: dict[str, Row], before: dict[str, Row]) -> None:
+    """The rows written before this batch of each ticket whose attributes it changed get the
+    ticket's values now (the batch's own rows are written with them)."""
+    changed = [
+        {"id": key, **now}
+        for key, was in before.items()
+        if (now := _current(tickets[key])) != was
+    ]
+    assignments = ", ".join(f"{column} = :{column}" for column in CARRIED)
+    for table in CARRIERS:
+        tx.executemany(f"UPDATE {table} SET {assignments} WHERE ticket_id = :id", changed)
 
 
 def _escalated(ticket: Row, event: Ticket.Escalated) -> None:

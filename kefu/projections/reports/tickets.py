@@ -8,14 +8,15 @@ from typing import Any
 
 from kefu.projections.reports.query import Cells, Key, Report, ReportQuery, grouped, mean, p90, pct
 from kefu.projections.reports.registry import ReportViews
-from kefu.projections.reports.ticket_facts import SLA_FACTS, facts_joined
+from kefu.projections.reports.ticket_facts import FACTS, SLA_FACTS, SPELLS
 from kefu.projections.sql import db_time
 
+# The ticket's current attributes, carried on every fact, SLA fact and spell row (no join).
 GROUPS = {
-    "category": "t.category",
-    "department": "t.department",
-    "priority": "t.priority",
-    "channel": "t.channel",
+    "category": "ticket_category",
+    "department": "ticket_department",
+    "priority": "ticket_priority",
+    "channel": "ticket_channel",
 }
 COUNTED = {
     "opened": "created",
@@ -41,8 +42,7 @@ def tickets_report(views: ReportViews, q: ReportQuery) -> Report:
     cells = Cells(q, (*metrics, "response_met", "resolution_met"))
     counts = views.tickets.query(
         f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, COUNT(*) AS n "
-        f"{facts_joined(group)} "
-        f"WHERE {_IN_RANGE} GROUP BY f.{q.period_column}, f.kind{group_sql}",
+        f"FROM {FACTS} f WHERE {_IN_RANGE} GROUP BY f.{q.period_column}, f.kind{group_sql}",
         q.window(),
     )
     for row in counts:
@@ -50,7 +50,7 @@ def tickets_report(views: ReportViews, q: ReportQuery) -> Report:
             cells.add((row["period"], row["grp"]), COUNTED[row["kind"]], row["n"])
     timings = views.tickets.query(
         f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, f.seconds, f.met "
-        f"{facts_joined(group)} WHERE f.kind IN ('first_response', 'resolved') AND {_IN_RANGE}",
+        f"FROM {FACTS} f WHERE f.kind IN ('first_response', 'resolved') AND {_IN_RANGE}",
         q.window(),
     )
     for row in timings:
@@ -88,8 +88,7 @@ def _backlog(views: ReportViews, q: ReportQuery, cells: Cells, group: str) -> No
 def _spells_alive(group: str) -> str:
     """Spells started before `:last` and ended at or after `:first` or not at all; one
     SELECT per case, so each is a range of the same index."""
-    join = "" if group == "NULL" else " JOIN report_tickets t ON t.id = s.ticket_id"
-    select = f"SELECT {group} AS grp, s.started_at, s.ended_at FROM report_ticket_spells s{join}"
+    select = f"SELECT {group} AS grp, s.started_at, s.ended_at FROM {SPELLS} s"
     return (
         f"{select} WHERE s.ended_at >= :first AND s.started_at < :last UNION ALL "
         f"{select} WHERE s.ended_at IS NULL AND s.started_at < :last"
@@ -102,8 +101,7 @@ def _sla_counts(
     """SLA warnings, breaches and escalations recorded in each period (report_sla_facts)."""
     rows = views.tickets.query(
         f"SELECT f.{q.period_column} AS period, {group} AS grp, f.kind, COUNT(*) AS n "
-        f"{facts_joined(group, SLA_FACTS)} "
-        f"WHERE {_IN_RANGE} AND f.kind IN ('warning', 'breach', 'escalation') "
+        f"FROM {SLA_FACTS} f WHERE {_IN_RANGE} AND f.kind IN ('warning', 'breach', 'escalation') "
         f"GROUP BY f.{q.period_column}, f.kind{group_sql}",
         q.window(),
     )
