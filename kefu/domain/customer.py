@@ -190,6 +190,9 @@ class Customer(Aggregate):
         self.merged_into: UUID | None = None
         self.duplicates: tuple[UUID, ...] = ()
         self.erased = False
+        # When this desk learned of the file: when the import ran, for a file brought in from
+        # another system; else its registration.
+        self.known_since: datetime = meta.recorded_at or timestamp
 
     @classmethod
     def register(

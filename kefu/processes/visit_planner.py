@@ -240,16 +240,20 @@ class VisitPlanner:
         ]
 
     def _silence_visits(self, customer_id: str, last: datetime) -> list[Visit]:
+        """A visit per no-contact rule whose silence is due. A silence that was past due
+        before the file came to this desk (imported history) was the source system's to act
+        on: it gets none, as no imported event does; one that falls due afterwards does."""
         known = _as_uuid(customer_id)
         customer = find_customer(self.app, known) if known else None
         if customer is None or customer.merged_into is not None:
             return []
         today = business_date(self.clock(), self.policies.timezone)
         last_day = business_date(last, self.policies.timezone)
+        known_since = business_date(customer.known_since, self.policies.timezone)
         visits = []
         for rule in self.policies.visits.rules_for(NO_CONTACT, customer.tier):
             due = rule.due_on(last_day)
-            if due <= today:
+            if known_since <= due <= today:
                 key = f"{rule.name}:{customer.id}:{last_day.isoformat()}"
                 visits.append(self._visit(key, customer, rule.name, rule.purpose, due, None))
         return visits

@@ -222,11 +222,20 @@ class ProjectionRunner:
             self.health.park(parked)
 
     def catch_up(self) -> int:
-        """Runs every process, then every projection, to the head of the log; returns reads."""
+        """Runs every projection, then every process, to the head of the log, and then the
+        projections again over what the processes wrote; returns reads. A command's own
+        effect is in the views before the processes react to it (a waiting `?after=` read
+        does not wait for them), and the views still include what they made in the same pass."""
         if self.health is not None:  # `kefu projections retry` un-parks from another process
             self.parked = self.health.parked()
-        # Processes first: the views then include what they made, in the same pass.
-        total = sum(process.catch_up() for process in self.processes)
+        total = self._project()
+        if self.processes:
+            total += sum(process.catch_up() for process in self.processes)
+            total += self._project()
+        return total
+
+    def _project(self) -> int:
+        total = 0
         while read := self.step_all():
             total += read
             self.beat()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -24,6 +25,7 @@ from kefu.commands.customers import (
     RegisterCustomer,
     SetChannelIds,
 )
+from kefu.commands.importing import Written, imported_id
 from kefu.commands.tickets import DispatchTicket, OpenTicket, ResolveTicket, StartTicket
 from kefu.commands.visits import FinishVisit
 from kefu.domain.channels import Channel
@@ -158,6 +160,34 @@ def test_a_customer_silent_for_six_months_gets_one_lost_customer_visit(
 
     [lost] = visits(desk, rule="lost-customer-6-months")
     assert lost.due_on == date(2030, 8, 1)
+
+
+def test_an_imported_silence_gets_a_visit_only_when_it_falls_due_after_the_import(
+    desk: Services, clock: MovableClock
+) -> None:
+    """Two files imported at START: one silent for a year (past due before it came here: the
+    source system's to act on), one for five months (due a month after the import)."""
+    importer = desk.importer("zammad", "ops-li")
+    lines = [
+        {"type": "customer", "id": name, "at": (START - silent).isoformat(),
+         "create": {"name": name, "phones": [phone]}}
+        for name, silent, phone in (
+            ("long-gone", timedelta(days=365), "13800000001"),
+            ("going", timedelta(days=150), "13800000002"),
+        )
+    ]  # fmt: skip
+    encoded = (json.dumps(line).encode() for line in lines)
+    assert all(isinstance(r, Written) for r in importer.import_lines(enumerate(encoded, 1)))
+    desk.projection_runner().catch_up()  # the files in the views (and the runner's sweep)
+    desk.visit_planner.sweep()
+    desk.projection_runner().catch_up()
+    assert visits(desk, rule="lost-customer-6-months") == []  # "going" is not due yet
+
+    clock.now = START + timedelta(days=40)
+    desk.visit_planner.sweep()
+    desk.projection_runner().catch_up()
+    [lost] = visits(desk, rule="lost-customer-6-months")
+    assert lost.customer_id == imported_id("zammad", "customer", "going")
 
 
 def found_by_phone(desk: Services, phone: str) -> list[UUID]:
