@@ -35,6 +35,20 @@ def services(open_services: ServicesFactory) -> Services:
     return open_services()
 
 
+@pytest.fixture
+def open_desk(database_url: str, clock: MovableClock) -> Iterator[ServicesFactory]:
+    """As `open_services`, at the `clock` fixture of the test's module, which the test moves."""
+    opened: list[Services] = []
+
+    def open_() -> Services:
+        opened.append(build_services(Settings(database_url=database_url), clock=clock))
+        return opened[-1]
+
+    yield open_
+    for services in opened:
+        services.close()
+
+
 def context(key: str | None = None, fingerprint: str = "request", actor: str = "desk") -> Context:
     return Context(
         actor_id=actor,

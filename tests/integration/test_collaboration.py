@@ -3,7 +3,6 @@ across a crash, a restart and a second runner; the node view and its lights foll
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -11,7 +10,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.utils import get_topic
 
-from kefu.bootstrap import Services, build_services
+from kefu.bootstrap import Services
 from kefu.commands.collaboration import CompleteNode, OpenNode
 from kefu.commands.tickets import DispatchTicket, OpenTicket
 from kefu.domain.channels import Channel
@@ -19,7 +18,6 @@ from kefu.domain.notice import Notice
 from kefu.domain.ticket import Ticket
 from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.node_projection import NodeView
-from kefu.settings import Settings
 from tests.integration.conftest import MovableClock, context
 
 T0 = datetime(2030, 3, 4, 1, 0, tzinfo=UTC)
@@ -28,20 +26,6 @@ T0 = datetime(2030, 3, 4, 1, 0, tzinfo=UTC)
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock(T0)
-
-
-@pytest.fixture
-def open_desk(database_url: str, clock: MovableClock) -> Iterator[Any]:
-    """Opens Services with our clock; opening again is a restart."""
-    opened: list[Services] = []
-
-    def open_() -> Services:
-        opened.append(build_services(Settings(database_url=database_url), clock=clock))
-        return opened[-1]
-
-    yield open_
-    for services in opened:
-        services.close()
 
 
 def escalations(desk: Services, ticket_id: UUID) -> list[str]:

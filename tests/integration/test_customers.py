@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.utils import get_topic
 
 from kefu.audit.replay import replay
-from kefu.bootstrap import Services, build_services
+from kefu.bootstrap import Services
 from kefu.commands.agents import RegisterAgent
 from kefu.commands.customers import (
     AssignOwner,
@@ -34,7 +34,6 @@ from kefu.phones import normalise_phone
 from kefu.projections.listing import Filter, ListQuery
 from kefu.projections.rebuild import rebuild
 from kefu.search.index import SearchQuery
-from kefu.settings import Settings
 from tests.integration.conftest import MovableClock, context
 
 START = datetime(2030, 1, 31, 17, 0, tzinfo=UTC)  # 01:00 on 1 February in Shanghai
@@ -46,20 +45,6 @@ Opener = Callable[[], Services]
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock(START)
-
-
-@pytest.fixture
-def open_desk(database_url: str, clock: MovableClock) -> Iterator[Opener]:
-    """Opens Services with our clock; opening again is a restart of the process."""
-    opened: list[Services] = []
-
-    def open_() -> Services:
-        opened.append(build_services(Settings(database_url=database_url), clock=clock))
-        return opened[-1]
-
-    yield open_
-    for services in opened:
-        services.close()
 
 
 @pytest.fixture

@@ -69,7 +69,6 @@ SLA_KINDS: dict[type[Any], str] = {
 }
 
 
-
 class TicketFactsView(SqlView):
     """The ticket fact tables."""
 
@@ -310,9 +309,7 @@ def _rewrite_changed(tx: Tx, tickets: dict[str, Row], before: dict[str, Row]) ->
     """The rows written before this batch of each ticket whose attributes it changed get the
     ticket's values now (the batch's own rows are written with them)."""
     changed = [
-        {"id": key, **now}
-        for key, was in before.items()
-        if (now := _current(tickets[key])) != was
+        {"id": key, **now} for key, was in before.items() if (now := _current(tickets[key])) != was
     ]
     assignments = ", ".join(f"{column} = :{column}" for column in CARRIED)
     for table in CARRIERS:
