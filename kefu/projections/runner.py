@@ -221,22 +221,25 @@ class ProjectionRunner:
         if self.health is not None:
             self.health.park(parked)
 
-    def catch_up(self) -> int:
+    def catch_up(self, stop: threading.Event | None = None) -> int:
         """Runs every projection, then every process, to the head of the log, and then the
         projections again over what the processes wrote; returns reads. A command's own
         effect is in the views before the processes react to it (a waiting `?after=` read
-        does not wait for them), and the views still include what they made in the same pass."""
+        does not wait for them), and the views still include what they made in the same pass.
+        Once `stop` is set it returns after the batch in hand: a runner far behind the log
+        stops when asked, not when it has caught up."""
         if self.health is not None:  # `kefu projections retry` un-parks from another process
             self.parked = self.health.parked()
-        total = self._project()
-        if self.processes:
+        stop = stop or threading.Event()
+        total = self._project(stop)
+        if self.processes and not stop.is_set():
             total += sum(process.catch_up() for process in self.processes)
-            total += self._project()
+            total += self._project(stop)
         return total
 
-    def _project(self) -> int:
+    def _project(self, stop: threading.Event) -> int:
         total = 0
-        while read := self.step_all():
+        while not stop.is_set() and (read := self.step_all()):
             total += read
             self.beat()
         return total
@@ -304,7 +307,7 @@ class ProjectionRunner:
         with waiter:
             while not stop.is_set():
                 self.beat()
-                read = self.catch_up()
+                read = self.catch_up(stop)
                 backoff.reset()
                 if read == 0:
                     waiter.wait(stop)

@@ -238,3 +238,24 @@ def test_a_call_linked_to_a_customer_after_it_started_joins_the_customer_timelin
 
     entries, _ = services.read_models.timeline.for_customers([str(customer)], ListQuery())
     assert [e.source_id for e in entries if e.kind == "call"] == [call_id]
+
+
+def test_a_runner_asked_to_stop_returns_after_the_batch_in_hand_however_far_behind(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Workload(services, SEED).run(60)
+    stop = threading.Event()
+    runner = ProjectionRunner(services.app, services.read_models.projections, batch_size=5)
+    step_all = runner.step_all
+
+    def step_while_asked_to_stop() -> int:  # SIGTERM arrives while a batch is applied
+        read = step_all()
+        stop.set()
+        return read
+
+    monkeypatch.setattr(runner, "step_all", step_while_asked_to_stop)
+    assert 0 < runner.catch_up(stop) <= 5
+    assert max(positions(services.read_models).values()) < head(services)
+
+    catch_up(services)  # a restart resumes where it stopped
+    assert set(positions(services.read_models).values()) == {head(services)}
