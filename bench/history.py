@@ -12,7 +12,10 @@ in batches of aggregates, then every projection catches up through the real runn
 medians of several rounds, printed with the ratio big ÷ small; never asserted.
 
 With `--database-url postgresql://…` two scratch databases are made on that server (and dropped
-at the end); without it, two SQLite files in a temporary directory.
+at the end); without it, two SQLite files in a temporary directory. With `--keep` (PostgreSQL)
+the databases are named by their size, kept, and timed again by the next run with the same
+sizes instead of loaded again (a 1,000,000-event store takes about half an hour to load); after
+a change to a projection, rebuild it there first (`kefu projections rebuild`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -122,11 +125,16 @@ def load(services: Services, events: int, label: str) -> int:
             if len(batch) == SAVE_BATCH:
                 saved += _save(services, batch, bar)
         saved += _save(services, batch, bar)
+    return catch_up(services, saved, label)
+
+
+def catch_up(services: Services, events: int, label: str) -> int:
+    """Every projection up to the head of the log; returns `events`."""
     runner = services.projection_runner()
-    with tqdm(total=saved, desc=f"{label}: projecting", unit="ev", disable=None) as bar:
+    with tqdm(total=events, desc=f"{label}: projecting", unit="ev", disable=None) as bar:
         while read := runner.step_all():
             bar.update(read)
-    return saved
+    return events
 
 
 def _save(services: Services, batch: list[Aggregate], bar: Any) -> int:
@@ -237,10 +245,12 @@ def median_ms(work: Callable[[], object]) -> float:
 
 
 def measure(url: str, events: int, label: str) -> tuple[int, dict[str, float]]:
-    """The store's size in events, and the median time of every workload on it."""
+    """The store's size in events, and the median time of every workload on it (a store kept
+    from an earlier run is only brought up to date)."""
     services = build_services(Settings(database_url=url), clock=lambda: END)
     try:
-        loaded = load(services, events, label)
+        kept = services.app.recorder.max_notification_id()
+        loaded = catch_up(services, kept, label) if kept else load(services, events, label)
         log(f"{label}: {loaded:,} events; timing {ROUNDS} rounds of each read")
         return loaded, {name: median_ms(work) for name, work in workloads(services).items()}
     finally:
@@ -257,15 +267,24 @@ def report(sizes: tuple[int, int], small: dict[str, float], big: dict[str, float
     print(f"  worst ratio: {big[worst] / small[worst]:.2f}x ({worst})")
 
 
-def databases(server_url: str | None, scratch: Path) -> Iterator[str]:
-    """Two empty stores: SQLite files, or databases made on the PostgreSQL server."""
-    for name in ("kefu_bench_history_small", "kefu_bench_history_big"):
+def databases(
+    server_url: str | None, scratch: Path, sizes: Sequence[int], keep: bool
+) -> Iterator[str]:
+    """A store per size: SQLite files, or databases made on the PostgreSQL server (empty, or
+    as an earlier run with `keep` left them)."""
+    for size in sizes:
+        name = f"kefu_bench_history_{size}"
         if server_url is None:
             yield f"sqlite:///{scratch / name}.sqlite3"
             continue
         with psycopg.connect(server_url, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            exists = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
+            if exists and not keep:
+                connection.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+            if not exists or not keep:
+                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         yield server_url.rsplit("/", 1)[0] + "/" + name
 
 
@@ -281,16 +300,22 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--scale", type=int, default=20)
     parser.add_argument("--database-url", help="a PostgreSQL server URL; default: SQLite files")
+    parser.add_argument(
+        "--keep", action="store_true", help="PostgreSQL: keep the stores, reuse kept ones"
+    )
     args = parser.parse_args()
     sizes = (args.events, args.events * args.scale)
+    keep = args.keep and args.database_url is not None
     results: list[tuple[int, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as scratch:
-        for size, url in zip(sizes, databases(args.database_url, Path(scratch)), strict=True):
+        stores = databases(args.database_url, Path(scratch), sizes, keep)
+        for size, url in zip(sizes, stores, strict=True):
             log(f"store of {size:,} events: {url.split('@')[-1]}")
             try:
                 results.append(measure(url, size, f"{size:,}"))
             finally:
-                drop(args.database_url, url)
+                if not keep:
+                    drop(args.database_url, url)
     (small_size, small), (big_size, big) = results
     report((small_size, big_size), small, big)
 
