@@ -278,12 +278,11 @@ def databases(
             yield f"sqlite:///{scratch / name}.sqlite3"
             continue
         with psycopg.connect(server_url, autocommit=True) as connection:
-            exists = connection.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
-            ).fetchone()
-            if exists and not keep:
-                connection.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
-            if not exists or not keep:
+            found = "SELECT 1 FROM pg_database WHERE datname = %s"
+            if not (keep and connection.execute(found, (name,)).fetchone()):
+                connection.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
+                )
                 connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         yield server_url.rsplit("/", 1)[0] + "/" + name
 

@@ -10,24 +10,29 @@ import pytest
 
 from kefu.bootstrap import Services, build_services
 from kefu.commands.context import Context
+from kefu.commands.execution import Clock, utc_now
 from kefu.settings import Settings
 
 ServicesFactory = Callable[[], Services]
 
 
-@pytest.fixture
-def open_services(database_url: str) -> Iterator[ServicesFactory]:
-    """Opens Services on the test's database as often as a test asks (a restart is a new one)."""
+def _opening(database_url: str, clock: Clock) -> Iterator[ServicesFactory]:
+    """Opens Services on the test's database as often as a test asks (a restart is a new one),
+    and closes them all after the test."""
     opened: list[Services] = []
 
     def open_() -> Services:
-        services = build_services(Settings(database_url=database_url))
-        opened.append(services)
-        return services
+        opened.append(build_services(Settings(database_url=database_url), clock=clock))
+        return opened[-1]
 
     yield open_
     for services in opened:
         services.close()
+
+
+@pytest.fixture
+def open_services(database_url: str) -> Iterator[ServicesFactory]:
+    yield from _opening(database_url, utc_now)
 
 
 @pytest.fixture
@@ -38,15 +43,7 @@ def services(open_services: ServicesFactory) -> Services:
 @pytest.fixture
 def open_desk(database_url: str, clock: MovableClock) -> Iterator[ServicesFactory]:
     """As `open_services`, at the `clock` fixture of the test's module, which the test moves."""
-    opened: list[Services] = []
-
-    def open_() -> Services:
-        opened.append(build_services(Settings(database_url=database_url), clock=clock))
-        return opened[-1]
-
-    yield open_
-    for services in opened:
-        services.close()
+    yield from _opening(database_url, clock)
 
 
 def context(key: str | None = None, fingerprint: str = "request", actor: str = "desk") -> Context:

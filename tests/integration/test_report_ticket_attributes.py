@@ -87,6 +87,14 @@ class Desk:
         self.act(self.second, "escalate", escalation)
 
 
+@pytest.fixture
+def desk(open_desk: Opener, clock: MovableClock) -> Desk:
+    """The two tickets with their facts recorded, not yet projected."""
+    opened = Desk(open_desk(), clock)
+    opened.record_facts()
+    return opened
+
+
 def catch_up(services: Services) -> None:
     ProjectionRunner(services.app, [services.read_models.projection("report_tickets")]).catch_up()
 
@@ -167,12 +175,8 @@ def assert_reports_follow_current_values(services: Services) -> None:
     assert_rows_carry_their_tickets_values(services)
 
 
-def test_facts_of_an_earlier_batch_follow_the_tickets_later_attributes(
-    open_desk: Opener, clock: MovableClock
-) -> None:
-    services = open_desk()
-    desk = Desk(services, clock)
-    desk.record_facts()
+def test_facts_of_an_earlier_batch_follow_the_tickets_later_attributes(desk: Desk) -> None:
+    services = desk.services
     catch_up(services)
     assert totals(run(services, tickets_report, "department"), "department", "created") == {
         "refunds": 2
@@ -185,11 +189,9 @@ def test_facts_of_an_earlier_batch_follow_the_tickets_later_attributes(
 
 
 def test_facts_made_earlier_in_the_same_batch_follow_the_tickets_final_attributes(
-    open_desk: Opener, clock: MovableClock
+    desk: Desk,
 ) -> None:
-    services = open_desk()
-    desk = Desk(services, clock)
-    desk.record_facts()
+    services = desk.services
     desk.change_attributes()
 
     catch_up(services)  # one batch: every event of both tickets
@@ -198,11 +200,9 @@ def test_facts_made_earlier_in_the_same_batch_follow_the_tickets_final_attribute
 
 
 def test_tables_made_before_the_carried_columns_get_them_and_a_rebuild_fills_them(
-    open_desk: Opener, clock: MovableClock
+    desk: Desk, open_desk: Opener
 ) -> None:
-    services = open_desk()
-    desk = Desk(services, clock)
-    desk.record_facts()
+    services = desk.services
     desk.change_attributes()
     catch_up(services)
     view: TicketFactsView = services.read_models.reports.tickets

@@ -170,9 +170,10 @@ class TicketFactsProjection(FactProjection[TicketFactsView]):
                 if not isinstance(p.event, SLA_EVENTS):
                     facts.extend(self._facts(ticket, p))
                 self._spell(ticket, p.event, spells)
-            _rewrite_changed(tx, tickets, before)
+            now = {key: _current(ticket) for key, ticket in tickets.items()}
+            _rewrite_changed(tx, now, before)
             for row in (*facts, *sla, *spells.values()):
-                row.update(_current(tickets[row["ticket_id"]]))
+                row.update(now[row["ticket_id"]])
             tx.executemany(upsert_sql(TICKETS, TICKET_COLUMNS), list(tickets.values()))
             tx.executemany(insert_sql(FACTS, FACT_COLUMNS), facts)
             tx.executemany(insert_sql(SLA_FACTS, SLA_COLUMNS), sla)
@@ -305,12 +306,10 @@ def _current(ticket: Row) -> Row:
     return {column: ticket[name] for column, name in zip(CARRIED, CURRENT, strict=True)}
 
 
-def _rewrite_changed(tx: Tx, tickets: dict[str, Row], before: dict[str, Row]) -> None:
+def _rewrite_changed(tx: Tx, now: dict[str, Row], before: dict[str, Row]) -> None:
     """The rows written before this batch of each ticket whose attributes it changed get the
     ticket's values now (the batch's own rows are written with them)."""
-    changed = [
-        {"id": key, **now} for key, was in before.items() if (now := _current(tickets[key])) != was
-    ]
+    changed = [{"id": key, **now[key]} for key, was in before.items() if now[key] != was]
     assignments = ", ".join(f"{column} = :{column}" for column in CARRIED)
     for table in CARRIERS:
         tx.executemany(f"UPDATE {table} SET {assignments} WHERE ticket_id = :id", changed)
