@@ -5,7 +5,9 @@ the desk and its adjusted working days (调休, a Saturday or Sunday worked in e
 holiday bridge) open it with a normal weekday's hours; the dates come from the caller (see
 `china_holidays`), so this module stays pure. Extra closures (a company day off) close whole
 days. Arithmetic: `add` moves a moment on by N business minutes, `elapsed` counts the business
-time between two moments; both skip nights, weekends, holidays and closures.
+time between two moments; both skip nights, weekends, holidays and closures. `elapsed` reads the
+whole days between its two moments from running sums of each day's working time, so the SLA
+clocks of a ticket open for a year cost what a day-old ticket's do.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # The longest search for the next working moment: a calendar with no working day at all
 # (a misconfiguration) must fail, not loop for ever.
 SEARCH_LIMIT_DAYS = 3 * 366
+# Days summed beyond the ones asked for when the running sums grow, so that the next moments
+# (today's, on the next request) find their days already summed.
+SUM_MARGIN_DAYS = 400
 Span = tuple[time, time | None]  # opening and closing time; None closes at midnight
 
 
@@ -45,6 +50,41 @@ class CalendarError(ValueError):
     """The calendar cannot answer: no working time within the search limit."""
 
 
+class DaySums:
+    """Running sums of a calendar's working time per day, over a range of days that grows on
+    demand (by whole margins, so it grows rarely). Threads may race to grow it: each builds a
+    whole new table and stores it in one assignment; every table holds the same sums."""
+
+    def __init__(self) -> None:
+        # The ordinal of the first day summed, and the sums: sums[k] is the working time of the
+        # days before the first day + k.
+        self._table: tuple[int, tuple[timedelta, ...]] = (0, ())
+
+    def between(self, calendar: BusinessCalendar, first: date, last: date) -> timedelta:
+        """The working time of the days from `first` up to, not including, `last`."""
+        lo, hi = first.toordinal(), last.toordinal()
+        if hi <= lo:
+            return timedelta()
+        start, sums = self._table
+        if lo < start or hi >= start + len(sums):
+            start, sums = self._grown(calendar, lo, hi)
+        return sums[hi - start] - sums[lo - start]
+
+    def _grown(
+        self, calendar: BusinessCalendar, lo: int, hi: int
+    ) -> tuple[int, tuple[timedelta, ...]]:
+        start, sums = self._table
+        if sums:
+            lo, hi = min(lo, start), max(hi, start + len(sums) - 1)
+        lo, hi = max(1, lo - SUM_MARGIN_DAYS), min(date.max.toordinal(), hi + SUM_MARGIN_DAYS)
+        running, total = [timedelta()], timedelta()
+        for ordinal in range(lo, hi):
+            total += calendar.working_time(date.fromordinal(ordinal))
+            running.append(total)
+        self._table = (lo, tuple(running))
+        return self._table
+
+
 def _default_hours() -> dict[int, Span]:
     return {day: (time(9), time(18)) for day in range(5)}
 
@@ -58,6 +98,7 @@ class BusinessCalendar:
     holidays: frozenset[date] = frozenset()
     adjusted_workdays: frozenset[date] = frozenset()
     closures: frozenset[date] = frozenset()
+    _sums: DaySums = field(default_factory=DaySums, init=False, repr=False, compare=False)
 
     def is_working_day(self, day: date) -> bool:
         if day in self.closures:
@@ -109,15 +150,29 @@ class BusinessCalendar:
         raise AssertionError("open_periods ends only by raising")  # pragma: no cover
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
-        """The business time between `start` and `end` (zero if `end` is not later)."""
-        total = timedelta()
+        """The business time between `start` and `end` (zero if `end` is not later): the
+        working time left on `start`'s day, every whole day between, and `end`'s day up to
+        `end`."""
         if end <= start:
-            return total
-        for opens, closes in self.open_periods(start):
-            if opens >= end:
-                return total
-            total += min(closes, end) - opens
-        return total  # pragma: no cover
+            return timedelta()
+        first = start.astimezone(self.timezone).date()
+        last = end.astimezone(self.timezone).date()
+        if first == last:
+            return self._within(first, start, end)
+        between = self._sums.between(self, first + timedelta(days=1), last)
+        return self._within(first, start, end) + between + self._within(last, start, end)
+
+    def working_time(self, day: date) -> timedelta:
+        """How long the desk works on `day`."""
+        period = self._period(day)
+        return period[1] - period[0] if period else timedelta()
+
+    def _within(self, day: date, start: datetime, end: datetime) -> timedelta:
+        """The working time of `day` between `start` and `end`."""
+        period = self._period(day)
+        if period is None:
+            return timedelta()
+        return max(min(period[1], end) - max(period[0], start), timedelta())
 
 
 def parse_hours(spec: str) -> dict[int, Span]:
