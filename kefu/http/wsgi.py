@@ -7,6 +7,7 @@ answering; until then every request but `/health` is a 503 problem with Retry-Af
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -50,6 +51,10 @@ class DeferredApp:
         try:
             if self._app is None:
                 self._app = self._build()
+                # What is built now lives as long as the worker: moved out of the collector's
+                # sight, a full collection no longer walks it (a 30 ms pause of every thread,
+                # about every 8 s under load, before).
+                gc.freeze()
         except Exception as error:
             if not is_database_unavailable(error):
                 raise
