@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import sys
@@ -444,7 +445,9 @@ def _projections(action: str, name: str | None) -> int:
         if action == "retry":
             return run_retry(services.read_models, str(name))
         stop = _stop_on_signals()
-        services.projection_runner().run_forever(stop)
+        runner = services.projection_runner()
+        gc.freeze()  # built to last: out of full collections' way, as in the HTTP workers
+        runner.run_forever(stop)
         return 0
     finally:
         services.close()
