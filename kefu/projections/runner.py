@@ -130,7 +130,7 @@ class ProjectionRunner:
         if len(due) < 2:
             return False
         try:
-            with due[0][0].view.write() as tx:
+            with due[0][0].view.write() as tx, tx.pipelined():
                 self._write_together(tx, due, decoded)
         except Exception:
             log.debug("a batch for all projections failed; retrying one at a time", exc_info=True)

@@ -33,6 +33,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL
 
+from kefu.projections.bulk_rows import bulk_insert
 from kefu.projections.signals import PROJECTIONS_CHANNEL, PositionPoller, PositionWaiter
 from kefu.store.database import Backend, backend_of, eventsourcing_env
 from kefu.store.schema import create_tables_serially
@@ -106,15 +107,26 @@ class Tx:
             self._cursor.execute(self._view.dialect(statement), params or {})
 
     def executemany(self, statement: str, rows: Sequence[Params]) -> None:
-        if rows:
+        if rows and not self._sent_together(statement, rows):
             self._cursor.executemany(self._view.dialect(statement), rows)
 
     def executemany_values(self, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """Like `executemany`, with each row's values as a tuple in the order the statement
         names them: no mapping per row (for statements run for very many rows)."""
-        if rows:
+        if rows and not self._sent_together(statement, rows):
             renamed = self._view.renamed(statement)
             self._cursor.executemany(to_positional(renamed, self._view.is_postgres), rows)
+
+    def _sent_together(self, statement: str, rows: Sequence[Params | tuple[Any, ...]]) -> bool:
+        """On PostgreSQL, the rows of an INSERT sent as one statement (bulk_rows.py); False
+        when they must go one by one."""
+        if not self._view.is_postgres or len(rows) < 2:
+            return False
+        bulk = bulk_insert(self._view.renamed(statement))
+        if bulk is None:
+            return False
+        self._cursor.execute(bulk.statement, (bulk.rows_document(rows),))
+        return True
 
     def fetchall(self) -> list[Row]:
         return [dict(row) for row in self._cursor.fetchall()]
@@ -173,6 +185,18 @@ class Tx:
             self._cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, %s)", (VIEW_LOCK_CLASS, view.lock_key())
             )
+
+    @contextmanager
+    def pipelined(self) -> Iterator[None]:
+        """Within the block, statements whose results are not read are sent without waiting
+        for them (PostgreSQL's pipeline mode): the server writes one projection's rows while
+        the runner computes the next one's. An error surfaces at the next read or at the end
+        of the block, and aborts the transaction as before."""
+        if not self._view.is_postgres:
+            yield
+            return
+        with self._cursor.connection.pipeline():
+            yield
 
     def announce(self) -> None:
         """Wakes the readers waiting for views once this transaction commits (PostgreSQL;
