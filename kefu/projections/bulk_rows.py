@@ -9,8 +9,9 @@ the server unpacks with `jsonb_populate_recordset` into the table's own row type
 
 One statement cannot upsert a key twice (PostgreSQL refuses), where one statement per row
 would: rows that share a key are therefore sent once, the last one for DO UPDATE and the first
-one for DO NOTHING: the state the rows one after the other leave. Any other statement keeps
-`executemany`.
+one for DO NOTHING: the state the rows one after the other leave. Any other statement, and
+rows holding a value other than text, a finite number or NULL (which JSON would carry as
+another value or type than psycopg sends), keep `executemany`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from math import isfinite
 from typing import Any
 
 import msgspec
@@ -42,10 +44,14 @@ class BulkInsert:
     key: tuple[int, ...]  # the conflict key (indexes into `columns`); empty: no conflict clause
     keep_last: bool  # rows sharing a key: the last one is kept (DO UPDATE), else the first
 
-    def rows_document(self, rows: Iterable[Mapping[str, Any] | Sequence[Any]]) -> str:
+    def rows_document(self, rows: Iterable[Mapping[str, Any] | Sequence[Any]]) -> str | None:
         """The rows (mappings by parameter name, or values in the statement's order) as the
-        statement's parameter."""
+        statement's parameter; None when a value is not text, a finite number or NULL (those
+        keep `executemany`, where psycopg gives each its own SQL type)."""
         objects = [self._object(row) for row in rows]
+        kinds = {type(value) for obj in objects for value in obj.values()}
+        if not all(map(_plain, kinds)) or not _finite(objects, kinds):
+            return None
         if self.key:
             objects = self._one_per_key(objects)
         return _encoder.encode(objects).decode()
@@ -94,6 +100,21 @@ def bulk_insert(statement: str) -> BulkInsert | None:
     if match["conflict"]:
         sql += " " + match["conflict"]
     return BulkInsert(sql, columns, tuple(v[1:] for v in values), key, keep_last)
+
+
+def _plain(kind: type) -> bool:
+    """Text, a number or NULL: JSON carries them as psycopg would send them (a bool or a time
+    would arrive as another value or type)."""
+    if issubclass(kind, bool):
+        return False
+    return kind is type(None) or issubclass(kind, str | int | float)
+
+
+def _finite(objects: list[dict[str, Any]], kinds: set[type]) -> bool:
+    """No NaN nor infinity among the values (JSON has none: they would arrive as NULL)."""
+    if not any(issubclass(kind, float) for kind in kinds):
+        return True
+    return all(isfinite(v) for obj in objects for v in obj.values() if isinstance(v, float))
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -123,9 +123,10 @@ class Tx:
         if not self._view.is_postgres or len(rows) < 2:
             return False
         bulk = bulk_insert(self._view.renamed(statement))
-        if bulk is None:
+        document = None if bulk is None else bulk.rows_document(rows)
+        if bulk is None or document is None:
             return False
-        self._cursor.execute(bulk.statement, (bulk.rows_document(rows),))
+        self._cursor.execute(bulk.statement, (document,))
         return True
 
     def fetchall(self) -> list[Row]:

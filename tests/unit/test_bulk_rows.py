@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -58,6 +59,15 @@ def test_do_nothing_on_one_key_twice_sends_the_first_row() -> None:
         {"id": "x", "at": "09:00"},
         {"id": "y", "at": "11:00"},
     ]
+
+
+@pytest.mark.parametrize("value", [True, float("nan"), datetime(2030, 1, 1, tzinfo=UTC), b"x"])
+def test_rows_holding_other_values_than_text_numbers_and_null_keep_one_statement_per_row(
+    value: object,
+) -> None:
+    bulk = bulk_insert(PLAIN)
+    assert bulk is not None
+    assert bulk.rows_document([(1, "opened", 2), (2, "closed", value)]) is None
 
 
 @pytest.mark.parametrize(
