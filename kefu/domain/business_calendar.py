@@ -5,14 +5,15 @@ the desk and its adjusted working days (调休, a Saturday or Sunday worked in e
 holiday bridge) open it with a normal weekday's hours; the dates come from the caller (see
 `china_holidays`), so this module stays pure. Extra closures (a company day off) close whole
 days. Arithmetic: `add` moves a moment on by N business minutes, `elapsed` counts the business
-time between two moments; both skip nights, weekends, holidays and closures. `elapsed` reads the
-whole days between its two moments from running sums of each day's working time, so the SLA
-clocks of a ticket open for a year cost what a day-old ticket's do.
+time between two moments; both skip nights, weekends, holidays and closures. Both read whole
+days from running sums of each day's working time (`add` finds its day by bisection), so the SLA
+clocks of a ticket open for a year, or a deadline 15 working days away, cost what a day does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from bisect import bisect_left
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
@@ -70,6 +71,19 @@ class DaySums:
             start, sums = self._grown(calendar, lo, hi)
         return sums[hi - start] - sums[lo - start]
 
+    def reaching(self, calendar: BusinessCalendar, first: date, amount: timedelta) -> date:
+        """The first day from `first` on by whose end the working time since `first` reaches
+        `amount` (more than zero); CalendarError when none does within the search limit."""
+        lo = first.toordinal()
+        end = lo + SEARCH_LIMIT_DAYS - 1  # the days searched: `first` up to, not including, end
+        start, sums = self._table
+        if lo < start or end >= start + len(sums):
+            start, sums = self._grown(calendar, lo, end)
+        index = bisect_left(sums, sums[lo - start] + amount, lo - start + 1, end - start + 1)
+        if index > end - start:
+            raise CalendarError(f"no working time within {SEARCH_LIMIT_DAYS} days of {first}")
+        return date.fromordinal(start + index - 1)
+
     def _grown(
         self, calendar: BusinessCalendar, lo: int, hi: int
     ) -> tuple[int, tuple[timedelta, ...]]:
@@ -120,15 +134,6 @@ class BusinessCalendar:
         weekdays = [self.hours[d] for d in range(5) if d in self.hours]
         return weekdays[0] if weekdays else (time(9), time(18))
 
-    def open_periods(self, since: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Working periods that end after `since` (clipped to start there), in order."""
-        day = since.astimezone(self.timezone).date()
-        for offset in range(SEARCH_LIMIT_DAYS):
-            period = self._period(day + timedelta(days=offset))
-            if period is not None and period[1] > since:
-                yield max(period[0], since), period[1]
-        raise CalendarError(f"no working time within {SEARCH_LIMIT_DAYS} days of {since}")
-
     def _period(self, day: date) -> tuple[datetime, datetime] | None:
         span = self.span(day)
         if span is None:
@@ -139,15 +144,22 @@ class BusinessCalendar:
         return opens, datetime.combine(day, span[1], self.timezone)
 
     def add(self, start: datetime, amount: timedelta) -> datetime:
-        """The moment `amount` of business time after `start`."""
+        """The moment `amount` of business time after `start`: within `start`'s day if its
+        working time left is enough, else on the first later day by which the running sums
+        reach the rest."""
         if amount <= timedelta():
             return start
-        left = amount
-        for opens, closes in self.open_periods(start):
-            if opens + left <= closes:
-                return opens + left
-            left -= closes - opens
-        raise AssertionError("open_periods ends only by raising")  # pragma: no cover
+        first = start.astimezone(self.timezone).date()
+        period = self._period(first)
+        if period is not None and period[1] > start:
+            opens = max(period[0], start)
+            if opens + amount <= period[1]:
+                return opens + amount
+            amount -= period[1] - opens
+        following = first + timedelta(days=1)
+        day = self._sums.reaching(self, following, amount)
+        left = amount - self._sums.between(self, following, day)
+        return self._opening(day) + left
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """The business time between `start` and `end` (zero if `end` is not later): the
@@ -161,6 +173,11 @@ class BusinessCalendar:
             return self._within(first, start, end)
         between = self._sums.between(self, first + timedelta(days=1), last)
         return self._within(first, start, end) + between + self._within(last, start, end)
+
+    def _opening(self, day: date) -> datetime:
+        period = self._period(day)
+        assert period is not None, "a day the running sums reach is a working day"
+        return period[0]
 
     def working_time(self, day: date) -> timedelta:
         """How long the desk works on `day`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -69,6 +70,12 @@ def test_spring_festival_eve_saturday_works_before_the_break() -> None:
     assert CHINA.add(at("2026-02-14", "17:00"), timedelta(hours=2)) == at("2026-02-24", "10:00")
 
 
+def test_time_that_ends_exactly_at_closing_ends_there_not_at_the_next_opening() -> None:
+    assert CHINA.add(at("2026-03-04", "17:00"), timedelta(hours=1)) == at("2026-03-04", "18:00")
+    assert CHINA.add(at("2026-03-04", "18:00"), timedelta(hours=9)) == at("2026-03-05", "18:00")
+    assert CHINA.add(at("2026-03-04", "17:00"), timedelta(hours=10)) == at("2026-03-05", "18:00")
+
+
 def test_elapsed_business_time_skips_nights_weekends_and_holidays() -> None:
     assert CHINA.elapsed(at("2026-03-06", "17:00"), at("2026-03-09", "10:00")) == timedelta(hours=2)
     assert CHINA.elapsed(at("2026-09-30", "17:00"), at("2026-10-08", "09:00")) == timedelta(hours=1)
@@ -90,16 +97,44 @@ def test_elapsed_over_years_counts_every_working_day_without_a_search_limit() ->
     assert desk.elapsed(start, end) == timedelta(hours=45 * weeks)
 
 
+def periods(calendar: BusinessCalendar, since: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """The naive way: every working period that ends after `since` (clipped to start there),
+    day by day, for three years."""
+    zone = calendar.timezone
+    first = since.astimezone(zone).date()
+    for day in (first + timedelta(days=n) for n in range(3 * 366)):
+        span = calendar.span(day)
+        if span is None:
+            continue
+        opens = datetime.combine(day, span[0], zone)
+        closes = datetime.combine(day + timedelta(days=1) if span[1] is None else day,
+                                  span[1] or time(), zone)  # fmt: skip
+        if closes > since:
+            yield max(opens, since), closes
+
+
 def walked(calendar: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
-    """The naive count: every working period from `start` on, until one opens after `end`."""
+    """The business time between two moments, period by period."""
     total = timedelta()
     if end <= start:
         return total
-    for opens, closes in calendar.open_periods(start):
+    for opens, closes in periods(calendar, start):
         if opens >= end:
             return total
         total += min(closes, end) - opens
     return total  # pragma: no cover
+
+
+def walked_on(calendar: BusinessCalendar, start: datetime, amount: timedelta) -> datetime | None:
+    """The moment `amount` of business time after `start`, period by period (None: not
+    within three years)."""
+    if amount <= timedelta():
+        return start
+    for opens, closes in periods(calendar, start):
+        if opens + amount <= closes:
+            return opens + amount
+        amount -= closes - opens
+    return None
 
 
 DAYS_2026 = st.dates(date(2026, 1, 1), date(2027, 12, 31))
@@ -127,6 +162,20 @@ def test_elapsed_equals_the_naive_walk_over_every_working_period(
     start, end = start.replace(tzinfo=start_zone), end.replace(tzinfo=end_zone)
     assert calendar.elapsed(start, end) == walked(calendar, start, end)
     assert calendar.elapsed(start, end) == walked(calendar, start, end)  # from the kept sums
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars(), MOMENTS, st.integers(0, 60 * 24 * 60), ZONES)
+def test_add_equals_the_naive_walk_over_every_working_period(
+    calendar: BusinessCalendar, start: datetime, minutes: int, zone: ZoneInfo
+) -> None:
+    start, amount = start.replace(tzinfo=zone), timedelta(minutes=minutes)
+    expected = walked_on(calendar, start, amount)
+    if expected is None:  # a desk open a few hours a week: not within the search limit
+        with pytest.raises(CalendarError):
+            calendar.add(start, amount)
+    else:
+        assert calendar.add(start, amount) == expected
 
 
 def test_extra_closures_close_whole_days() -> None:
