@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kefu.domain.business_calendar import (
@@ -153,7 +153,7 @@ def calendars(draw: st.DrawFn) -> BusinessCalendar:
     )  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(calendars(), MOMENTS, MOMENTS, ZONES, ZONES)
 def test_elapsed_equals_the_naive_walk_over_every_working_period(
     calendar: BusinessCalendar, start: datetime, end: datetime, start_zone: ZoneInfo,
@@ -164,7 +164,7 @@ def test_elapsed_equals_the_naive_walk_over_every_working_period(
     assert calendar.elapsed(start, end) == walked(calendar, start, end)  # from the kept sums
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(calendars(), MOMENTS, st.integers(0, 60 * 24 * 60), ZONES)
 def test_add_equals_the_naive_walk_over_every_working_period(
     calendar: BusinessCalendar, start: datetime, minutes: int, zone: ZoneInfo
