@@ -66,9 +66,7 @@ class DaySums:
         lo, hi = first.toordinal(), last.toordinal()
         if hi <= lo:
             return timedelta()
-        start, sums = self._table
-        if lo < start or hi >= start + len(sums):
-            start, sums = self._grown(calendar, lo, hi)
+        start, sums = self._covering(calendar, lo, hi)
         return sums[hi - start] - sums[lo - start]
 
     def reaching(self, calendar: BusinessCalendar, first: date, amount: timedelta) -> date:
@@ -76,13 +74,21 @@ class DaySums:
         `amount` (more than zero); CalendarError when none does within the search limit."""
         lo = first.toordinal()
         end = lo + SEARCH_LIMIT_DAYS - 1  # the days searched: `first` up to, not including, end
-        start, sums = self._table
-        if lo < start or end >= start + len(sums):
-            start, sums = self._grown(calendar, lo, end)
+        start, sums = self._covering(calendar, lo, end)
         index = bisect_left(sums, sums[lo - start] + amount, lo - start + 1, end - start + 1)
         if index > end - start:
             raise CalendarError(f"no working time within {SEARCH_LIMIT_DAYS} days of {first}")
         return date.fromordinal(start + index - 1)
+
+    def _covering(
+        self, calendar: BusinessCalendar, lo: int, hi: int
+    ) -> tuple[int, tuple[timedelta, ...]]:
+        """The table, grown first if its sums do not reach from day `lo` to day `hi` (their
+        sums[lo - start] to sums[hi - start])."""
+        start, sums = self._table
+        if lo < start or hi >= start + len(sums):
+            return self._grown(calendar, lo, hi)
+        return start, sums
 
     def _grown(
         self, calendar: BusinessCalendar, lo: int, hi: int
