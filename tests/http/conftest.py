@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -71,16 +72,29 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
+@contextmanager
+def desk_services(tmp_path: Path, clock: FakeClock, **settings: Any) -> Iterator[Services]:
+    """Services on the test's SQLite store with the test tokens and clock; `settings` adds to
+    them (a module's own fixture: `with desk_services(tmp_path, clock, sla_file=...)`)."""
+    built = build_services(
+        Settings(
+            database_url=f"sqlite:///{tmp_path}/kefu.sqlite3",
+            api_tokens=API_TOKENS,
+            read_wait_seconds=READ_WAIT_SECONDS,
+            **settings,
+        ),
+        clock=clock,
+    )
+    try:
+        yield built
+    finally:
+        built.close()
+
+
 @pytest.fixture
 def services(tmp_path: Path, clock: FakeClock) -> Iterator[Services]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/kefu.sqlite3",
-        api_tokens=API_TOKENS,
-        read_wait_seconds=READ_WAIT_SECONDS,
-    )
-    built = build_services(settings, clock=clock)
-    yield built
-    built.close()
+    with desk_services(tmp_path, clock) as built:
+        yield built
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ from typing import Any
 import falcon.testing
 import pytest
 
-from kefu.bootstrap import Services, build_services
+from kefu.bootstrap import Services
 from kefu.http.app import create_app
-from kefu.settings import Settings
-from tests.http.conftest import API_TOKENS, READ_WAIT_SECONDS, TOKENS, FakeClock
+from tests.http.conftest import TOKENS, FakeClock, desk_services
 from tests.http.test_articles_api import get, post
 from tests.http.test_quality_api import CRITERIA, closed_ticket, draw, scorecard
 
@@ -31,20 +30,10 @@ def plan(first: str, second: str) -> dict[str, Any]:
     }
 
 
-def settings(tmp_path: Path, **extra: Any) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{tmp_path}/kefu.sqlite3",
-        api_tokens=API_TOKENS,
-        read_wait_seconds=READ_WAIT_SECONDS,
-        **extra,
-    )
-
-
 @pytest.fixture
 def desk(tmp_path: Path, clock: FakeClock) -> tuple[str, str]:
     """Two agents registered before the plan is written, as an operator would: their ids."""
-    built = build_services(settings(tmp_path), clock=clock)
-    try:
+    with desk_services(tmp_path, clock) as built:
         client = falcon.testing.TestClient(create_app(built))
         headers = {"Authorization": f"Bearer {TOKENS['service']}"}
         ids = []
@@ -54,8 +43,6 @@ def desk(tmp_path: Path, clock: FakeClock) -> tuple[str, str]:
             )
             assert result.status_code == 201, result.text
             ids.append(str(result.json["id"]))
-    finally:
-        built.close()
     return ids[0], ids[1]
 
 
@@ -63,9 +50,8 @@ def desk(tmp_path: Path, clock: FakeClock) -> tuple[str, str]:
 def services(tmp_path: Path, clock: FakeClock, desk: tuple[str, str]) -> Iterator[Services]:
     kpi = tmp_path / "kpi.json"
     kpi.write_text(json.dumps(plan(*desk)))
-    built = build_services(settings(tmp_path, kpi_targets_file=str(kpi)), clock=clock)
-    yield built
-    built.close()
+    with desk_services(tmp_path, clock, kpi_targets_file=str(kpi)) as built:
+        yield built
 
 
 def rated_ticket(open_ticket: Any, act: Any, clock: FakeClock, agent_id: str, score: int) -> None:

@@ -15,7 +15,7 @@ import pytest
 from kefu.bootstrap import Services, build_services
 from kefu.commands.agents import RegisterAgent
 from kefu.settings import Settings
-from tests.http.conftest import API_TOKENS, READ_WAIT_SECONDS, FakeClock, Headers
+from tests.http.conftest import FakeClock, Headers, desk_services
 from tests.integration.conftest import context
 from tests.receivers import Receiver, receiver
 
@@ -45,17 +45,9 @@ def services(
 ) -> Iterator[Services]:
     directory = tmp_path / "directory.json"
     directory.write_text(json.dumps({"staff": {agent_id: ZHAO}}))
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/kefu.sqlite3",
-        api_tokens=API_TOKENS,
-        read_wait_seconds=READ_WAIT_SECONDS,
-        webhook_key="k",
-        directory_file=str(directory),
-        sms_gateway_url=gateway.url,
-    )
-    built = build_services(settings, clock=clock)
-    yield built
-    built.close()
+    extra = {"directory_file": str(directory), "sms_gateway_url": gateway.url}
+    with desk_services(tmp_path, clock, webhook_key="k", **extra) as built:
+        yield built
 
 
 @pytest.fixture

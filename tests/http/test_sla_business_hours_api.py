@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from kefu.bootstrap import Services, build_services
-from kefu.settings import Settings
-from tests.http.conftest import API_TOKENS, READ_WAIT_SECONDS, FakeClock
+from kefu.bootstrap import Services
+from tests.http.conftest import FakeClock, desk_services
 
 OFFICE_HOURS = {"name": "office", "first_response": "4h", "next_update": "8h",
                 "resolution": "5d", "business_hours": True}  # fmt: skip
@@ -22,15 +21,8 @@ OFFICE_HOURS = {"name": "office", "first_response": "4h", "next_update": "8h",
 def services(tmp_path: Path, clock: FakeClock) -> Iterator[Services]:
     policies = tmp_path / "sla.json"
     policies.write_text(json.dumps({"policies": [OFFICE_HOURS]}))
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/kefu.sqlite3",
-        api_tokens=API_TOKENS,
-        read_wait_seconds=READ_WAIT_SECONDS,
-        sla_file=str(policies),
-    )
-    built = build_services(settings, clock=clock)
-    yield built
-    built.close()
+    with desk_services(tmp_path, clock, sla_file=str(policies)) as built:
+        yield built
 
 
 def test_a_ticket_open_for_four_years_reads_its_business_hours_clocks(

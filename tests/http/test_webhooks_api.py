@@ -11,10 +11,9 @@ from uuid import UUID
 import falcon.testing
 import pytest
 
-from kefu.bootstrap import Services, build_services
+from kefu.bootstrap import Services
 from kefu.domain.signing import derive_secret
-from kefu.settings import Settings
-from tests.http.conftest import API_TOKENS, READ_WAIT_SECONDS, FakeClock, Headers
+from tests.http.conftest import FakeClock, Headers, desk_services
 from tests.receivers import receiver
 
 KEY = "api-test-key"
@@ -22,16 +21,8 @@ KEY = "api-test-key"
 
 @pytest.fixture
 def services(tmp_path: Path, clock: FakeClock) -> Iterator[Services]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/kefu.sqlite3",
-        api_tokens=API_TOKENS,
-        read_wait_seconds=READ_WAIT_SECONDS,
-        webhook_key=KEY,
-        events_max_wait_seconds=10,
-    )
-    built = build_services(settings, clock=clock)
-    yield built
-    built.close()
+    with desk_services(tmp_path, clock, webhook_key=KEY, events_max_wait_seconds=10) as built:
+        yield built
 
 
 @pytest.fixture
