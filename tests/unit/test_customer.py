@@ -6,13 +6,14 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from uuid import uuid4
 
+import phonenumbers
 import pytest
 
 from kefu.domain.customer import Customer, Tier
 from kefu.domain.errors import ActionNotAllowed, RuleViolated
 from kefu.domain.metadata import EventMetadata
 from kefu.domain.visit_rules import QuietHours
-from kefu.phones import InvalidPhone, lookup_key, normalise_phone
+from kefu.phones import InvalidPhone, lookup_key, normalise_phone, written_forms
 
 AT = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 META = EventMetadata("desk", "service", uuid4(), uuid4(), None, "api")
@@ -83,6 +84,25 @@ def test_a_number_stored_in_an_older_form_is_looked_up_by_its_normal_form_today(
     stored: str, key: str
 ) -> None:
     assert lookup_key(stored) == key
+
+
+def test_a_number_seen_before_is_not_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The projection keys and indexes a file's phones at each of its events: the forms of a
+    number are worked out once, and a refusal is never remembered as an answer."""
+    parsed: list[str] = []
+    parse = phonenumbers.parse
+    monkeypatch.setattr(
+        phonenumbers, "parse", lambda text, *a: parsed.append(text) or parse(text, *a)
+    )
+    number = f"+86139{uuid4().int % 10**8:08d}"  # one no other test has seen
+    first = (lookup_key(number), written_forms(number))
+    count = len(parsed)
+    assert (lookup_key(number), written_forms(number)) == first == (number, (number, number[3:]))
+    assert count > 0 and len(parsed) == count
+    for _ in range(2):
+        with pytest.raises(InvalidPhone):
+            normalise_phone("+86 95555")
+    assert parsed.count("+86 95555") == 2
 
 
 def test_a_new_file_keeps_its_normalised_phones_without_repeats() -> None:
