@@ -98,9 +98,11 @@ class ClockState:
         """When the clock reaches `target`, if it keeps running; None if it is not running."""
         if not self.running:
             return None
-        used = sum((counter.elapsed(r.started_at, r.ended_at or r.started_at)
-                    for r in self.runs[:-1]), timedelta())  # fmt: skip
-        return counter.add(self.runs[-1].started_at, target - used)
+        *ended, current = self.runs
+        used = timedelta()
+        for run in ended:
+            used += counter.elapsed(run.started_at, run.ended_at or run.started_at)
+        return counter.add(current.started_at, target - used)
 
 
 def _new_clocks() -> dict[str, ClockState]:
@@ -270,7 +272,9 @@ def _sla_event(state: TicketClocks, event: Any) -> TicketClocks:
     return _with_clock(state, clock)
 
 
-@dataclass(frozen=True)
+# The readings are made afresh for one answer and never kept, so they are not frozen: a frozen
+# dataclass's construction costs seven times as much, and a ticket list reads 20 tickets' clocks.
+@dataclass(slots=True)
 class ClockReading:
     """One clock as the ticket view shows it at a moment."""
 
@@ -285,7 +289,7 @@ class ClockReading:
     escalation_level: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SlaReading:
     """A ticket's SLA at a moment: the policy, each clock, and the time spent waiting."""
 
@@ -302,15 +306,15 @@ def read_clocks(state: TicketClocks, calendar: TimeCounter, now: datetime) -> Sl
     targets = state.terms.targets() if state.terms else {}
     readings = {}
     for name, clock in state.clocks.items():
-        elapsed = clock.elapsed(now, counter)
+        elapsed = clock.elapsed(now, counter).total_seconds()
         target = targets.get(name)
         due = clock.due(timedelta(seconds=target), counter) if target is not None else None
         readings[name] = ClockReading(
             state=_state_name(clock),
             cycle=clock.cycle,
             target_seconds=target,
-            elapsed_seconds=elapsed.total_seconds(),
-            remaining_seconds=None if target is None else target - elapsed.total_seconds(),
+            elapsed_seconds=elapsed,
+            remaining_seconds=None if target is None else target - elapsed,
             due_at=due,
             warned=clock.warned,
             breached=clock.breached,

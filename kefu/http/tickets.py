@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from msgspec import to_builtins
+from msgspec.structs import replace
 
 from kefu.bootstrap import Services
 from kefu.commands.tickets import OpenTicket
@@ -65,7 +66,9 @@ def with_sla(s: Services) -> Render:
     calendar = s.read_models.sla.calendar
 
     def render(view: Any) -> dict[str, Any]:
-        body: dict[str, Any] = overdue(view)
+        # The stored clocks are not shown as they are but read at this moment: left out of
+        # the conversion, they are not converted only to be replaced.
+        body: dict[str, Any] = overdue(replace(view, sla=None))
         if view.sla is not None:
             body["sla"] = to_builtins(read_clocks(view.sla, calendar, s.clock()))
         now = s.clock()
