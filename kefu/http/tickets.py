@@ -69,9 +69,9 @@ def with_sla(s: Services) -> Render:
         # The stored clocks are not shown as they are but read at this moment: left out of
         # the conversion, they are not converted only to be replaced.
         body: dict[str, Any] = overdue(replace(view, sla=None))
+        now = s.clock()  # one moment for the clocks and the lights of the same answer
         if view.sla is not None:
-            body["sla"] = to_builtins(read_clocks(view.sla, calendar, s.clock()))
-        now = s.clock()
+            body["sla"] = to_builtins(read_clocks(view.sla, calendar, now))
         for node, shown in zip(view.nodes, body["nodes"], strict=True):
             shown["light"] = node.light(now)
         return body
